@@ -1,0 +1,241 @@
+"""Settings: the TOML config and the environment, read once into a frozen object.
+
+Only this module reads the environment. A bad config fails fast with a
+`ConfigError` whose message names the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "Secret",
+    "Settings",
+    "Source",
+    "SOURCE_KINDS",
+    "load_settings",
+]
+
+SOURCE_KINDS = ("feed", "page", "sitemap", "search", "telegram")
+DEFAULT_API_BASE = "https://api.telegram.org/bot"
+DEFAULT_DB = "./data/tanfwatch.db"
+FOLLOW_UP_MODES = ("thread", "digest", "mute")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the offending key."""
+
+
+class Secret:
+    """A string that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str
+    kind: str = "feed"
+    interval: int = 600
+    enabled: bool = True
+    trusted: bool = True
+    query: str | None = None
+    engine: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    sources: tuple[Source, ...]
+    db_path: Path
+    token: Secret | None = None
+    chat_id: str | None = None
+    api_base: str = DEFAULT_API_BASE
+    admin_chat_id: str | None = None
+    admin_ids: tuple[int, ...] = ()
+    backfill_hours: float = 72.0
+    threshold: float | None = None
+    timeout: float = 20.0
+    max_bytes: int = 10_000_000
+    concurrency: int = 16
+    per_host: int = 2
+    follow_ups: str = "thread"
+    digest_after: int = 10
+    link_preview: bool = False
+    config_path: Path | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _default_config_text() -> str:
+    return resources.files("bot").joinpath("default_config.toml").read_text("utf-8")
+
+
+def _read_toml(path: Path | None) -> tuple[dict[str, Any], Path | None]:
+    if path is None:
+        return tomllib.loads(_default_config_text()), None
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"config {path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        return tomllib.loads(text), path
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {path}: invalid TOML: {exc}") from exc
+
+
+def _want(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    value = table[key]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        name = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise ConfigError(f"{where}{key}: expected {name}, got {value!r}")
+    return value
+
+
+def _parse_source(raw: Any, index: int) -> Source:
+    where = f"sources[{index}]."
+    if not isinstance(raw, dict):
+        raise ConfigError(f"sources[{index}]: expected a table")
+    known = {f for f in Source.__dataclass_fields__ if f != "trusted"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{where}{unknown[0]}: unknown key")
+    kind = _want(raw, "kind", str, where) if "kind" in raw else "feed"
+    if kind not in SOURCE_KINDS:
+        raise ConfigError(f"{where}kind: {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+    if "url" not in raw and not (kind == "search" and "query" in raw):
+        raise ConfigError(f"{where}url: missing")
+    url = _want(raw, "url", str, where) if "url" in raw else ""
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}url: {url!r} is not an http(s) URL")
+    name = _want(raw, "name", str, where) if "name" in raw else url or str(raw.get("query"))
+    interval = _want(raw, "interval", int, where) if "interval" in raw else 600
+    if interval < 10:
+        raise ConfigError(f"{where}interval: {interval} s is below the 10 s minimum")
+    opt = {k: _want(raw, k, str, where) for k in ("query", "engine", "language") if k in raw}
+    enabled = _want(raw, "enabled", bool, where) if "enabled" in raw else True
+    return Source(name=name, url=url, kind=kind, interval=interval, enabled=enabled, **opt)
+
+
+def _parse_sources(data: Mapping[str, Any]) -> tuple[Source, ...]:
+    raw = data.get("sources", [])
+    if not isinstance(raw, list):
+        raise ConfigError("sources: expected an array of tables ([[sources]])")
+    sources = tuple(_parse_source(item, i) for i, item in enumerate(raw))
+    seen: set[str] = set()
+    for s in sources:
+        if s.name in seen:
+            raise ConfigError(f"sources: duplicate name {s.name!r}")
+        seen.add(s.name)
+    return sources
+
+
+def _token(env: Mapping[str, str]) -> Secret | None:
+    if env.get("TELEGRAM_BOT_TOKEN"):
+        return Secret(env["TELEGRAM_BOT_TOKEN"].strip())
+    token_file = env.get("TELEGRAM_BOT_TOKEN_FILE")
+    if token_file:
+        try:
+            return Secret(Path(token_file).read_text("utf-8").strip())
+        except OSError as exc:
+            raise ConfigError(f"TELEGRAM_BOT_TOKEN_FILE: cannot read {token_file}") from exc
+    return None
+
+
+_NUMBERS: dict[str, type] = {
+    "backfill_hours": float,
+    "threshold": float,
+    "timeout": float,
+    "max_bytes": int,
+    "concurrency": int,
+    "per_host": int,
+    "digest_after": int,
+}
+
+
+def _options(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Top-level scalar options ([tanfwatch] table or top level)."""
+    table = data.get("tanfwatch", data)
+    if not isinstance(table, dict):
+        raise ConfigError("tanfwatch: expected a table")
+    return {**_number_options(table), **_other_options(table)}
+
+
+def _number_options(table: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, kind in _NUMBERS.items():
+        if key in table:
+            out[key] = _want(table, key, kind, "")
+            if out[key] < 0:
+                raise ConfigError(f"{key}: must not be negative")
+    if "backfill" in table:  # alias: `backfill` (hours)
+        out["backfill_hours"] = _want(table, "backfill", float, "")
+    return out
+
+
+def _other_options(table: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "follow_ups" in table:
+        mode = _want(table, "follow_ups", str, "")
+        if mode not in FOLLOW_UP_MODES:
+            raise ConfigError(f"follow_ups: {mode!r} is not one of {', '.join(FOLLOW_UP_MODES)}")
+        out["follow_ups"] = mode
+    if "link_preview" in table:
+        out["link_preview"] = _want(table, "link_preview", bool, "")
+    if "admin_ids" in table:
+        ids = _want(table, "admin_ids", list, "")
+        if not all(isinstance(i, int) for i in ids):
+            raise ConfigError("admin_ids: expected a list of integer user ids")
+        out["admin_ids"] = tuple(ids)
+    if "admin_chat_id" in table:
+        out["admin_chat_id"] = str(_want(table, "admin_chat_id", (str, int), ""))
+    return out
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    db_path: str | Path | None = None,
+) -> Settings:
+    """Read the config (explicit path, else TANFWATCH_CONFIG, else the packaged default)."""
+    env = os.environ if env is None else env
+    path = config_path or env.get("TANFWATCH_CONFIG") or None
+    data, used = _read_toml(Path(path) if path else None)
+    options = _options(data)
+    chat = env.get("TELEGRAM_CHAT_ID") or None
+    return Settings(
+        sources=_parse_sources(data),
+        db_path=Path(db_path or env.get("TANFWATCH_DB") or DEFAULT_DB),
+        token=_token(env),
+        chat_id=chat,
+        api_base=env.get("TELEGRAM_API_BASE") or DEFAULT_API_BASE,
+        config_path=used,
+        **{"admin_chat_id": env.get("TANFWATCH_ADMIN_CHAT_ID") or chat, **options},
+    )

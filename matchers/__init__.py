@@ -1,0 +1,1 @@
+"""tanfwatch: matchers stage."""

@@ -1,0 +1,113 @@
+"""Source state: validators for conditional GET, health, back-off, and the entries already seen."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+__all__ = ["SourceState", "SourceStore"]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+@dataclass(frozen=True)
+class SourceState:
+    name: str
+    url: str
+    kind: str
+    status: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    last_checked: str | None
+    last_error: str | None
+    consecutive_failures: int
+    next_attempt: str | None
+    entries: int
+    new: int
+    first_poll: bool  # never fetched successfully: the backfill rule applies
+
+
+class SourceStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def sync(self, sources: Iterable[Any]) -> None:
+        """Make sure every configured source has a row; config changes to url/kind win."""
+        with self.db.atomic():
+            for s in sources:
+                self.db["sources"].upsert(
+                    {"name": s.name, "url": s.url, "kind": s.kind, "interval": s.interval},
+                    pk="name",
+                )
+
+    def get(self, name: str) -> SourceState | None:
+        rows = list(self.db["sources"].rows_where("name = ?", [name], limit=1))
+        if not rows:
+            return None
+        r = rows[0]
+        return SourceState(
+            name=r["name"], url=r["url"], kind=r["kind"], status=r["status"] or "new",
+            etag=r["etag"], last_modified=r["last_modified"], body_hash=r["body_hash"],
+            last_checked=r["last_checked"], last_error=r["last_error"],
+            consecutive_failures=r["consecutive_failures"] or 0,
+            next_attempt=r["next_attempt"], entries=r["entries"] or 0, new=r["new"] or 0,
+            first_poll=r["last_success"] is None,
+        )
+
+    def all(self) -> list[dict[str, Any]]:
+        return list(self.db["sources"].rows_where(order_by="name"))
+
+    def record_success(self, name: str, *, now: datetime, etag: str | None,
+                       last_modified: str | None, body_hash: str | None,
+                       entries: int | None, new: int) -> None:
+        values: dict[str, Any] = {
+            "status": "ok", "last_checked": _iso(now), "last_success": _iso(now),
+            "last_error": None, "consecutive_failures": 0, "next_attempt": None, "new": new,
+            "etag": etag, "last_modified": last_modified, "body_hash": body_hash,
+        }
+        if entries is not None:  # a 304 keeps the previous count
+            values["entries"] = entries
+        if new:
+            values["last_entry_at"] = _iso(now)
+        self.db["sources"].update(name, values)
+
+    def record_failure(self, name: str, error: str, *, now: datetime,
+                       next_attempt: datetime | None, disable_after: int) -> int:
+        """Count a failure; returns the new consecutive-failure count."""
+        row = self.db["sources"].get(name)
+        failures = (row["consecutive_failures"] or 0) + 1
+        status = "disabled" if failures >= disable_after else "error"
+        self.db["sources"].update(name, {
+            "status": status, "last_checked": _iso(now), "last_error": error,
+            "consecutive_failures": failures, "next_attempt": _iso(next_attempt), "new": 0,
+        })
+        return failures
+
+    def counts(self) -> dict[str, int]:
+        rows = self.db.execute("select status from sources").fetchall()
+        return dict(Counter(r[0] or "new" for r in rows))
+
+    # -- seen entries ---------------------------------------------------------------------------
+    def unseen(self, source: str, keys: Iterable[str]) -> set[str]:
+        keys = list(dict.fromkeys(keys))
+        seen: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            seen.update(r[0] for r in self.db.execute(
+                f"select key from seen where source = ? and key in ({marks})", [source, *chunk]))
+        return {k for k in keys if k not in seen}
+
+    def mark_seen(self, source: str, entries: Iterable[tuple[str, str | None]], *,
+                  now: datetime) -> None:
+        rows = [{"source": source, "key": k, "url": u, "first_seen": _iso(now)} for k, u in entries]
+        if rows:
+            self.db["seen"].insert_all(rows, ignore=True)

@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, Secret, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_default_config_ships_real_feeds():
+    settings = load_settings(env={})
+    assert len(settings.sources) >= 10
+    assert all(s.url.startswith("https://") for s in settings.sources)
+    assert {s.kind for s in settings.sources} <= {"feed", "page", "sitemap", "search", "telegram"}
+    assert settings.token is None
+    assert str(settings.db_path) == "data/tanfwatch.db"
+
+
+def test_config_from_env_and_explicit_path(tmp_path):
+    path = write(tmp_path, '[[sources]]\nname = "x"\nurl = "http://127.0.0.1:9/feed"\n')
+    settings = load_settings(env={"TANFWATCH_CONFIG": str(path), "TANFWATCH_DB": "/tmp/a.db"})
+    assert [s.name for s in settings.sources] == ["x"]
+    assert settings.sources[0].interval == 600
+    assert str(settings.db_path) == "/tmp/a.db"
+    other = write(tmp_path, '[[sources]]\nname = "y"\nurl = "http://127.0.0.1:9/f"\ninterval = 60\n')
+    assert load_settings(other, env={"TANFWATCH_CONFIG": "/nope"}).sources[0].interval == 60
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[[sources]]\nname = "x"\n', "sources[0].url"),
+        ('[[sources]]\nurl = "ftp://x/feed"\n', "sources[0].url"),
+        ('[[sources]]\nurl = "http://x/feed"\nkind = "rss"\n', "sources[0].kind"),
+        ('[[sources]]\nurl = "http://x/feed"\ninterval = "10m"\n', "sources[0].interval"),
+        ('[[sources]]\nurl = "http://x/feed"\ncolour = 1\n', "sources[0].colour"),
+        ('[tanfwatch]\nfollow_ups = "loud"\n', "follow_ups"),
+        ('[tanfwatch]\nbackfill_hours = -1\n', "backfill_hours"),
+        ("[[sources]\n", "invalid TOML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path, text, key):
+    with pytest.raises(ConfigError, match=key.replace("[", r"\[").replace("]", r"\]")):
+        load_settings(write(tmp_path, text), env={})
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path / "absent.toml", env={})
+
+
+def test_token_never_shows(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("123456:SECRET-TOKEN\n")
+    settings = load_settings(env={"TELEGRAM_BOT_TOKEN_FILE": str(token_file)})
+    assert settings.token == Secret("123456:SECRET-TOKEN")
+    assert "SECRET" not in repr(settings) and "SECRET" not in str(settings.token)
+    env = {"TELEGRAM_BOT_TOKEN": "42:OTHER", "TELEGRAM_CHAT_ID": "-1001",
+           "TELEGRAM_API_BASE": "http://127.0.0.1:8081/bot"}
+    settings = load_settings(env=env)
+    assert settings.token.get() == "42:OTHER"
+    assert settings.chat_id == "-1001"
+    assert settings.api_base == "http://127.0.0.1:8081/bot"
