@@ -1,0 +1,149 @@
+"""Article extraction with trafilatura, from bytes or a string (never from a URL).
+
+Bytes are decoded here rather than by trafilatura so that a wrong ``<meta charset>`` (a
+common CMS bug) does not produce mojibake: a BOM wins, then bytes that are valid UTF-8,
+then the HTTP header charset, then the ``<meta>`` charset, then statistical detection.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+import trafilatura
+from trafilatura.utils import detect_encoding
+
+__all__ = ["Extracted", "decode_html", "extract_article"]
+
+logger = logging.getLogger(__name__)
+
+MIN_TEXT_CHARS = 40  # below this a page is script-only, a paywall stub or an error page
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([a-zA-Z0-9_.:-]+)", re.I)
+_HTML_LANG = re.compile(
+    r"<html\b[^>]*?\blang\s*=\s*[\"']?\s*([a-zA-Z]{2,3})(?:[-_][^\"'\s>]*)?", re.I
+)
+_META_LANG = re.compile(
+    r"<meta[^>]+http-equiv\s*=\s*[\"']?content-language[\"']?[^>]+content\s*=\s*[\"']?([a-zA-Z]{2,3})",
+    re.I,
+)
+_LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
+_META_TAG = re.compile(r"<meta\b[^>]*>", re.I)
+_ATTR = re.compile(r"""\b([a-z:_-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    title: str | None
+    text: str
+    published: datetime | None
+    language: str | None
+    canonical_url: str | None
+    site_name: str | None
+
+
+def _try_decode(data: bytes, charset: str | None) -> str | None:
+    if not charset:
+        return None
+    try:
+        return data.decode(codecs.lookup(charset).name)
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def decode_html(data: bytes, headers: Mapping[str, str] | None = None) -> str:
+    """Decode an HTML body, distrusting declared charsets that the bytes contradict."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    utf8 = _try_decode(data, "utf-8")
+    if utf8 is not None:
+        return utf8  # valid UTF-8 with non-ASCII bytes is almost never anything else
+    ctype = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
+    header = _HEADER_CHARSET.search(ctype)
+    meta = _META_CHARSET.search(data[:65_536])  # some pages declare it after byte 1024
+    for charset in (header and header.group(1), meta and meta.group(1).decode("ascii")):
+        text = _try_decode(data, charset)
+        if text is not None:
+            return text
+    for charset in detect_encoding(data):
+        text = _try_decode(data, charset)
+        if text is not None:
+            return text
+    return data.decode("windows-1252", errors="replace")
+
+
+def _language(html: str, headers: Mapping[str, str] | None) -> str | None:
+    head = html[:20_000]
+    found = _HTML_LANG.search(head) or _META_LANG.search(head)
+    if found:
+        return found.group(1).lower()
+    header = next((v for k, v in (headers or {}).items() if k.lower() == "content-language"), "")
+    return header.split(",")[0].strip()[:2].lower() or None
+
+
+def _attrs(tag: str) -> dict[str, str]:
+    return {m[0].lower(): next(v for v in m[1:] if v is not None) for m in _ATTR.findall(tag)}
+
+
+def _canonical(html: str, url: str) -> str | None:
+    """rel=canonical, else og:url, resolved against the page URL."""
+    head = html[: max(html.lower().find("</head>"), 0) or 200_000]
+    for tag in _LINK_TAG.findall(head):
+        attrs = _attrs(tag)
+        if "canonical" in attrs.get("rel", "").lower().split() and attrs.get("href", "").strip():
+            return urljoin(url, attrs["href"].strip())
+    for tag in _META_TAG.findall(head):
+        attrs = _attrs(tag)
+        if attrs.get("property", "").lower() == "og:url" and attrs.get("content", "").strip():
+            return urljoin(url, attrs["content"].strip())
+    return None
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def extract_article(
+    html: bytes | str, *, url: str, headers: Mapping[str, str] | None = None
+) -> Extracted | None:
+    """Main text and metadata of an article page, or None when nothing is extractable."""
+    text_html = decode_html(html, headers) if isinstance(html, bytes) else html
+    if not text_html.strip():
+        return None
+    try:
+        doc = trafilatura.bare_extraction(
+            text_html, url=url, with_metadata=True, include_comments=False
+        )
+    except Exception:  # noqa: BLE001 - trafilatura/lxml raise many types on hostile markup
+        logger.warning("extract %s: trafilatura failed", url, exc_info=True)
+        return None
+    text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    if len(text) < MIN_TEXT_CHARS:
+        logger.info("extract %s: no article text (%d chars)", url, len(text))
+        return None
+    canonical = _canonical(text_html, url) or getattr(doc, "url", None)
+    return Extracted(
+        title=getattr(doc, "title", None) or None,
+        text=text,
+        published=_date(getattr(doc, "date", None)),
+        language=getattr(doc, "language", None) or _language(text_html, headers),
+        canonical_url=urljoin(url, canonical) if canonical else None,
+        site_name=getattr(doc, "sitename", None) or None,
+    )

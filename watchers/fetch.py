@@ -1,0 +1,349 @@
+"""One shared, polite and bounded HTTP fetcher for every watcher.
+
+Limits: a global concurrency cap, a per-host cap with a minimum delay between
+requests to one host, a total timeout per request, a redirect cap with loop
+detection and a body-size cap that also bounds decompressed output (gzip bombs).
+Every failure becomes a :class:`FetchError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import inspect
+import ipaddress
+import logging
+import re
+import socket
+import time
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from watchers.errors import BlockedError, FetchError
+
+try:  # brotli is an optional extra of httpx
+    import brotli
+except ImportError:  # pragma: no cover
+    brotli = None
+
+__all__ = [
+    "USER_AGENT",
+    "FetchResult",
+    "Fetcher",
+    "check_public_url",
+    "parse_retry_after",
+]
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "tanfwatch/0.1 (+https://github.com/tanfwatch/tanfwatch)"
+_CHUNK = 65_536
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_ACCEPT_ENCODING = "gzip, deflate, br" if brotli else "gzip, deflate"
+_ERRNO = re.compile(r"^\[Errno -?\d+\]\s*")
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str  # final URL after redirects
+    status: int
+    headers: Mapping[str, str]  # lower-cased names
+    content: bytes  # b"" for 304
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class _Redirect:
+    location: str
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value (delta-seconds or an HTTP date)."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _is_public(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    # is_global excludes private, loopback, link-local (cloud metadata), CGNAT, reserved
+    return addr.is_global and not addr.is_multicast
+
+
+async def check_public_url(url: str) -> None:
+    """Raise BlockedError unless ``url`` is http(s) and every address it resolves to is public."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise BlockedError(f"not an http(s) URL: {parts.scheme or 'no scheme'}", url=url)
+    host = parts.hostname
+    if not host:
+        raise BlockedError("no host in URL", url=url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise BlockedError("bad port in URL", url=url) from None
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise FetchError(f"DNS lookup failed for {host}", url=url) from None
+    for *_, sockaddr in infos:
+        addr = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if not _is_public(addr):
+            raise BlockedError(f"refused non-public address {addr} for {host}", url=url)
+
+
+class _Decoder:
+    """Incremental decompression whose output per step is bounded (gzip-bomb safe)."""
+
+    def __init__(self, coding: str, url: str) -> None:
+        self._coding = coding
+        self._url = url
+        self._zlib: zlib._Decompress | None = None
+        self._brotli = None
+        self._fed = False
+        if coding in ("gzip", "x-gzip", "deflate"):
+            self._zlib = zlib.decompressobj(47)  # 32 + 15: auto-detect gzip or zlib header
+        elif coding == "br" and brotli is not None:
+            self._brotli = brotli.Decompressor()
+        elif coding not in ("", "identity"):
+            raise FetchError(f"unsupported content-encoding: {coding}", url=url)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        try:
+            if self._zlib is not None:
+                yield from self._feed_zlib(data)
+            elif self._brotli is not None:
+                yield from self._feed_brotli(data)
+            else:
+                yield data
+        except (zlib.error, getattr(brotli, "error", zlib.error)) as exc:
+            raise FetchError(f"bad {self._coding} body: {exc}", url=self._url) from None
+
+    def _feed_zlib(self, data: bytes) -> Iterator[bytes]:
+        assert self._zlib is not None
+        first, self._fed = not self._fed, True
+        try:
+            out = self._zlib.decompress(data, _CHUNK)
+        except zlib.error:
+            if self._coding != "deflate" or not first:
+                raise
+            self._zlib = zlib.decompressobj(-15)  # "deflate" servers often send raw deflate
+            out = self._zlib.decompress(data, _CHUNK)
+        yield out
+        while self._zlib.unconsumed_tail:
+            yield self._zlib.decompress(self._zlib.unconsumed_tail, _CHUNK)
+
+    def _feed_brotli(self, data: bytes) -> Iterator[bytes]:
+        yield self._brotli.process(data, output_buffer_limit=_CHUNK)
+        while not self._brotli.can_accept_more_data():
+            yield self._brotli.process(b"", output_buffer_limit=_CHUNK)
+
+
+@dataclass
+class _HostGate:
+    sem: asyncio.Semaphore
+    next_at: float = field(default=0.0)
+
+    async def wait_turn(self, delay: float) -> None:
+        now = time.monotonic()
+        start = max(now, self.next_at)
+        self.next_at = start + delay  # reserved before awaiting: no lock needed
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+def _host_key(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+def _clean(exc: Exception) -> str:
+    text = _ERRNO.sub("", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return text[:200]
+
+
+class Fetcher:
+    """Fetch URLs through one shared ``httpx.AsyncClient`` within global and per-host limits."""
+
+    def __init__(
+        self,
+        *,
+        client: httpx.AsyncClient | None = None,
+        max_bytes: int = 10_000_000,
+        timeout: float = 20.0,
+        concurrency: int = 16,
+        per_host: int = 2,
+        host_delay: float = 0.0,
+        max_redirects: int = 5,
+        user_agent: str = USER_AGENT,
+        guard: Callable[[str], object] | None = None,
+        host_delays: Mapping[str, float] | None = None,
+    ) -> None:
+        self._timeout = timeout
+        self._httpx_timeout = httpx.Timeout(timeout, connect=min(10.0, timeout))
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(
+            timeout=self._httpx_timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+        self._max_bytes = max_bytes
+        self._global = asyncio.Semaphore(concurrency)
+        self._per_host = per_host
+        self._host_delay = host_delay
+        self._host_delays = {k.lower(): v for k, v in (host_delays or {}).items()}
+        self._hosts: dict[str, _HostGate] = {}
+        self._max_redirects = max_redirects
+        self._user_agent = user_agent
+        self._guard = guard
+
+    def set_host_delay(self, host: str, delay: float) -> None:
+        """Minimum seconds between requests to ``host`` (e.g. a robots.txt Crawl-delay)."""
+        self._host_delays[host.lower()] = delay
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str | None = None,
+    ) -> FetchResult:
+        """GET ``url``, following redirects; FetchError/BlockedError carry a specific message."""
+        headers = {"User-Agent": self._user_agent, "Accept-Encoding": _ACCEPT_ENCODING}
+        if accept:
+            headers["Accept"] = accept
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        started = time.monotonic()
+        current, seen = url, {url}
+        for _ in range(self._max_redirects + 1):
+            await self._check(current)
+            outcome = await self._fetch_once(current, headers, started)
+            if isinstance(outcome, FetchResult):
+                return outcome
+            if outcome.location in seen:
+                raise FetchError("redirect loop", url=url)
+            seen.add(outcome.location)
+            current = outcome.location
+        raise FetchError(f"too many redirects (over {self._max_redirects})", url=url)
+
+    async def _check(self, url: str) -> None:
+        if self._guard is None:
+            return
+        result = self._guard(url)
+        if inspect.isawaitable(result):
+            await result
+
+    @asynccontextmanager
+    async def _slot(self, url: str) -> AsyncIterator[None]:
+        key = _host_key(url)
+        gate = self._hosts.get(key)
+        if gate is None:
+            gate = self._hosts[key] = _HostGate(asyncio.Semaphore(self._per_host))
+        # the host slot first, so waiting on a busy host never holds a global slot
+        delay = self._host_delays.get(urlsplit(url).hostname or "", self._host_delay)
+        async with gate.sem:
+            await gate.wait_turn(delay)
+            async with self._global:
+                yield
+
+    async def _fetch_once(
+        self, url: str, headers: dict[str, str], started: float
+    ) -> FetchResult | _Redirect:
+        timeout_msg = f"timeout after {self._timeout:g} s"
+        async with self._slot(url):
+            try:
+                async with asyncio.timeout(self._timeout):
+                    return await self._request(url, headers, started)
+            except (TimeoutError, httpx.TimeoutException):
+                raise FetchError(timeout_msg, url=url) from None
+            except httpx.UnsupportedProtocol:
+                raise FetchError("unsupported URL scheme", url=url) from None
+            except httpx.InvalidURL:
+                raise FetchError("invalid URL", url=url) from None
+            except httpx.ConnectError as exc:
+                raise FetchError(f"connection failed: {_clean(exc)}", url=url) from None
+            except httpx.RemoteProtocolError as exc:
+                raise FetchError(f"protocol error: {_clean(exc)}", url=url) from None
+            except httpx.HTTPError as exc:
+                raise FetchError(f"{type(exc).__name__}: {_clean(exc)}", url=url) from None
+
+    async def _request(
+        self, url: str, headers: dict[str, str], started: float
+    ) -> FetchResult | _Redirect:
+        async with self._client.stream(
+            "GET", url, headers=headers, follow_redirects=False, timeout=self._httpx_timeout
+        ) as resp:
+            status = resp.status_code
+            if status in _REDIRECTS and resp.headers.get("location"):
+                return _Redirect(urljoin(str(resp.url), resp.headers["location"].strip()))
+            if status != 304 and not 200 <= status < 300:
+                retry = None
+                if status in (429, 503):
+                    retry = parse_retry_after(resp.headers.get("retry-after"))
+                raise FetchError(f"HTTP {status}", url=url, status=status, retry_after=retry)
+            content = b"" if status == 304 else await self._read_body(resp, url)
+            return FetchResult(
+                url=str(resp.url),
+                status=status,
+                headers={k.lower(): v for k, v in resp.headers.items()},
+                content=content,
+                etag=resp.headers.get("etag"),
+                last_modified=resp.headers.get("last-modified"),
+                not_modified=status == 304,
+                elapsed=time.monotonic() - started,
+            )
+
+    def _too_big(self, url: str) -> FetchError:
+        return FetchError(f"body over {self._max_bytes / 1_000_000:g} MB", url=url)
+
+    async def _read_body(self, resp: httpx.Response, url: str) -> bytes:
+        coding = resp.headers.get("content-encoding", "").strip().lower()
+        declared = resp.headers.get("content-length", "")
+        if not coding and declared.isdigit() and int(declared) > self._max_bytes:
+            raise self._too_big(url)  # refuse before reading a byte
+        decoder = _Decoder(coding, url)
+        parts: list[bytes] = []
+        size = 0
+        try:
+            async for raw in resp.aiter_raw(_CHUNK):
+                for chunk in decoder.feed(raw):
+                    size += len(chunk)
+                    if size > self._max_bytes:
+                        raise self._too_big(url)
+                    parts.append(chunk)
+        except httpx.RemoteProtocolError:
+            raise FetchError("truncated body (connection closed early)", url=url) from None
+        return b"".join(parts)
