@@ -1,0 +1,224 @@
+"""Text normalisation for matching, with an offset map back to the original string.
+
+Two forms are produced:
+
+* the *folded* form: NFKC, lower case, dash/apostrophe/space variants unified, Latin accents
+  stripped, Arabic diacritics and tatweel removed, alef/yaa/taa-marbuta/hamza/kaf variants
+  unified, Eastern Arabic digits turned into ASCII digits, zero-width characters dropped;
+* the *romanised* form: the folded form passed through ``anyascii`` so that scripts nobody wrote
+  patterns for (Greek, Devanagari, ...) can still be matched with Latin patterns.
+
+Speed matters (a 5 KB article must cost well under a millisecond), so the folded form is built
+from ``str.lower()`` plus a regex pass over only the characters that need special treatment; the
+offset map is a short list of breakpoints, not one entry per character.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from anyascii import anyascii
+
+__all__ = [
+    "Folder",
+    "Normalized",
+    "WORD_END",
+    "WORD_START",
+    "fold_char",
+]
+
+# Word boundaries as lookarounds: `\w` is Unicode-aware, so these work for Arabic and Cyrillic
+# letters; unlike `\b` they are used only where a pattern wants them (inflected endings and
+# attached Arabic prefixes are spelled out in the patterns instead).
+WORD_START = r"(?<!\w)"
+WORD_END = r"(?!\w)"
+
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u05be\u1806"
+_APOSTROPHES = "\u2018\u2019\u201a\u201b\u02bc\u02bb\u02bd\u02be\u02bf\u0060\u00b4\u2032\u055a"
+_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a\u300c\u300d"
+_DELETE = (
+    "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"
+    "\u0640"  # Arabic tatweel
+)
+_ARABIC_MARKS = [(0x064B, 0x065F), (0x0670, 0x0670), (0x06D6, 0x06ED), (0x08D3, 0x08FF)]
+_ARABIC_MAP = {
+    "\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0671": "\u0627",  # alefs
+    "\u0672": "\u0627", "\u0673": "\u0627",
+    "\u0649": "\u064a", "\u06cc": "\u064a", "\u06d0": "\u064a",  # alef maqsura, Farsi yeh
+    "\u0626": "\u064a",  # yeh with hamza
+    "\u0624": "\u0648",  # waw with hamza
+    "\u0629": "\u0647",  # taa marbuta -> haa
+    "\u06a9": "\u0643", "\u06aa": "\u0643",  # keheh -> kaf
+    "\u06c1": "\u0647", "\u06d5": "\u0647",
+}
+_FIXED = {
+    **{c: "-" for c in _DASHES},
+    **{c: "'" for c in _APOSTROPHES},
+    **{c: '"' for c in _QUOTES},
+    **{c: "" for c in _DELETE},
+    **_ARABIC_MAP,
+}
+_LATIN_RANGES = [(0x00C0, 0x024F), (0x1E00, 0x1EFF)]
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Me")
+
+
+def _fold_simple(ch: str) -> str:
+    """Fold one already-NFKC character (without looking at NFKC again)."""
+    if ch in _FIXED:
+        return _FIXED[ch]
+    cp = ord(ch)
+    if any(lo <= cp <= hi for lo, hi in _ARABIC_MARKS) or _is_mark(ch):
+        return ""
+    if 0x0660 <= cp <= 0x0669 or 0x06F0 <= cp <= 0x06F9:
+        return str(cp & 0xF)  # Arabic-Indic and Persian digits
+    if unicodedata.category(ch) == "Zs" or ch in "\t\r\x0b\x0c":
+        return " "
+    if ch in "\u0451\u0401":
+        return "\u0435"  # ё -> е
+    if any(lo <= cp <= hi for lo, hi in _LATIN_RANGES):
+        base = unicodedata.normalize("NFD", ch)
+        ch = "".join(c for c in base if not _is_mark(c)) or ch
+    return ch.casefold()
+
+
+def fold_char(ch: str) -> str:
+    """Return the folded form of one original character (may be empty or several characters)."""
+    return "".join(_fold_simple(c) for c in unicodedata.normalize("NFKC", ch))
+
+
+def _special_table() -> dict[str, str]:
+    """Characters whose folded form differs from ``ch.lower()`` (the fast path)."""
+    table: dict[str, str] = {}
+    for cp in range(0x30000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        ch = chr(cp)
+        folded = fold_char(ch)
+        if folded != ch.lower() or len(ch.lower()) != 1:
+            table[ch] = folded
+    return table
+
+
+def _char_class(chars: list[str]) -> str:
+    """A compact regex class (ranges, not thousands of single characters: those scan slowly)."""
+    cps = sorted(ord(c) for c in chars)
+    parts: list[str] = []
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        lo, hi = re.escape(chr(cps[i])), re.escape(chr(cps[j]))
+        parts.append(lo if i == j else f"{lo}-{hi}")
+        i = j + 1
+    return "[" + "".join(parts) + "]"
+
+
+@dataclass
+class Normalized:
+    """A normalised string plus a map from its offsets back to the original string."""
+
+    original: str
+    text: str
+    _breaks: list[int] = field(default_factory=list, repr=False)
+    _deltas: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def identity(self) -> bool:
+        """True when offsets in `text` equal offsets in `original`."""
+        return not self._breaks and len(self.text) == len(self.original)
+
+    def to_original(self, pos: int) -> int:
+        i = bisect_right(self._breaks, pos) - 1
+        return pos + (self._deltas[i] if i >= 0 else 0)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a normalised [start, end) span to the original string."""
+        if end <= start:
+            o = self.to_original(start)
+            return o, o
+        return self.to_original(start), self.to_original(end - 1) + 1
+
+
+class _Anchors:
+    """Collects offset breakpoints while a normalised string is being built."""
+
+    def __init__(self) -> None:
+        self.breaks: list[int] = []
+        self.deltas: list[int] = []
+        self.delta = 0
+
+    def _put(self, npos: int, delta: int) -> None:
+        if self.breaks and self.breaks[-1] == npos:
+            self.deltas[-1] = delta
+        else:
+            self.breaks.append(npos)
+            self.deltas.append(delta)
+
+    def add(self, opos: int, out_len: int) -> None:
+        npos = opos - self.delta
+        for j in range(out_len):  # every output char of an expansion maps to the source char
+            self._put(npos + j, opos - (npos + j))
+        self.delta += 1 - out_len
+        self._put(npos + out_len, self.delta)
+
+
+class Folder:
+    """Builds folded and romanised forms. Create once (it precomputes a table, ~0.1 s)."""
+
+    def __init__(self) -> None:
+        self._table = _special_table()
+        bmp = [c for c in self._table if ord(c) < 0x10000]
+        # Astral characters go into one range: a class with many astral ranges scans slowly.
+        self._special = re.compile(_char_class(bmp)[:-1] + "\U00010000-\U0010ffff]")
+        self._rom_cache: dict[int, str] = {}
+        self._other_script = re.compile(
+            r"[^\x00-\u02ff\u0300-\u036f\u0400-\u052f\u0590-\u05ff\u0600-\u06ff\u0750-\u077f"
+            r"\u08a0-\u08ff\u1e00-\u1eff\u2000-\u2bff\u3000-\u303f\ufb50-\ufdff\ufe70-\ufeff]"
+        )
+
+    def fold(self, text: str) -> Normalized:
+        table = self._table
+        pieces: list[str] = []
+        anchors = _Anchors()
+        last = 0
+        for m in self._special.finditer(text):
+            pos = m.start()
+            ch = text[pos]
+            rep = table.get(ch)
+            if rep is None:
+                rep = ch.lower()
+            pieces.append(text[last:pos])
+            pieces.append(rep)
+            if len(rep) != 1:
+                anchors.add(pos, len(rep))
+            last = pos + 1
+        if not pieces:
+            return Normalized(text, text.lower())
+        pieces.append(text[last:])
+        return Normalized(text, "".join(pieces).lower(), anchors.breaks, anchors.deltas)
+
+    def needs_romanised(self, text: str) -> bool:
+        """True when the text holds letters of scripts the native patterns do not cover."""
+        return self._other_script.search(text) is not None
+
+    def romanise(self, text: str) -> Normalized:
+        """Romanised form with offsets (slow path, only for texts in other scripts)."""
+        cache = self._rom_cache
+        pieces: list[str] = []
+        anchors = _Anchors()
+        for pos, ch in enumerate(text):
+            rep = cache.get(ord(ch))
+            if rep is None:
+                rep = anyascii(fold_char(ch)).lower()
+                cache[ord(ch)] = rep
+            pieces.append(rep)
+            if len(rep) != 1:
+                anchors.add(pos, len(rep))
+        return Normalized(text, "".join(pieces), anchors.breaks, anchors.deltas)
