@@ -1,0 +1,156 @@
+"""Benchmark the dedup index at archive scale: check latency, memory, rebuild time.
+
+    .venv/bin/python benchmarks/bench_dedup.py [--docs 100000] [--queries 1000]
+
+Builds 100,000 synthetic articles (150-650 words drawn Zipf-like from the seed texts' vocabulary,
+so shingles and story terms behave like prose), serialises their signatures as the archive stores
+them, rebuilds a KnownArticles from those bytes (timed), measures the index's memory with
+tracemalloc (numpy reports its buffers to it), and times `check` for copies and for new articles.
+Baselines from the same run: computing the query's own signature, and a linear scan comparing the
+query's shingles with 1,000 stored signatures. Runs in about 2-3 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from matchers.dedup import KnownArticles, Signature, signature  # noqa: E402
+
+SEEDS = Path(__file__).resolve().parents[1] / "storage" / "seeds"
+START = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def _vocabulary(extra: int = 40_000) -> list[str]:
+    """Seed words (frequent end of the Zipf curve) plus made-up rarer words and names (the tail),
+    so that, as in a real archive, most words are rare and a few are everywhere."""
+    words = {w.strip(".,;:!?\"'()") for p in SEEDS.glob("*.txt") for w in p.read_text().split()}
+    rnd = random.Random(11)
+    syllables = ["ka", "ra", "mo", "tan", "fi", "zu", "lek", "am", "dor", "sa", "bel", "qu", "ish"]
+    tail = {"".join(rnd.choices(syllables, k=rnd.randint(2, 4))) for _ in range(extra)}
+    tail = {w.capitalize() if rnd.random() < 0.3 else w for w in tail}
+    return sorted(w for w in words if w) + sorted(tail - words)
+
+
+class Corpus:
+    """Deterministic synthetic articles: doc i is always the same text."""
+
+    def __init__(self, vocab: list[str], seed: int = 7) -> None:
+        self.vocab = np.array(vocab, dtype=object)
+        ranks = np.arange(1, len(vocab) + 1)
+        self.p = (1.0 / ranks) / (1.0 / ranks).sum()
+        self.seed = seed
+
+    def text(self, i: int) -> str:
+        rng = np.random.default_rng(self.seed * 1_000_003 + i)
+        n = int(rng.integers(150, 650))
+        return " ".join(self.vocab[rng.choice(len(self.vocab), n, p=self.p)])
+
+
+def _percentiles(samples: list[float]) -> str:
+    ms = sorted(s * 1000 for s in samples)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return f"p50 {statistics.median(ms):.3f} ms, p99 {p99:.3f} ms"
+
+
+def build_blobs(corpus: Corpus, n: int) -> list[bytes]:
+    t0 = time.perf_counter()
+    blobs = []
+    for i in range(n):
+        published = START + timedelta(minutes=10 * i)
+        blobs.append(signature(corpus.text(i), published=published).to_bytes())
+    dt = time.perf_counter() - t0
+    size = sum(map(len, blobs))
+    print(f"signatures: {n} docs in {dt:.1f} s ({1000 * dt / n:.2f} ms/doc), "
+          f"stored {size / n:.0f} B/doc")
+    return blobs
+
+
+def rebuild(blobs: list[bytes]) -> KnownArticles:
+    known = KnownArticles()
+    for i, blob in enumerate(blobs):
+        known.add(f"a{i}", Signature.from_bytes(blob), story=f"a{i}", url=f"https://x.test/{i}")
+    return known
+
+
+def measure_memory(blobs: list[bytes]) -> None:
+    gc.collect()
+    tracemalloc.start()
+    known = rebuild(blobs)
+    gc.collect()
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"index memory (tracemalloc) at {len(known)} docs: {current / 2**20:.0f} MB "
+          f"(peak while building {peak / 2**20:.0f} MB)")
+
+
+def _edit(text: str, rnd: random.Random) -> str:
+    words = text.split()
+    cut = words[: int(len(words) * rnd.uniform(0.4, 1.0))]
+    for _ in range(len(cut) // 30):
+        cut[rnd.randrange(len(cut))] = "edited"
+    return "Republished from a partner site.\n" + " ".join(cut) + "\nRelated articles"
+
+
+def measure_checks(known: KnownArticles, corpus: Corpus, blobs: list[bytes], n: int,
+                   queries: int) -> None:
+    rnd = random.Random(3)
+    copies, fresh, sig_times, scan_times = [], [], [], []
+    found = 0
+    stored = [np.frombuffer(Signature.from_bytes(b).shingles, "<u4") for b in blobs[:1000]]
+    for q in range(queries):
+        src = rnd.randrange(n)
+        text = _edit(corpus.text(src), rnd) if q % 2 == 0 else corpus.text(n + q)
+        published = START + timedelta(minutes=10 * src)
+        t0 = time.perf_counter()
+        sig = signature(text, published=published)
+        sig_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        res = known.check(sig)
+        (copies if q % 2 == 0 else fresh).append(time.perf_counter() - t0)
+        found += q % 2 == 0 and res.duplicate_of == f"a{src}"
+        t0 = time.perf_counter()
+        for other in stored:  # the naive alternative, over only 1% of the archive
+            np.intersect1d(sig.hashes, other, assume_unique=True)
+        scan_times.append(time.perf_counter() - t0)
+    all_checks = copies + fresh
+    print(f"check vs {len(known)} docs, {queries} queries: {_percentiles(all_checks)}")
+    print(f"  copies: {_percentiles(copies)} (found {found}/{len(copies)});"
+          f" new articles: {_percentiles(fresh)}")
+    print(f"baseline signature of the query: {_percentiles(sig_times)}")
+    print(f"baseline linear scan of 1,000 docs: {_percentiles(scan_times)}")
+    ratio = statistics.median(all_checks) / statistics.median(scan_times)
+    print(f"ratio check p50 / scan-1,000 p50: {ratio:.3f}; "
+          f"check p50 / signature p50: "
+          f"{statistics.median(all_checks) / statistics.median(sig_times):.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    args = parser.parse_args()
+    corpus = Corpus(_vocabulary())
+    blobs = build_blobs(corpus, args.docs)
+    t0 = time.perf_counter()
+    known = rebuild(blobs)
+    print(f"rebuild from serialized signatures: {time.perf_counter() - t0:.2f} s "
+          f"for {len(known)} docs")
+    measure_checks(known, corpus, blobs, args.docs, args.queries)
+    del known
+    measure_memory(blobs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""Evaluate copy detection and same-story grouping on the labelled corpus.
+
+    .venv/bin/python benchmarks/evaluate_dedup.py [--corpus PATH] [--seeds DIR] [--verbose]
+
+Records are fed in file order after the seeds, the way the bot sees a stream: check, then add.
+Gold copies come from `dup_of` (copy-clusters = connected components; the first member seen in the
+stream is the original, every later member is expected to be flagged as a copy of *some* member of
+its cluster) and from notes saying a record carries a seed's text. Gold story pairs are pairs of
+records with the same non-null `story`; two copies of one text with no story label count as one
+story too (a copy is trivially the same event). Synthetic copies are made from the corpus texts
+the way the web makes them. The corpus is read at run time and never copied into the repo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import re
+import sys
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from matchers.dedup import KnownArticles, signature  # noqa: E402
+
+CORPUS = Path("/work/shared/corpus/dev.jsonl")
+SEEDS = Path(__file__).resolve().parents[1] / "storage" / "seeds"
+_SEED_NOTE = re.compile(r"same (?:text|article) as shared/seeds/(\d{3})")
+
+
+def _date(value: str | None) -> datetime | None:
+    if value and re.match(r"^\d{4}-\d{2}-\d{2}$", value[:10]) and "inferred" not in value:
+        return datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=UTC)
+    return None
+
+
+def _clusters(records: list[dict], seed_ids: list[str]) -> dict[str, str]:
+    parent = {r["id"]: r["id"] for r in records} | {s: s for s in seed_ids}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for r in records:
+        links = [r["dup_of"]] if r["dup_of"] else []
+        links += [s for s in seed_ids if s[:3] in _SEED_NOTE.findall(r.get("notes") or "")]
+        for other in links:
+            parent[find(r["id"])] = find(other)
+    return {x: find(x) for x in parent}
+
+
+def _load_seeds(folder: Path) -> list[tuple[str, str]]:
+    return [(p.stem, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.txt"))]
+
+
+def run_stream(records: list[dict], seeds: list[tuple[str, str]]) -> dict[str, tuple]:
+    known = KnownArticles()
+    for seed_id, text in seeds:
+        sig = signature(text)
+        res = known.check(sig)
+        known.add(seed_id, sig, story=res.story or seed_id, duplicate_of=res.duplicate_of)
+    out = {}
+    for r in records:
+        sig = signature(r["text"], r.get("title") or "", _date(r.get("date")))
+        res = known.check(sig, url=r.get("source"))
+        story = res.story or r["id"]
+        known.add(r["id"], sig, story=story, url=r.get("source"), duplicate_of=res.duplicate_of)
+        out[r["id"]] = (res.duplicate_of, story, res.reason)
+    return out
+
+
+def score_copies(records: list[dict], cluster: dict[str, str], seen: set[str],
+                 pred: dict[str, tuple], verbose: bool) -> None:
+    expected, distinct, tp, predicted, false_dup = 0, 0, 0, 0, 0
+    for r in records:
+        root = cluster[r["id"]]
+        is_copy = any(cluster[s] == root for s in seen)
+        dup = pred[r["id"]][0]
+        expected += is_copy
+        distinct += not is_copy
+        predicted += dup is not None
+        ok = dup is not None and cluster.get(dup) == root
+        tp += is_copy and ok
+        false_dup += dup is not None and not is_copy
+        if verbose and (is_copy != ok or (dup and not ok)):
+            print(f"  MISS/WRONG {r['id']}: expected copy={is_copy} got {dup} ({pred[r['id']][2]})")
+        seen.add(r["id"])
+    print(f"copies (dev stream): expected {expected}, predicted {predicted}, correct {tp}")
+    print(f"  precision {tp / max(predicted, 1):.3f}  recall {tp / max(expected, 1):.3f}  "
+          f"false duplicates {false_dup}/{distinct} = {100 * false_dup / max(distinct, 1):.1f}% "
+          "of distinct articles")
+
+
+def score_stories(records: list[dict], cluster: dict[str, str], pred: dict[str, tuple],
+                  verbose: bool) -> None:
+    sizes = Counter(cluster[r["id"]] for r in records)
+    gold = {r["id"]: r["story"] or (f"copies:{cluster[r['id']]}"
+                                    if sizes[cluster[r["id"]]] > 1 else None) for r in records}
+    tp = fp = fn = 0
+    for a, b in itertools.combinations(records, 2):
+        same_gold = gold[a["id"]] is not None and gold[a["id"]] == gold[b["id"]]
+        same_pred = pred[a["id"]][1] == pred[b["id"]][1]
+        tp += same_gold and same_pred
+        fp += same_pred and not same_gold
+        fn += same_gold and not same_pred
+        if verbose and same_pred and not same_gold:
+            print(f"  FALSE PAIR {a['id']} ~ {b['id']}")
+    print(f"same-story pairs: gold {tp + fn}, predicted {tp + fp}, correct {tp}")
+    print(f"  precision {tp / max(tp + fp, 1):.3f}  recall {tp / max(tp + fn, 1):.3f}")
+    if verbose:
+        groups = defaultdict(list)
+        for r in records:
+            groups[pred[r["id"]][1]].append(f"{r['id']}[{gold[r['id']]}]")
+        for story, members in groups.items():
+            if len(members) > 1:
+                print(f"  story {story}: {members}")
+
+
+_HEADERS = ["By Staff Reporter | News Desk\nPublished 3 hours ago\n\n",
+            "Home > World > Middle East\n\n", "EXCLUSIVE\nShare on Facebook Share on X Email\n\n"]
+_FOOTERS = ["\n\nRelated stories\nSubscribe to our newsletter\n© 2025 All rights reserved.",
+            "\n\nThis article first appeared with a partner agency and is republished here.",
+            "\n\nTags: Syria, Middle East, Security\nLeave a comment"]
+
+
+def _syndicate(text: str, rnd: random.Random, _others: list[str]) -> str:
+    return rnd.choice(_HEADERS) + text + rnd.choice(_FOOTERS)
+
+
+def _cut(text: str, rnd: random.Random, _others: list[str]) -> str:
+    words = text.split(" ")
+    return " ".join(words[: max(8, int(len(words) * rnd.uniform(0.4, 0.6)))])
+
+
+def _roundup(text: str, rnd: random.Random, others: list[str]) -> str:
+    parts = rnd.sample(others, 3) + [text]
+    rnd.shuffle(parts)
+    return "Daily briefing\n\n" + "\n\n* * *\n\n".join(parts)
+
+
+def _markup(text: str, rnd: random.Random, _others: list[str]) -> str:
+    paras = [f"<p>{p.strip()}</p>" for p in text.split("\n") if p.strip()]
+    out = "\n".join(paras).replace(" ", "  ").replace(". ", ".\n")
+    return out.upper() if rnd.random() < 0.5 else out.replace("&", "&amp;")
+
+
+def _edit(text: str, rnd: random.Random, _others: list[str]) -> str:
+    words = text.split(" ")
+    for _ in range(max(1, len(words) // 25)):  # ~4% of words deleted, replaced or inserted
+        i = rnd.randrange(len(words))
+        op = rnd.random()
+        if op < 0.33:
+            del words[i]
+        elif op < 0.66:
+            words[i] = rnd.choice(["reportedly", "officials", "the", "local", "said"])
+        else:
+            words.insert(i, rnd.choice(["also", "recently", "however"]))
+    return " ".join(words)
+
+
+KINDS = {"syndicated": _syndicate, "cut 40-60%": _cut, "in roundup": _roundup,
+         "markup/case/space": _markup, "small edits": _edit}
+
+
+def synthetic(records: list[dict], cluster: dict[str, str], seeds: list[tuple[str, str]]) -> None:
+    """Index one original per copy-cluster, then check generated copies of each original."""
+    rnd = random.Random(20250401)
+    known = KnownArticles()
+    originals, seen_roots = [], set()
+    for seed_id, text in seeds:
+        known.add(seed_id, signature(text), story=seed_id)
+        seen_roots.add(cluster.get(seed_id, seed_id))
+    false_dup = 0
+    for r in records:
+        if cluster[r["id"]] in seen_roots:
+            continue
+        seen_roots.add(cluster[r["id"]])
+        sig = signature(r["text"], r.get("title") or "")
+        false_dup += known.check(sig).duplicate_of is not None
+        known.add(r["id"], sig, story=r["id"])
+        originals.append(r)
+    texts = [r["text"] for r in originals]
+    print(f"synthetic copies of {len(originals)} distinct corpus texts "
+          f"(false duplicates while indexing them: {false_dup}/{len(originals)})")
+    total_ok = total = 0
+    for kind, make in KINDS.items():
+        ok = 0
+        for r in originals:
+            copy = make(r["text"], rnd, [t for t in texts if t is not r["text"]])
+            res = known.check(signature(copy))
+            ok += res.duplicate_of is not None and (
+                res.duplicate_of == r["id"] or kind == "in roundup")
+        total_ok += ok
+        total += len(originals)
+        print(f"  {kind:18s} recall {ok / len(originals):.3f} ({ok}/{len(originals)})")
+    print(f"  all kinds          recall {total_ok / total:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--seeds", type=Path, default=SEEDS)
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    records = [json.loads(line) for line in args.corpus.read_text("utf-8").splitlines() if line]
+    seeds = _load_seeds(args.seeds)
+    cluster = _clusters(records, [s for s, _ in seeds])
+    pred = run_stream(records, seeds)
+    print(f"corpus {args.corpus} ({len(records)} records) after {len(seeds)} seeds")
+    score_copies(records, cluster, {s for s, _ in seeds}, pred, args.verbose)
+    score_stories(records, cluster, pred, args.verbose)
+    synthetic(records, cluster, seeds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Same-story features: the words that tell one real-world event from another.
+
+Two reports of one event rarely share sentences, but they share its names (people, places, units),
+its dates ("April 14", "14/04"), its figures (27 fighters, Shahed 129) and its rarer words. Each
+article keeps its top terms; `KnownArticles` weighs shared terms by how rare they are in the archive
+(IDF), so "Syria" counts for little and "Khidr" or "Shahed" for a lot, and only articles inside a
+time window can join a story. Everything here is pure: text in, terms out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "MAX_TERMS",
+    "idf",
+    "kind_boost",
+    "story_similarity",
+    "story_terms",
+    "term_hash",
+]
+
+MAX_TERMS = 64
+_BOOST = np.array([1.0, 1.5, 2.5, 1.5])  # word, name, date, number
+_LEDE_WORDS = 60  # words of the lede that get the title's bonus
+
+# Function words of the languages the corpus carries; they say nothing about an event.
+_STOP = frozenset(
+    """
+    a an the and or but if of to in on at by for with from as is are was were be been being this
+    that these those it its he she they them his her their we our you your not no than then
+    there here which who whom whose what when where why how all any some more most other such
+    only own same so too very can will just should now also into over under after before about
+    against between through during out up down off again further once said says say told
+    according would could may might has have had do does did new one two three first last mr ms
+    while since per via news read more share photo video updated published comments comment
+    reply
+    le la les des du un une et en est dans pour sur par qui que il el los las del con por para como
+    и в во на с со по из за от до к о об что это как а но для его её их он она они
+    في من على إلى الى عن أن ان التي الذي مع هذا هذه كان قد بعد ما لا
+    """.split()
+)
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+_MONTH_RE = "|".join(m[:3] + r"[a-z]*" for m in _MONTHS)
+_DATE_RE = re.compile(rf"\b(?:(\d{{1,2}})\s+({_MONTH_RE})|({_MONTH_RE})\s+(\d{{1,2}}))\b")
+_ENTITY_RE = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)*")
+_WORD_RE = re.compile(r"\w+")
+
+
+def _kind(term: str) -> int:
+    if term.startswith("date:"):
+        return 2
+    if term.startswith("ent:"):
+        return 1
+    return 3 if term.isdigit() else 0
+
+
+def term_hash(term: str) -> int:
+    """Stable 32-bit hash of a term (persisted, so never Python's salted hash).
+
+    The low two bits carry the term's kind (word, name, date, number) so that an index holding
+    only hashes can still weigh a shared date above a shared word.
+    """
+    return (zlib.crc32(term.encode("utf-8")) & ~3) | _kind(term)
+
+
+def kind_boost(hashes: np.ndarray) -> np.ndarray:
+    """Weight multiplier per term hash: dates and names tell events apart better than words."""
+    return _BOOST[hashes & 3]
+
+
+def _month_day(match: re.Match[str]) -> str | None:
+    day = match.group(1) or match.group(4)
+    month = (match.group(2) or match.group(3))[:3]
+    if not 1 <= int(day) <= 31:
+        return None
+    return f"date:{month}-{int(day)}"
+
+
+def story_terms(text: str, title: str = "") -> tuple[str, ...]:
+    """The article's most telling terms, best first: dates, names, then words of the headline/lede.
+
+    Ranked by frequency plus bonuses for the title and the lede (news puts the event first), ties by
+    first appearance, so short texts keep their lede rather than an arbitrary alphabetical slice.
+    """
+    raw = unicodedata.normalize("NFKC", f"{title}\n{text}")
+    folded = raw.casefold()
+    score: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    lede = len(_WORD_RE.findall(title.casefold())) + _LEDE_WORDS
+    for pos, word in enumerate(_WORD_RE.findall(folded)):
+        if word in _STOP or not (len(word) > 3 or word.isdigit() and len(word) > 1):
+            continue
+        score[word] += 1.0 + (1.0 if pos < lede else 0.0)
+        first.setdefault(word, pos)
+    for match in _ENTITY_RE.finditer(raw):
+        name = match.group(0).casefold()
+        if " " in name and name.split()[0] not in _STOP:
+            score[f"ent:{name}"] += 2.0  # multi-word names are rare and specific
+            first.setdefault(f"ent:{name}", match.start() // 6)
+    for match in _DATE_RE.finditer(folded):
+        date = _month_day(match)
+        if date:
+            score[date] += 3.0
+            first.setdefault(date, match.start() // 6)
+    ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
+    return tuple(ranked[:MAX_TERMS])
+
+
+def idf(df: np.ndarray, n_docs: int) -> np.ndarray:
+    """Inverse document frequency, smoothed so a term unseen in the archive weighs the most."""
+    return np.log((n_docs + 1.0) / (df + 0.5))
+
+
+def story_similarity(
+    shared: Iterable[float], weights_a: Sequence[float], weights_b: Sequence[float]
+) -> float:
+    """IDF-weighted overlap of two term sets, normalised like a cosine of binary vectors."""
+    total_a = sum(weights_a)
+    total_b = sum(weights_b)
+    if total_a <= 0 or total_b <= 0:
+        return 0.0
+    return min(1.0, sum(shared) / math.sqrt(total_a * total_b))

@@ -1,0 +1,94 @@
+"""Copies: the seeds fed back, syndicated, cut, embedded, re-marked-up; and what is not a copy."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from matchers.dedup import KnownArticles, Signature, signature
+
+SEEDS = sorted((Path(__file__).resolve().parents[1] / "storage" / "seeds").glob("*.txt"))
+OTHER = (
+    "A farmers' cooperative in the valley opened a new grain silo on Thursday, the mayor said. "
+    "The silo can hold four thousand tonnes and replaces a wooden barn that burned down in the "
+    "winter storm. Volunteers painted the doors blue and a brass band played at the opening. "
+    "Prices for wheat are expected to stay steady through the autumn according to the union."
+)
+
+
+@pytest.fixture()
+def known() -> KnownArticles:
+    k = KnownArticles()
+    for path in SEEDS:
+        sig = signature(path.read_text(encoding="utf-8"))
+        res = k.check(sig)
+        k.add(path.stem, sig, story=res.story or path.stem, duplicate_of=res.duplicate_of)
+    return k
+
+
+def test_seeds_fed_back_are_copies_of_themselves(known: KnownArticles) -> None:
+    assert len(known) == len(SEEDS) == 5
+    for path in SEEDS:
+        res = known.check(signature(path.read_text(encoding="utf-8")))
+        assert res.duplicate_of == path.stem
+        assert res.copy_score > 0.95
+
+
+def test_web_style_copies_are_caught(known: KnownArticles) -> None:
+    text = SEEDS[0].read_text(encoding="utf-8")
+    words = text.split()
+    variants = [
+        "By Wire Staff\nShare this\n\n" + text + "\n\nRelated: more news. Subscribe today.",
+        " ".join(words[: len(words) // 2]),
+        OTHER + "\n\n" + text + "\n\n" + OTHER.upper(),
+        "<p>" + text.upper().replace("\n", "</p>\n<p>").replace(" ", "  ") + "</p>",
+    ]
+    for variant in variants:
+        assert known.check(signature(variant)).duplicate_of == SEEDS[0].stem
+
+
+def test_copy_of_a_copy_points_at_the_original(known: KnownArticles) -> None:
+    text = SEEDS[2].read_text(encoding="utf-8")
+    copy = signature("Reposted from a partner.\n" + text)
+    known.add("copy-1", copy, story=SEEDS[2].stem, duplicate_of=SEEDS[2].stem)
+    res = known.check(signature(text + "\nComments are closed."))
+    assert res.duplicate_of == SEEDS[2].stem
+    assert res.story == SEEDS[2].stem
+
+
+def test_unrelated_text_is_neither_copy_nor_story(known: KnownArticles) -> None:
+    res = known.check(signature(OTHER))
+    assert res.duplicate_of is None and res.story is None
+    assert res.copy_score < 0.5
+
+
+def test_same_url_is_a_duplicate_before_any_text(known: KnownArticles) -> None:
+    sig = signature(OTHER)
+    known.add("silo", sig, story="silo", url="https://valley.test/silo?utm_source=x")
+    res = known.check(signature("entirely different words here"), url="http://valley.test/silo/")
+    assert res.duplicate_of == "silo"
+    assert "URL" in res.reason
+
+
+def test_signature_round_trips_through_bytes() -> None:
+    when = datetime(2020, 4, 16, 9, 30, tzinfo=UTC)
+    sig = signature(SEEDS[1].read_text(encoding="utf-8"), title="Defectors", published=when)
+    again = Signature.from_bytes(sig.to_bytes())
+    assert again == sig
+    assert again.published == when
+    with pytest.raises(ValueError):
+        Signature.from_bytes(b"XX" + sig.to_bytes()[2:])
+
+
+def test_naive_dates_are_refused() -> None:
+    with pytest.raises(ValueError):
+        signature("text", published=datetime(2020, 4, 16))  # noqa: DTZ001
+
+
+def test_rebuilt_index_answers_like_the_original(known: KnownArticles) -> None:
+    rebuilt = KnownArticles()
+    for path in SEEDS:
+        blob = signature(path.read_text(encoding="utf-8")).to_bytes()
+        rebuilt.add(path.stem, Signature.from_bytes(blob), story=path.stem)
+    probe = signature(SEEDS[3].read_text(encoding="utf-8")[:1500])
+    assert rebuilt.check(probe).duplicate_of == known.check(probe).duplicate_of == SEEDS[3].stem
