@@ -26,7 +26,8 @@ def test_config_from_env_and_explicit_path(tmp_path):
     assert [s.name for s in settings.sources] == ["x"]
     assert settings.sources[0].interval == 600
     assert str(settings.db_path) == "/tmp/a.db"
-    other = write(tmp_path, '[[sources]]\nname = "y"\nurl = "http://127.0.0.1:9/f"\ninterval = 60\n')
+    other = write(tmp_path,
+                  '[[sources]]\nname = "y"\nurl = "http://127.0.0.1:9/f"\ninterval = 60\n')
     assert load_settings(other, env={"TANFWATCH_CONFIG": "/nope"}).sources[0].interval == 60
 
 

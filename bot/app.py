@@ -1,0 +1,116 @@
+"""Wiring: build the seams once (archive, fetcher, matcher, sender) and run them.
+
+`run_once` polls every source and drains the outbox; `run_daemon` schedules the
+same work with APScheduler until SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from matchers.relevance import load_matcher
+
+from storage.archive import Archive
+from watchers.fetch import Fetcher
+
+from .deliver import DeliveryReport, Sender, deliver
+from .known import load_judge
+from .pipeline import Pipeline, SourceReport
+from .settings import Settings
+from .telegram import ConsoleSender, TelegramSender, make_bot
+
+__all__ = ["Runtime", "open_runtime", "run_daemon", "run_once", "utcnow"]
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    archive: Archive
+    pipeline: Pipeline
+    sender: Sender
+    clock: Callable[[], datetime]
+
+    async def deliver(self) -> DeliveryReport:
+        return await deliver(self.archive, self.sender, clock=self.clock,
+                             digest_after=self.settings.digest_after)
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
+                       sender: Sender | None = None) -> AsyncIterator[Runtime]:
+    archive = Archive.open(settings.db_path)
+    bot = None
+    try:
+        matcher = load_matcher(threshold=settings.threshold)
+        judge = load_judge(archive, matcher, now=clock())
+        if sender is None:
+            if settings.token is not None:
+                bot = make_bot(settings)
+                await bot.initialize()
+                sender = TelegramSender(bot, link_preview=settings.link_preview)
+            else:
+                sender = ConsoleSender()
+        async with Fetcher(timeout=settings.timeout, max_bytes=settings.max_bytes,
+                           concurrency=settings.concurrency, per_host=settings.per_host) as fetcher:
+            pipeline = Pipeline(settings, archive, fetcher, judge, clock=clock)
+            yield Runtime(settings, archive, pipeline, sender, clock)
+    finally:
+        if bot is not None:
+            await bot.shutdown()
+        archive.close()
+
+
+async def run_once(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
+                   sender: Sender | None = None) -> tuple[list[SourceReport], DeliveryReport]:
+    async with open_runtime(settings, clock=clock, sender=sender) as rt:
+        reports = await rt.pipeline.poll_all(settings.sources, force=True)
+        delivery = await rt.deliver()
+    return reports, delivery
+
+
+def _schedule(scheduler: AsyncIOScheduler, rt: Runtime, rng: random.Random) -> None:
+    sources = [s for s in rt.settings.sources if s.enabled]
+    spread = max(1.0, min(60.0, len(sources) * 0.5))
+    for i, source in enumerate(sources):
+        # Spread first runs so a cycle never fires every request at once.
+        first = rt.clock() + timedelta(seconds=spread * i / max(1, len(sources)))
+        scheduler.add_job(rt.pipeline.poll, "interval", args=[source], id=f"source:{source.name}",
+                          seconds=source.interval, jitter=max(1, source.interval // 10),
+                          next_run_time=first, max_instances=1, coalesce=True)
+    scheduler.add_job(rt.deliver, "interval", id="deliver", seconds=10,
+                      next_run_time=rt.clock() + timedelta(seconds=2),
+                      max_instances=1, coalesce=True)
+
+
+async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with open_runtime(settings) as rt:
+        rt.archive.sources.sync(settings.sources)
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        _schedule(scheduler, rt, random.Random())
+        scheduler.start()
+        log.info("tanfwatch running: %d sources, archive %s", len(settings.sources),
+                 settings.db_path)
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            log.info("tanfwatch stopping")

@@ -1,0 +1,87 @@
+"""`tanfwatch classify`: the matching and dedup contract over JSON Lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from matchers.relevance import load_matcher
+
+from matchers.judge import Judge
+from storage.archive import Archive
+
+from .known import article_record, load_judge, seeded_judge
+from .settings import Settings
+
+__all__ = ["classify_stream", "parse_published"]
+
+
+def parse_published(value: Any) -> datetime | None:
+    """Lenient: ISO dates and datetimes, with or without a zone, or junk -> None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().split()[0].replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _record(line: str, number: int) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {number}: invalid JSON: {exc.msg}") from exc
+    if not isinstance(record, dict):
+        raise ValueError(f"line {number}: expected a JSON object")
+    if not isinstance(record.get("id"), (str, int)) or not isinstance(record.get("text"), str):
+        raise ValueError(f"line {number}: a record needs an 'id' and a string 'text'")
+    return record
+
+
+def classify_stream(lines: Iterable[str], out: TextIO, *, settings: Settings | None = None,
+                    threshold: float | None = None) -> list[str]:
+    """Judge every record in order; write one verdict per line; return the input errors."""
+    now = datetime.now(UTC)
+    archive = Archive.open(settings.db_path) if settings else None
+    matcher = load_matcher(threshold=threshold)
+    if archive is not None:
+        judge = load_judge(archive, matcher, now=now)
+    else:
+        judge = seeded_judge(matcher)
+    errors: list[str] = []
+    try:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = _record(line, number)
+            except ValueError as exc:
+                errors.append(str(exc))
+                continue
+            _judge_one(judge, record, out, archive, now)
+    finally:
+        if archive is not None:
+            archive.close()
+    return errors
+
+
+def _judge_one(judge: Judge, record: dict[str, Any], out: TextIO, archive: Archive | None,
+               now: datetime) -> None:
+    rid = str(record["id"])
+    title = record.get("title") or ""
+    published = parse_published(record.get("published") or record.get("date"))
+    j = judge.judge(rid, record["text"], title=title, url=record.get("url"),
+                    language=record.get("language"), published=published)
+    out.write(json.dumps(j.to_json(), ensure_ascii=False) + "\n")
+    out.flush()
+    if archive is not None:
+        archive.add_article(article_record(
+            j, text=record["text"], title=title, url=record.get("url"),
+            language=record.get("language"), published=published, fetched_at=now,
+            origin="classify"))
+    judge.remember(j)
+

@@ -1,0 +1,179 @@
+"""The `tanfwatch` command line (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .settings import ConfigError, Settings, load_settings
+
+__all__ = ["cli", "main"]
+
+
+def _setup_logging(verbose: int) -> None:
+    from .telegram import quiet_http_loggers
+
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_http_loggers()
+
+
+class _Context:
+    def __init__(self, config: str | None, db: str | None) -> None:
+        self.config = config
+        self.db = db
+
+    def settings(self, db: str | None = None) -> Settings:
+        try:
+            return load_settings(self.config, db_path=db or self.db)
+        except ConfigError as exc:
+            raise click.ClickException(f"config error: {exc}") from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(dir_okay=False), default=None,
+              help="TOML config file (default: $TANFWATCH_CONFIG, else the built-in sources).")
+@click.option("--db", type=click.Path(dir_okay=False), default=None,
+              help="SQLite archive (default: $TANFWATCH_DB, else ./data/tanfwatch.db).")
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.version_option(package_name="tanfwatch")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, db: str | None, verbose: int) -> None:
+    """tanfwatch: alerts on new reports about al-Tanf, Maghawir al-Thawra and the 55-km zone."""
+    _setup_logging(verbose)
+    ctx.obj = _Context(config, db)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll every enabled source once, deliver, and exit.")
+@click.pass_obj
+def run(obj: _Context, once: bool) -> None:
+    """Run the bot: poll sources on their intervals and send alerts (until SIGTERM)."""
+    from .app import run_daemon, run_once
+
+    settings = obj.settings()
+    if not once:
+        asyncio.run(run_daemon(settings))
+        return
+    reports, delivery = asyncio.run(run_once(settings))
+    failed = [r for r in reports if not r.ok]
+    click.echo(
+        f"polled {len(reports)} sources ({len(failed)} failed), "
+        f"{sum(r.processed for r in reports)} new articles, "
+        f"{sum(r.alerts for r in reports)} alerts queued; "
+        f"delivered {delivery.sent}, deferred {delivery.deferred}, failed {delivery.failed}",
+        err=True,
+    )
+    for r in failed:
+        click.echo(f"  source {r.source}: {r.error}", err=True)
+
+
+@cli.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
+              help="Archive the records into this database as the bot would.")
+@click.pass_obj
+def classify(obj: _Context, file: Any, db: str | None) -> None:
+    """Judge JSON Lines records ({"id","text",...}) and print one JSON verdict per line.
+
+    Each record is judged against the seed articles and every earlier record.
+    """
+    from .classify import classify_stream
+
+    settings = obj.settings(db) if db else None
+    errors = classify_stream(file, sys.stdout, settings=settings,
+                             threshold=None if settings is None else settings.threshold)
+    for message in errors:
+        click.echo(message, err=True)
+    if errors:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.pass_obj
+def check(obj: _Context, target: str, as_json: bool) -> None:
+    """Explain the decision for one article: a URL, an HTML file or a text file."""
+    from watchers.errors import WatchError
+
+    from .reports import check_target, format_check
+
+    try:
+        result = asyncio.run(check_target(target, obj.settings()))
+    except (OSError, ValueError, WatchError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_check(result))
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("-n", "--limit", default=10, show_default=True)
+@click.option("--all", "include_all", is_flag=True, help="Include articles judged not relevant.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def search(obj: _Context, query: tuple[str, ...], limit: int, include_all: bool,
+           as_json: bool) -> None:
+    """Full-text search of the archive (words, "phrases", prefix*, AND/OR/NOT)."""
+    from storage.archive import Archive
+
+    settings = obj.settings()
+    if not Path(settings.db_path).exists():
+        raise click.ClickException(f"no archive at {settings.db_path}")
+    archive = Archive.open(settings.db_path)
+    try:
+        hits = archive.search(" ".join(query), limit=limit, relevant_only=not include_all)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, indent=2))
+        return
+    for h in hits:
+        click.echo(f"{h.published or '':<25} {h.id}  {h.title}")
+        click.echo(f"    {h.url or ''}\n    {h.snippet}")
+    if not hits:
+        click.echo("no match", err=True)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print sources as a JSON array.")
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """List sources with their health (subcommand `add URL` adds one)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .reports import format_sources, source_rows
+
+    rows = source_rows(ctx.obj.settings())
+    click.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else format_sources(rows))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def status(obj: _Context, as_json: bool) -> None:
+    """Archive and delivery status: articles, alerts pending/sent, source health."""
+    from .reports import status_summary
+
+    summary = status_summary(obj.settings())
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    for key, value in summary.items():
+        click.echo(f"{key:>16}: {value}")
+
+
+def main() -> None:
+    cli(prog_name="tanfwatch")

@@ -1,0 +1,84 @@
+"""Load what the bot already knows: seeds into a fresh archive, the archive into a Judge."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from matchers.relevance import Matcher
+
+from matchers.dedup import KnownArticles, Signature
+from matchers.judge import Judge, Judgement
+from storage.archive import Archive, ArticleRecord, iso
+from storage.seeds import load_seeds
+
+__all__ = ["article_record", "ensure_seeds", "explanation", "load_judge", "seeded_judge"]
+
+log = logging.getLogger(__name__)
+
+
+def explanation(j: Judgement) -> dict[str, Any]:
+    """What the archive keeps of a decision: enough to render an alert and to explain it."""
+    m = j.match
+    return {
+        "score": round(m.score, 4),
+        "key_sentence": m.key_sentence(),
+        "hits": [asdict(h) for h in m.hits[:50]],
+        "parts": dict(m.parts),
+        "reasons": list(m.reasons),
+        "dedup": {"duplicate_of": j.dedup.duplicate_of, "story": j.story,
+                  "copy_score": round(j.dedup.copy_score, 4),
+                  "story_score": round(j.dedup.story_score, 4), "reason": j.dedup.reason},
+    }
+
+
+def article_record(j: Judgement, *, text: str, title: str = "", url: str | None = None,
+                   source: str | None = None, outlet: str | None = None,
+                   language: str | None = None, published: datetime | None = None,
+                   fetched_at: datetime | None = None, origin: str = "feed") -> ArticleRecord:
+    return ArticleRecord(
+        id=j.id, text=text, title=title, url=url, canonical_url=j.canonical_url,
+        source=source, outlet=outlet, language=language, published=iso(published),
+        fetched_at=iso(fetched_at), relevant=j.relevant, score=j.match.score,
+        topics=j.match.topics, match=explanation(j), duplicate_of=j.duplicate_of,
+        story=j.story, signature=j.signature.to_bytes(), origin=origin,
+    )
+
+
+def ensure_seeds(archive: Archive, judge: Judge, *, now: datetime) -> int:
+    """Archive the shipped seed articles once; they are the first known articles."""
+    added = 0
+    for seed in load_seeds():
+        if archive.has_article(seed.id):
+            continue
+        j = judge.judge(seed.id, seed.text, title=seed.title)
+        record = article_record(j, text=seed.text, title=seed.title, fetched_at=now,
+                                origin="seed")
+        archive.add_article(record)  # never alerted: no chats
+        judge.remember(j)
+        added += 1
+    return added
+
+
+def seeded_judge(matcher: Matcher) -> Judge:
+    """A Judge that knows only the seeds, with no archive (classify and check without --db)."""
+    judge = Judge(matcher)
+    for seed in load_seeds():
+        judge.remember(judge.judge(seed.id, seed.text, title=seed.title))
+    return judge
+
+
+def load_judge(archive: Archive, matcher: Matcher, *, now: datetime) -> Judge:
+    """A Judge that knows every archived article (and the seeds, archiving them if new)."""
+    known = KnownArticles()
+    for article_id, sig, story, url, dup in archive.signatures():
+        try:
+            known.add(article_id, Signature.from_bytes(sig), story=story or article_id,
+                      url=url, duplicate_of=dup)
+        except ValueError:
+            log.warning("article %s: unreadable signature, skipped from dedup index", article_id)
+    judge = Judge(matcher, known)
+    ensure_seeds(archive, judge, now=now)
+    return judge

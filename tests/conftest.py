@@ -1,0 +1,81 @@
+"""Shared fixtures: loopback servers for feeds/pages and for the Telegram Bot API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from tests.fake_telegram import FakeTelegram
+from tests.loopback import LoopbackServer
+
+# PTB 22 warns when it builds RetryAfter unless timedeltas are opted in; warnings are errors here.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[LoopbackServer]:
+    """A loopback web server over an empty folder; tests add routes to it."""
+    root = tmp_path / "site"
+    root.mkdir()
+    with LoopbackServer(root) as server:
+        yield server
+
+
+def rss(items: list[dict], *, title: str = "Test outlet") -> str:
+    """A small RSS 2.0 document; items carry title, link, guid, published (aware), summary."""
+    from html import escape
+
+    parts = []
+    for item in items:
+        parts.append(
+            "<item>"
+            f"<title>{escape(item['title'])}</title><link>{escape(item['link'])}</link>"
+            f"<guid>{escape(item.get('guid', item['link']))}</guid>"
+            f"<pubDate>{format_datetime(item['published'])}</pubDate>"
+            f"<description>{escape(item.get('summary', ''))}</description></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>http://127.0.0.1/</link>"
+        f"<description>test</description>{''.join(parts)}</channel></rss>"
+    )
+
+
+def article_html(title: str, paragraphs: list[str], *, canonical: str | None = None,
+                 lang: str = "en") -> str:
+    from html import escape
+
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    link = f'<link rel="canonical" href="{escape(canonical)}">' if canonical else ""
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title>{link}</head><body>"
+        "<nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
+        f"<article><h1>{escape(title)}</h1>{body}</article>"
+        "<footer>Copyright Test Outlet</footer></body></html>"
+    )
+
+
+def run_cli(args: list[str], env: dict[str, str], *, timeout: float = 120
+            ) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ...` as a user would, with only the given environment on top."""
+    prefixes = ("TELEGRAM_", "TANFWATCH_")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=full_env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout, check=False)

@@ -1,0 +1,122 @@
+"""The whole pipeline over loopback: feed + pages -> match -> dedup -> archive -> fake Bot API."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from storage.seeds import load_seeds
+from tests.articles import SYRIA_OTHER, TANF_DRONE, TANF_WELFARE
+from tests.conftest import article_html, rss, run_cli
+
+CHAT = "-1001234567890"
+
+
+def publish(site, items: list[tuple[str, dict, str | None]], now: datetime) -> str:
+    """Serve pages for (slug, article, canonical) and an RSS feed listing them, newest first."""
+    feed_items = []
+    for age, (slug, article, canonical) in enumerate(items):
+        link = site.add(f"news/{slug}.html", article_html(article["title"], article["paragraphs"],
+                                                          canonical=canonical))
+        feed_items.append({"title": article["title"], "link": link,
+                           "published": now - timedelta(hours=age + 1),
+                           "summary": article["paragraphs"][0]})
+    return site.add("feed.xml", rss(feed_items), content_type="application/rss+xml")
+
+
+def seed_copy() -> dict:
+    """A republished seed article: same text, new outlet, new URL (paragraphs from the seed)."""
+    seed = load_seeds()[4]
+    paragraphs = [p.strip() for p in seed.text.split("\n") if len(p.strip()) > 40]
+    return {"title": seed.title, "paragraphs": paragraphs}
+
+
+def write_config(tmp_path: Path, feed_url: str) -> Path:
+    path = tmp_path / "tanfwatch.toml"
+    path.write_text(f'[[sources]]\nname = "loopback-news"\nurl = "{feed_url}"\nkind = "feed"\n')
+    return path
+
+
+def test_one_alert_for_the_one_new_relevant_report(tmp_path, site, fake_telegram):
+    now = datetime.now(UTC)
+    feed_url = publish(site, [
+        ("tanf-drones", TANF_DRONE, None),
+        ("republished", seed_copy(), None),
+        ("tanf-welfare", TANF_WELFARE, None),
+        ("idlib-aid", SYRIA_OTHER, None),
+    ], now)
+    db = tmp_path / "archive.db"
+    env = {
+        "TANFWATCH_CONFIG": str(write_config(tmp_path, feed_url)),
+        "TANFWATCH_DB": str(db),
+        "TELEGRAM_BOT_TOKEN": fake_telegram.token,
+        "TELEGRAM_CHAT_ID": CHAT,
+        "TELEGRAM_API_BASE": fake_telegram.base_url,
+    }
+    first = run_cli(["run", "--once"], env)
+    assert first.returncode == 0, first.stderr
+    sent = fake_telegram.messages(CHAT)
+    assert len(sent) == 1, [m.plain_text[:80] for m in sent]
+    assert "al-Tanf" in sent[0].plain_text and sent[0].parse_mode == "HTML"
+    assert fake_telegram.token not in first.stderr + first.stdout
+
+    second = run_cli(["run", "--once"], env)
+    assert second.returncode == 0, second.stderr
+    assert len(fake_telegram.messages(CHAT)) == 1  # nothing new, nothing resent
+
+    conn = sqlite3.connect(db)
+    rows = {title: (rel, dup) for title, rel, dup in conn.execute(
+        "select title, relevant, duplicate_of from articles where origin = 'feed'")}
+    assert rows[TANF_DRONE["title"]] == (1, None)
+    assert rows[TANF_WELFARE["title"]][0] == 0
+    assert rows[SYRIA_OTHER["title"]][0] == 0
+    assert rows[seed_copy()["title"]][1] == load_seeds()[4].id
+    sent_row = conn.execute("select status, message_id from outbox").fetchall()
+    assert sent_row == [("sent", sent[0].message_id)]
+
+
+def test_without_a_token_alerts_print_to_the_console(tmp_path, site):
+    feed_url = publish(site, [("tanf-drones", TANF_DRONE, None)], datetime.now(UTC))
+    env = {"TANFWATCH_CONFIG": str(write_config(tmp_path, feed_url)),
+           "TANFWATCH_DB": str(tmp_path / "a.db")}
+    result = run_cli(["run", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    assert TANF_DRONE["title"] in result.stdout
+    again = run_cli(["run", "--once"], env)
+    assert TANF_DRONE["title"] not in again.stdout  # marked sent: printed once
+
+
+def test_first_poll_does_not_flood_with_old_entries(tmp_path, site):
+    old = datetime.now(UTC) - timedelta(days=10)
+    feed_url = publish(site, [("tanf-drones", TANF_DRONE, None)], old)
+    env = {"TANFWATCH_CONFIG": str(write_config(tmp_path, feed_url)),
+           "TANFWATCH_DB": str(tmp_path / "a.db")}
+    result = run_cli(["run", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    assert TANF_DRONE["title"] not in result.stdout
+    conn = sqlite3.connect(tmp_path / "a.db")
+    assert conn.execute("select count(*) from seen").fetchone()[0] == 1
+    assert conn.execute("select count(*) from outbox").fetchone()[0] == 0
+
+
+def test_unusable_config_exits_non_zero_with_the_key(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[sources]]\nname = "x"\nurl = "http://127.0.0.1:9/f"\ninterval = "often"\n')
+    result = run_cli(["run", "--once"], {"TANFWATCH_CONFIG": str(bad),
+                                         "TANFWATCH_DB": str(tmp_path / "a.db")})
+    assert result.returncode != 0
+    assert "sources[0].interval" in result.stderr
+
+
+def test_failing_source_is_reported_not_fatal(tmp_path, site):
+    good = publish(site, [("tanf-drones", TANF_DRONE, None)], datetime.now(UTC))
+    config = tmp_path / "two.toml"
+    config.write_text(
+        f'[[sources]]\nname = "broken"\nurl = "{site.url_for("missing.xml")}"\n'
+        f'[[sources]]\nname = "good"\nurl = "{good}"\n')
+    env = {"TANFWATCH_CONFIG": str(config), "TANFWATCH_DB": str(tmp_path / "a.db")}
+    result = run_cli(["run", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    assert TANF_DRONE["title"] in result.stdout
+    assert "broken" in result.stderr and "404" in result.stderr
