@@ -53,8 +53,10 @@ def ensure_seeds(archive: Archive, judge: Judge, *, now: datetime) -> int:
     for seed in load_seeds():
         if archive.has_article(seed.id):
             continue
-        j = judge.judge(seed.id, seed.text, title=seed.title)
-        record = article_record(j, text=seed.text, title=seed.title, fetched_at=now,
+        j = judge.judge(seed.id, seed.text, title=seed.title, url=seed.url,
+                        published=seed.published)
+        record = article_record(j, text=seed.text, title=seed.title, url=seed.url,
+                                outlet=seed.outlet, published=seed.published, fetched_at=now,
                                 origin="seed")
         archive.add_article(record)  # never alerted: no chats
         judge.remember(j)
@@ -66,7 +68,8 @@ def seeded_judge(matcher: Matcher) -> Judge:
     """A Judge that knows only the seeds, with no archive (classify and check without --db)."""
     judge = Judge(matcher)
     for seed in load_seeds():
-        judge.remember(judge.judge(seed.id, seed.text, title=seed.title))
+        judge.remember(judge.judge(seed.id, seed.text, title=seed.title, url=seed.url,
+                                   published=seed.published))
     return judge
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 
 __all__ = ["SeedArticle", "load_seeds"]
@@ -13,10 +15,13 @@ class SeedArticle:
     id: str  # file name without extension, e.g. 000_b98742197d53d48d
     title: str
     text: str
+    url: str | None = None
+    outlet: str | None = None
+    published: datetime | None = None
 
 
 def _title(text: str) -> str:
-    # Seeds are plain text: the headline is the first line long enough to be one.
+    # Seeds are plain text: without metadata, the headline is the first line long enough.
     for line in text.splitlines():
         line = line.strip()
         if len(line) >= 25:
@@ -24,11 +29,21 @@ def _title(text: str) -> str:
     return text.strip()[:120]
 
 
+def _date(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+
+
 def load_seeds() -> list[SeedArticle]:
     folder = resources.files("storage").joinpath("seeds")
+    meta = tomllib.loads(folder.joinpath("seeds.toml").read_text("utf-8"))
     seeds = []
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".txt"):
-            text = entry.read_text("utf-8")
-            seeds.append(SeedArticle(id=entry.name[:-4], title=_title(text), text=text))
+        if not entry.name.endswith(".txt"):
+            continue
+        text = entry.read_text("utf-8")
+        info = meta.get(entry.name[:-4], {})
+        seeds.append(SeedArticle(
+            id=entry.name[:-4], title=info.get("title") or _title(text), text=text,
+            url=info.get("url"), outlet=info.get("outlet"), published=_date(info.get("published")),
+        ))
     return seeds

@@ -63,3 +63,4 @@ def test_seeds_ship_with_the_package():
     assert [s.id for s in seeds][:2] == ["000_b98742197d53d48d", "001_7a8351a12e81f74c"]
     assert len(seeds) == 5 and all(len(s.text) > 1000 for s in seeds)
     assert seeds[0].title.startswith("Defectors quit last US-backed rebel group")
+    assert seeds[0].published.year == 2020 and seeds[0].published.tzinfo is not None

@@ -1,0 +1,117 @@
+"""Evaluate the `tanfwatch classify` contract end to end on a labelled corpus.
+
+    python benchmarks/evaluate_classify.py [../shared/corpus/dev.jsonl]
+
+Feeds the records, in file order, through the same code path as `tanfwatch classify`
+(seeds first, each record judged against everything before it) and prints relevance,
+duplicate and same-story figures against the gold labels.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from itertools import combinations
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.classify import classify_stream  # noqa: E402
+
+DEFAULT = ROOT.parent / "shared" / "corpus" / "dev.jsonl"
+
+
+def prf(tp: int, fp: int, fn: int) -> str:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return f"P {p:.3f}  R {r:.3f}  F1 {f:.3f}  (tp {tp}, fp {fp}, fn {fn})"
+
+
+def relevance(gold: list[dict], out: dict[str, dict], *, skip_borderline: bool) -> str:
+    tp = fp = fn = 0
+    for g in gold:
+        if skip_borderline and g.get("borderline"):
+            continue
+        pred = out[g["id"]]["relevant"]
+        tp += pred and g["relevant"]
+        fp += pred and not g["relevant"]
+        fn += (not pred) and g["relevant"]
+    return prf(tp, fp, fn)
+
+
+def _clusters(gold: list[dict]) -> dict[str, str]:
+    """Copy clusters from the dup_of links (a copy pair has no direction in a stream)."""
+    parent = {g["id"]: g["id"] for g in gold}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for g in gold:
+        if g["dup_of"] in parent:
+            parent[root(g["id"])] = root(g["dup_of"])
+    return {x: root(x) for x in parent}
+
+
+def duplicates(gold: list[dict], out: dict[str, dict]) -> str:
+    """A record should be a duplicate iff an earlier record is in its copy cluster; a predicted
+    duplicate is right when it points into that cluster. Copies of the seeds are not labelled
+    in the corpus and are left out of the count."""
+    cluster = _clusters(gold)
+    seen: set[str] = set()
+    tp = fp = fn = false_dups = distinct = 0
+    for g in gold:
+        c = cluster[g["id"]]
+        pred = out[g["id"]]["duplicate_of"]
+        if pred is not None and pred not in cluster:
+            seen.add(c)
+            continue  # a copy of a seed article
+        expected = c in seen
+        ok = pred is not None and cluster.get(pred) == c
+        tp += expected and ok
+        fn += expected and not ok
+        fp += pred is not None and not ok
+        if not expected:
+            distinct += 1
+            false_dups += pred is not None
+        seen.add(c)
+    return f"{prf(tp, fp, fn)}; false duplicates {false_dups}/{distinct} distinct articles"
+
+
+def stories(gold: list[dict], out: dict[str, dict]) -> str:
+    gold_pairs, pred_pairs = set(), set()
+    for a, b in combinations(gold, 2):
+        key = tuple(sorted((a["id"], b["id"])))
+        if a["story"] and a["story"] == b["story"]:
+            gold_pairs.add(key)
+        if out[a["id"]]["story"] == out[b["id"]]["story"]:
+            pred_pairs.add(key)
+    tp = len(gold_pairs & pred_pairs)
+    return prf(tp, len(pred_pairs - gold_pairs), len(gold_pairs - pred_pairs))
+
+
+def main(path: Path) -> None:
+    gold = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    records = [
+        json.dumps({"id": g["id"], "text": g["text"], "title": g.get("title") or "",
+                    "url": g.get("source"), "language": g.get("language_detail"),
+                    "published": (g.get("date") or "")[:10]}, ensure_ascii=False)
+        for g in gold
+    ]
+    buffer = io.StringIO()
+    errors = classify_stream(records, buffer)
+    assert not errors, errors
+    out = {o["id"]: o for o in map(json.loads, buffer.getvalue().splitlines())}
+    print(f"records {len(gold)}")
+    print("relevance, all            ", relevance(gold, out, skip_borderline=False))
+    print("relevance, not borderline ", relevance(gold, out, skip_borderline=True))
+    print("duplicates                ", duplicates(gold, out))
+    print("same-story pairs          ", stories(gold, out))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)
