@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from matchers.relevance import load_matcher
 
+from matchers.relevance import load_matcher
 from storage.archive import Archive
 from watchers.fetch import Fetcher
 
+from .commands import build_application, start_bot, stop_bot
 from .deliver import DeliveryReport, Sender, deliver
 from .known import load_judge
 from .pipeline import Pipeline, SourceReport
@@ -30,6 +31,10 @@ from .telegram import ConsoleSender, TelegramSender, make_bot
 __all__ = ["Runtime", "open_runtime", "run_daemon", "run_once", "utcnow"]
 
 log = logging.getLogger(__name__)
+
+# A Retry-After up to this is slept out; longer ones are recorded as the next attempt.
+ONCE_MAX_WAIT = 5.0  # `run --once` must finish promptly
+DAEMON_MAX_WAIT = 300.0  # the daemon's delivery job may wait (it never overlaps itself)
 
 
 def utcnow() -> datetime:
@@ -43,10 +48,11 @@ class Runtime:
     pipeline: Pipeline
     sender: Sender
     clock: Callable[[], datetime]
+    max_wait: float = ONCE_MAX_WAIT
 
     async def deliver(self) -> DeliveryReport:
         return await deliver(self.archive, self.sender, clock=self.clock,
-                             digest_after=self.settings.digest_after)
+                             digest_after=self.settings.digest_after, max_wait=self.max_wait)
 
 
 @contextlib.asynccontextmanager
@@ -103,14 +109,21 @@ async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None) -
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with open_runtime(settings) as rt:
+        rt.max_wait = DAEMON_MAX_WAIT
         rt.archive.sources.sync(settings.sources)
         scheduler = AsyncIOScheduler(timezone=UTC)
         _schedule(scheduler, rt, random.Random())
         scheduler.start()
-        log.info("tanfwatch running: %d sources, archive %s", len(settings.sources),
-                 settings.db_path)
+        app = None
         try:
+            if settings.token is not None:
+                app = build_application(settings, rt.archive, clock=rt.clock)
+                await start_bot(app)
+            log.info("tanfwatch running: %d sources, archive %s", len(settings.sources),
+                     settings.db_path)
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
+            if app is not None:
+                await stop_bot(app)
             log.info("tanfwatch stopping")

@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from matchers.relevance import load_matcher
-
 from matchers.judge import Judge
+from matchers.relevance import load_matcher
 from storage.archive import Archive
 
 from .known import article_record, load_judge, seeded_judge

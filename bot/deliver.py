@@ -1,15 +1,21 @@
 """Drain the outbox into Telegram (or the console), once per alert, in order per chat.
 
 Exactly once: an alert is marked sent, with its message id, right after Telegram
-accepted it, in one transaction. The only window for a double is a crash between
-Telegram's answer and that commit (microseconds; see the README).
+accepted it, in one short transaction. The one window for a double: Telegram accepted
+the message but its answer never reached us (killed process, or a read timeout that we
+retry) before that commit. Nothing else runs between the answer and the commit.
+
+Retry policy: a Retry-After up to `max_wait` is slept out in place, a longer one is
+recorded as the alert's next attempt; network errors and 5xx back off by attempts;
+a chat that blocked or removed the bot is marked gone and its alerts parked (failed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -22,8 +28,9 @@ from .render import AlertView, render_alert, render_digest, render_plain
 __all__ = [
     "ChatGone",
     "DeliveryReport",
-    "RetryLater",
     "Rejected",
+    "RetryLater",
+    "RetryPolicy",
     "Sender",
     "alert_view",
     "deliver",
@@ -34,7 +41,9 @@ log = logging.getLogger(__name__)
 
 
 class RetryLater(Exception):
-    def __init__(self, delay: float, reason: str) -> None:
+    """Try again later: after `delay` seconds (Retry-After), or by back-off when it is None."""
+
+    def __init__(self, delay: float | None, reason: str) -> None:
         super().__init__(reason)
         self.delay = delay
 
@@ -48,8 +57,8 @@ class Rejected(Exception):
 
 
 class Sender(Protocol):
-    async def send(self, chat_id: str, html: str, plain: str, *,
-                   reply_to: int | None) -> int | None: ...
+    async def send(self, chat_id: str, html: str, plain: str, *, reply_to: int | None,
+                   feedback: str | None = None) -> int | None: ...
 
 
 @dataclass
@@ -58,6 +67,22 @@ class DeliveryReport:
     deferred: int = 0
     failed: int = 0
     digests: int = 0
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to wait. A Retry-After up to `max_wait` is slept out in place (the daemon
+    gives minutes, `run --once` a few seconds); longer ones, and network errors (back-off
+    `base * 2**attempts`, capped), are recorded as the alert's next attempt."""
+
+    max_wait: float = 0.0
+    backoff_base: float = 15.0
+    backoff_cap: float = 900.0
+    max_sleeps: int = 5  # Retry-Afters slept out per chat and run, then defer
+
+    def backoff(self, attempts: int) -> float:
+        return min(self.backoff_cap, self.backoff_base * 2 ** min(attempts, 20))
 
 
 def message_link(chat_id: str, message_id: int | None) -> str | None:
@@ -85,9 +110,9 @@ def _sentence_terms(match: dict[str, Any]) -> tuple[str | None, tuple[tuple[int,
         if at >= 0:
             spans.append((at, at + len(found)))
     merged: list[tuple[int, int]] = []
-    for start, end in sorted(set(spans)):
+    for start, end in sorted(set(spans), key=lambda s: (s[0], -s[1])):
         if merged and start < merged[-1][1]:
-            continue  # overlapping terms: keep the first, bold tags must not nest oddly
+            continue  # overlapping terms: keep the longest first one; bold tags must not nest
         merged.append((start, end))
     return sentence, tuple(merged)
 
@@ -98,7 +123,8 @@ def alert_view(article: dict[str, Any], *, story: dict[str, Any] | None = None,
     sentence, terms = _sentence_terms(match)
     return AlertView(
         title=article.get("title") or article.get("url") or article["id"],
-        url=article.get("canonical_url") or article.get("url") or "",
+        # `url` is the page's own canonical link; `canonical_url` is only a comparison key.
+        url=article.get("url") or article.get("canonical_url") or "",
         outlet=article.get("outlet") or article.get("source") or "",
         language=article.get("language"),
         published=_published(article.get("published")),
@@ -112,8 +138,7 @@ def alert_view(article: dict[str, Any], *, story: dict[str, Any] | None = None,
     )
 
 
-async def _send_one(archive: Archive, sender: Sender, alert: PendingAlert,
-                    now: datetime) -> int | None:
+async def _send_one(archive: Archive, sender: Sender, alert: PendingAlert) -> int | None:
     article = archive.article(alert.article_id) or {"id": alert.article_id}
     story = reply_to = None
     if alert.kind == "follow-up" and alert.story:
@@ -121,11 +146,11 @@ async def _send_one(archive: Archive, sender: Sender, alert: PendingAlert,
         reply_to = archive.outbox.story_message_id(alert.story, alert.chat_id)
     view = alert_view(article, story=story, story_link=message_link(alert.chat_id, reply_to))
     return await sender.send(alert.chat_id, render_alert(view), render_plain(view),
-                             reply_to=reply_to)
+                             reply_to=reply_to, feedback=alert.article_id)
 
 
-async def _send_digest(archive: Archive, sender: Sender, alerts: list[PendingAlert],
-                       now: datetime) -> int | None:
+async def _send_digest(archive: Archive, sender: Sender, alerts: list[PendingAlert]
+                       ) -> int | None:
     views = [alert_view(archive.article(a.article_id) or {"id": a.article_id}) for a in alerts]
     html = render_digest(views)
     return await sender.send(alerts[0].chat_id, html, html, reply_to=None)
@@ -135,57 +160,96 @@ def _due(alert: PendingAlert, now: datetime) -> bool:
     return alert.next_attempt is None or datetime.fromisoformat(alert.next_attempt) <= now
 
 
-async def _drain_chat(archive: Archive, sender: Sender, alerts: list[PendingAlert], *,
-                      now: datetime, digest_after: int, report: DeliveryReport) -> None:
-    if not _due(alerts[0], now):
-        report.deferred += len(alerts)  # keep order: nothing overtakes a backed-off alert
-        return
-    if digest_after and len(alerts) > digest_after:
-        try:
-            mid = await _send_digest(archive, sender, alerts, now)
-        except (RetryLater, ChatGone, Rejected) as exc:
-            _record_error(archive, alerts[0], exc, now, report)
-            return
-        for alert in alerts:
-            archive.outbox.mark_sent(alert.id, mid, now=now)
-        report.sent += len(alerts)
-        report.digests += 1
-        return
-    for i, alert in enumerate(alerts):
-        try:
-            mid = await _send_one(archive, sender, alert, now)
-        except (RetryLater, ChatGone, Rejected) as exc:
-            _record_error(archive, alert, exc, now, report)
-            if isinstance(exc, Rejected):
-                continue
-            report.deferred += len(alerts) - i - 1
-            return
-        archive.outbox.mark_sent(alert.id, mid, now=now)
-        report.sent += 1
+@dataclass
+class _Run:
+    archive: Archive
+    sender: Sender
+    clock: Callable[[], datetime]
+    policy: RetryPolicy
+    sleep: Callable[[float], Awaitable[None]]
+    report: DeliveryReport
 
+    async def attempt(self, send: Callable[[], Awaitable[int | None]],
+                      first: PendingAlert) -> tuple[bool, int | None]:
+        """(True, message id) once sent; (False, None) when the chat must stop for now."""
+        sleeps = 0
+        while True:
+            try:
+                return True, await send()
+            except RetryLater as exc:
+                if (exc.delay is not None and exc.delay <= self.policy.max_wait
+                        and sleeps < self.policy.max_sleeps):
+                    sleeps += 1
+                    log.info("chat %s: Telegram asks to wait %.1f s", first.chat_id, exc.delay)
+                    await self.sleep(exc.delay)
+                    continue
+                self.defer(first, exc)
+            except ChatGone as exc:
+                self.gone(first.chat_id, str(exc))
+            except Rejected as exc:
+                self.archive.outbox.mark_failed(first.id, str(exc))
+                self.report.failed += 1
+                log.error("chat %s: alert %s rejected: %s", first.chat_id, first.id, exc)
+                return True, None
+            return False, None
 
-def _record_error(archive: Archive, alert: PendingAlert, exc: Exception, now: datetime,
-                  report: DeliveryReport) -> None:
-    if isinstance(exc, RetryLater):
-        retry_at = now + timedelta(seconds=exc.delay)
-        archive.outbox.mark_retry(alert.id, str(exc), next_attempt=retry_at)
-        report.deferred += 1
-        log.warning("chat %s: alert %s deferred %.0f s: %s",
-                    alert.chat_id, alert.id, exc.delay, exc)
-    else:
-        archive.outbox.mark_failed(alert.id, str(exc))
-        report.failed += 1
-        log.error("chat %s: alert %s failed: %s", alert.chat_id, alert.id, exc)
+    def defer(self, alert: PendingAlert, exc: RetryLater) -> None:
+        delay = exc.delay if exc.delay is not None else self.policy.backoff(alert.attempts)
+        self.archive.outbox.mark_retry(alert.id, str(exc),
+                                       next_attempt=self.clock() + timedelta(seconds=delay))
+        log.warning("chat %s: alert %s deferred %.0f s: %s", alert.chat_id, alert.id, delay, exc)
+
+    def gone(self, chat_id: str, reason: str) -> None:
+        self.archive.chats.mark_gone(chat_id, reason, now=self.clock())
+        parked = self.archive.outbox.park(chat_id, f"chat gone: {reason}")
+        self.report.failed += parked
+        log.error("chat %s: gone (%s); %d alerts parked", chat_id, reason, parked)
+
+    async def chat(self, alerts: list[PendingAlert], digest_after: int) -> None:
+        if digest_after and len(alerts) > digest_after:
+            ok, mid = await self.attempt(
+                lambda: _send_digest(self.archive, self.sender, alerts), alerts[0])
+            if not ok:
+                self.report.deferred += len(alerts)
+                return
+            with self.archive.db.atomic():
+                for alert in alerts:
+                    self.archive.outbox.mark_sent(alert.id, mid, now=self.clock())
+            self.report.sent += len(alerts)
+            self.report.digests += 1
+            return
+        for i, alert in enumerate(alerts):
+            before = self.report.failed
+            ok, mid = await self.attempt(
+                lambda a=alert: _send_one(self.archive, self.sender, a), alert)
+            if not ok:
+                self.report.deferred += 0 if self.report.failed > before else len(alerts) - i
+                return
+            if self.report.failed == before:
+                self.archive.outbox.mark_sent(alert.id, mid, now=self.clock())
+                self.report.sent += 1
 
 
 async def deliver(archive: Archive, sender: Sender, *, clock: Callable[[], datetime],
-                  digest_after: int = 10) -> DeliveryReport:
-    """Send every due pending alert, chat by chat, oldest first."""
+                  digest_after: int = 10, max_wait: float = 0.0,
+                  policy: RetryPolicy | None = None,
+                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> DeliveryReport:
+    """Send every due pending alert, chat by chat, oldest first; nothing overtakes a
+    backed-off alert in its chat. Paused delivery sends nothing and loses nothing."""
     report = DeliveryReport()
+    if archive.chats.paused():
+        report.paused = True
+        return report
+    run = _Run(archive, sender, clock, policy or RetryPolicy(max_wait=max_wait), sleep, report)
+    gone = archive.chats.gone()
     by_chat: dict[str, list[PendingAlert]] = {}
     for alert in archive.outbox.pending():
         by_chat.setdefault(alert.chat_id, []).append(alert)
-    for alerts in by_chat.values():
-        await _drain_chat(archive, sender, alerts, now=clock(), digest_after=digest_after,
-                          report=report)
+    for chat_id, alerts in by_chat.items():
+        if chat_id in gone:
+            run.gone(chat_id, gone[chat_id])
+        elif not _due(alerts[0], clock()):
+            report.deferred += len(alerts)
+        else:
+            await run.chat(alerts, digest_after)
     return report

@@ -7,10 +7,9 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from matchers.relevance import Matcher
-
 from matchers.dedup import KnownArticles, Signature
 from matchers.judge import Judge, Judgement
+from matchers.relevance import Matcher
 from storage.archive import Archive, ArticleRecord, iso
 from storage.seeds import load_seeds
 

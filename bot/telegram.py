@@ -6,11 +6,22 @@ delivery loop knows: retry later, the chat is gone, the message is rejected.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TextIO
 
-from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
@@ -18,7 +29,15 @@ from telegram.request import HTTPXRequest
 from .deliver import ChatGone, Rejected, RetryLater
 from .settings import Settings
 
-__all__ = ["ConsoleSender", "TelegramSender", "make_bot", "quiet_http_loggers"]
+__all__ = [
+    "ConsoleSender",
+    "RateLimiter",
+    "RateLimits",
+    "TelegramSender",
+    "feedback_markup",
+    "make_bot",
+    "quiet_http_loggers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,33 +62,109 @@ def _retry_seconds(value: object) -> float:
     return float(seconds()) if callable(seconds) else float(value)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    """Telegram's documented limits: ~20 messages a minute into a group or channel,
+    about one a second into a private chat, 30 a second overall."""
+
+    group: int = 20
+    group_period: float = 60.0
+    private: int = 1
+    private_period: float = 1.0
+    overall: int = 30
+    overall_period: float = 1.0
+
+
+class RateLimiter:
+    """Sliding windows per chat and overall; `acquire` waits until a send fits in both."""
+
+    def __init__(self, limits: RateLimits | None = None, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.limits = limits or RateLimits()
+        self.clock = clock
+        self.sleep = sleep
+        self._chats: dict[str, deque[float]] = {}
+        self._all: deque[float] = deque()
+
+    def _window(self, chat_id: str) -> tuple[deque[float], int, float]:
+        lim = self.limits
+        group = chat_id.startswith(("-", "@"))
+        return (self._chats.setdefault(chat_id, deque()),
+                lim.group if group else lim.private,
+                lim.group_period if group else lim.private_period)
+
+    def wait_time(self, chat_id: str) -> float:
+        now = self.clock()
+        chat, limit, period = self._window(chat_id)
+        wait = 0.0
+        for stamps, cap, span in ((chat, limit, period),
+                                  (self._all, self.limits.overall, self.limits.overall_period)):
+            while stamps and stamps[0] <= now - span:
+                stamps.popleft()
+            if len(stamps) >= cap:
+                wait = max(wait, stamps[-cap] + span - now)
+        return wait
+
+    async def acquire(self, chat_id: str) -> None:
+        while (wait := self.wait_time(chat_id)) > 0:
+            await self.sleep(wait)
+        now = self.clock()
+        self._window(chat_id)[0].append(now)
+        self._all.append(now)
+
+
+def feedback_markup(article_id: str) -> InlineKeyboardMarkup:
+    """The two vote buttons under an alert; data `fb:<1|0>:<article id>` (< 64 bytes)."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton("\N{THUMBS UP SIGN} relevant", callback_data=f"fb:1:{article_id}"),
+        InlineKeyboardButton("\N{THUMBS DOWN SIGN} not relevant",
+                             callback_data=f"fb:0:{article_id}"),
+    ]])
+
+
 class TelegramSender:
-    def __init__(self, bot: Bot, *, link_preview: bool = False) -> None:
+    def __init__(self, bot: Bot, *, link_preview: bool = False,
+                 limiter: RateLimiter | None = None, feedback_buttons: bool = True) -> None:
         self.bot = bot
         self.link_preview = link_preview
+        self.limiter = limiter or RateLimiter()
+        self.feedback_buttons = feedback_buttons
 
-    async def _post(self, chat_id: str, text: str, *, html: bool, reply_to: int | None) -> int:
+    async def _post(self, chat_id: str, text: str, *, html: bool, reply_to: int | None,
+                    feedback: str | None) -> int:
+        await self.limiter.acquire(chat_id)
         reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
                  if reply_to else None)
+        markup = feedback_markup(feedback) if feedback and self.feedback_buttons else None
         message = await self.bot.send_message(
             chat_id=chat_id, text=text, parse_mode=ParseMode.HTML if html else None,
             link_preview_options=LinkPreviewOptions(is_disabled=not self.link_preview),
-            reply_parameters=reply)
+            reply_parameters=reply, reply_markup=markup)
         return message.message_id
 
-    async def send(self, chat_id: str, html: str, plain: str, *, reply_to: int | None) -> int:
+    async def _send_html(self, chat_id: str, html: str, plain: str, *, reply_to: int | None,
+                         feedback: str | None) -> int:
         try:
-            try:
-                return await self._post(chat_id, html, html=True, reply_to=reply_to)
-            except BadRequest as exc:
-                text = str(exc).lower()
-                if "replied" in text and reply_to:
-                    return await self._post(chat_id, html, html=True, reply_to=None)
-                if "entit" not in text and "too long" not in text:
-                    raise
-                # Never lose an alert over markup: send it as plain text.
-                log.warning("chat %s: HTML refused (%s); sending plain text", chat_id, exc)
-                return await self._post(chat_id, plain[:4096], html=False, reply_to=reply_to)
+            return await self._post(chat_id, html, html=True, reply_to=reply_to,
+                                    feedback=feedback)
+        except BadRequest as exc:
+            text = str(exc).lower()
+            if "replied" in text and reply_to:
+                return await self._post(chat_id, html, html=True, reply_to=None,
+                                        feedback=feedback)
+            if "entit" not in text and "too long" not in text:
+                raise
+            # Never lose an alert over markup: send it as plain text.
+            log.warning("chat %s: HTML refused (%s); sending plain text", chat_id, exc)
+            return await self._post(chat_id, plain[:4096], html=False, reply_to=reply_to,
+                                    feedback=feedback)
+
+    async def send(self, chat_id: str, html: str, plain: str, *, reply_to: int | None,
+                   feedback: str | None = None) -> int:
+        try:
+            return await self._send_html(chat_id, html, plain, reply_to=reply_to,
+                                         feedback=feedback)
         except RetryAfter as exc:
             raise RetryLater(_retry_seconds(exc.retry_after), f"Telegram 429: {exc}") from exc
         except Forbidden as exc:
@@ -79,7 +174,8 @@ class TelegramSender:
                 raise ChatGone(f"Telegram 400: {exc}") from exc
             raise Rejected(f"Telegram 400: {exc}") from exc
         except (TimedOut, NetworkError) as exc:
-            raise RetryLater(30.0, f"Telegram unreachable: {exc}") from exc
+            # 5xx and lost connections: back off by attempts (the delivery loop decides).
+            raise RetryLater(None, f"Telegram unreachable: {exc}") from exc
 
 
 class ConsoleSender:
@@ -88,7 +184,8 @@ class ConsoleSender:
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
 
-    async def send(self, chat_id: str, html: str, plain: str, *, reply_to: int | None) -> None:
+    async def send(self, chat_id: str, html: str, plain: str, *, reply_to: int | None,
+                   feedback: str | None = None) -> None:
         self.out.write(plain.rstrip() + "\n" + "-" * 72 + "\n")
         self.out.flush()
         return None

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .chats import ChatStore, chat_migrations
 from .migrations import apply_migrations
 from .outbox import Outbox
 from .sources import SourceStore
@@ -68,8 +69,10 @@ class Archive:
     def __init__(self, db: Database) -> None:
         self.db = db
         apply_migrations(db)
+        chat_migrations.apply(db)  # the Telegram half's own set, after the main one
         self.outbox = Outbox(db)
         self.sources = SourceStore(db)
+        self.chats = ChatStore(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Archive:
@@ -104,12 +107,19 @@ class Archive:
 
     def add_article(self, record: ArticleRecord, *, alert_chats: Sequence[str] = (),
                     alert_kind: str = "new-story", now: datetime | None = None) -> bool:
-        """Store an article and queue its alerts in one transaction. False if it was known."""
+        """Store an article and queue its alerts in one transaction. False if it was known.
+
+        An alert for the main chat is also queued for every chat subscribed to one of
+        the article's topics (same transaction: a crash cannot lose the fan-out).
+        """
         with self.db.atomic():
             if self.has_article(record.id):
                 return False
             self.db["articles"].insert(record.to_row())
-            for chat in alert_chats:
+            chats = list(alert_chats)
+            if chats:
+                chats += [c for c in self.chats.subscribers(record.topics) if c not in chats]
+            for chat in chats:
                 self.outbox.enqueue(record.id, chat, kind=alert_kind, story=record.story, now=now)
         return True
 

@@ -82,6 +82,14 @@ class Outbox:
                 [error, alert_id],
             )
 
+    def park(self, chat_id: str, reason: str) -> int:
+        """Fail every pending alert of a chat that is gone; they stay for the record."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "update outbox set status = 'failed', last_error = ? "
+                "where chat_id = ? and status = 'pending'", [reason, chat_id])
+        return cursor.rowcount
+
     def story_message_id(self, story: str, chat_id: str) -> int | None:
         """Telegram message id of the first alert of `story` in `chat_id`, once it was sent."""
         row = self.db.execute(

@@ -16,7 +16,9 @@ def test_migrations_are_idempotent_and_file_is_plain_sqlite(tmp_path):
     import sqlite3
 
     conn = sqlite3.connect(path)
-    assert conn.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 1
+    names = [r[0] for r in conn.execute(
+        "select name from _sqlite_migrations where migration_set = 'tanfwatch' order by id")]
+    assert names[0] == "m001_initial" and len(names) == len(set(names))
 
 
 def test_article_and_alert_are_stored_together_once(tmp_path):

@@ -120,3 +120,39 @@ def test_failing_source_is_reported_not_fatal(tmp_path, site):
     assert result.returncode == 0, result.stderr
     assert TANF_DRONE["title"] in result.stdout
     assert "broken" in result.stderr and "404" in result.stderr
+
+
+def test_story_copy_and_follow_up(tmp_path, site, fake_telegram):
+    """One alert for a story, none for its copy, the follow-up as a reply to the first alert."""
+    from tests.articles import TANF_FOLLOW_UP
+
+    now = datetime.now(UTC)
+    env = {
+        "TANFWATCH_DB": str(tmp_path / "a.db"),
+        "TELEGRAM_BOT_TOKEN": fake_telegram.token,
+        "TELEGRAM_CHAT_ID": CHAT,
+        "TELEGRAM_API_BASE": fake_telegram.base_url,
+    }
+    feed_url = publish(site, [("tanf-drones", TANF_DRONE, None)], now - timedelta(hours=5))
+    env["TANFWATCH_CONFIG"] = str(write_config(tmp_path, feed_url))
+    assert run_cli(["run", "--once"], env).returncode == 0
+    [first] = fake_telegram.messages(CHAT)
+
+    wire = ["(Wire) Reporting by our correspondents."]
+    syndicated = {"title": "Wire report: " + TANF_DRONE["title"],
+                  "paragraphs": wire + TANF_DRONE["paragraphs"]}
+    publish(site, [("follow-up", TANF_FOLLOW_UP, None), ("syndicated", syndicated, None),
+                   ("tanf-drones", TANF_DRONE, None)], now)
+    result = run_cli(["run", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    sent = fake_telegram.messages(CHAT)
+    assert len(sent) == 2, [m.plain_text[:60] for m in sent]
+    follow = sent[1]
+    assert TANF_FOLLOW_UP["title"] in follow.plain_text
+    assert follow.reply_to_message_id == first.message_id
+    conn = sqlite3.connect(tmp_path / "a.db")
+    dup = conn.execute("select duplicate_of from articles where title = ?",
+                       [syndicated["title"]]).fetchone()
+    first_id = conn.execute("select id from articles where title = ?",
+                            [TANF_DRONE["title"]]).fetchone()[0]
+    assert dup == (first_id,)

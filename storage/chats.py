@@ -1,0 +1,151 @@
+"""Telegram-side state: chats (subscriptions, gone chats), feedback votes, bot-added sources.
+
+Its own migration set, applied after the main one, so the Telegram half can grow its
+schema without touching the archive's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+__all__ = ["ALL_TOPICS", "ChatStore", "Subscription", "Vote", "chat_migrations"]
+
+ALL_TOPICS = ("al-tanf", "maghawir-al-thawra", "55km-zone")
+
+chat_migrations = Migrations("tanfwatch-telegram")
+
+
+@chat_migrations()
+def m001_chats(db: Database) -> None:
+    db["chats"].create({"chat_id": str, "topics": str, "subscribed": int, "status": str,
+                        "reason": str, "updated_at": str}, pk="chat_id",
+                       defaults={"subscribed": 0, "status": "ok"})
+    db["feedback"].create({"article_id": str, "user_id": int, "chat_id": str, "vote": int,
+                           "at": str}, pk=("article_id", "user_id"))
+    db["bot_state"].create({"key": str, "value": str}, pk="key")
+    db["bot_sources"].create({"name": str, "url": str, "added_by": int, "added_at": str},
+                             pk="name")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    chat_id: str
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Vote:
+    article_id: str
+    user_id: int
+    relevant: bool
+
+
+class ChatStore:
+    """Chats the bot talks to, their topics, votes on alerts and the pause switch."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- subscriptions ----------------------------------------------------------------------
+    def subscribe(self, chat_id: str, topics: Iterable[str], *, now: datetime) -> Subscription:
+        chosen = tuple(t for t in ALL_TOPICS if t in set(topics))
+        current = set(self.subscription(chat_id).topics) if self.is_subscribed(chat_id) else set()
+        merged = tuple(t for t in ALL_TOPICS if t in current | set(chosen))
+        self.db["chats"].upsert({"chat_id": chat_id, "topics": json.dumps(merged),
+                                 "subscribed": 1, "status": "ok", "reason": None,
+                                 "updated_at": _iso(now)}, pk="chat_id")
+        return Subscription(chat_id, merged)
+
+    def unsubscribe(self, chat_id: str, topics: Iterable[str] | None, *,
+                    now: datetime) -> Subscription:
+        """Drop some topics (or all when `topics` is None); no topic left = unsubscribed."""
+        left = () if topics is None else tuple(
+            t for t in self.subscription(chat_id).topics if t not in set(topics))
+        self.db["chats"].upsert({"chat_id": chat_id, "topics": json.dumps(left),
+                                 "subscribed": int(bool(left)), "updated_at": _iso(now)},
+                                pk="chat_id")
+        return Subscription(chat_id, left)
+
+    def is_subscribed(self, chat_id: str) -> bool:
+        return bool(self.db["chats"].count_where("chat_id = ? and subscribed = 1", [chat_id]))
+
+    def subscription(self, chat_id: str) -> Subscription:
+        rows = list(self.db["chats"].rows_where("chat_id = ?", [chat_id], limit=1))
+        topics = tuple(json.loads(rows[0]["topics"] or "[]")) if rows else ()
+        return Subscription(chat_id, topics)
+
+    def subscribers(self, topics: Iterable[str]) -> list[str]:
+        """Subscribed, reachable chats whose topic choice meets `topics`, oldest first."""
+        wanted = set(topics)
+        out = []
+        for row in self.db["chats"].rows_where("subscribed = 1 and status = 'ok'",
+                                               order_by="rowid"):
+            if wanted & set(json.loads(row["topics"] or "[]")):
+                out.append(row["chat_id"])
+        return out
+
+    # -- gone chats -------------------------------------------------------------------------
+    def mark_gone(self, chat_id: str, reason: str, *, now: datetime) -> None:
+        self.db["chats"].upsert({"chat_id": chat_id, "status": "gone", "reason": reason,
+                                 "updated_at": _iso(now)}, pk="chat_id")
+
+    def gone(self) -> dict[str, str]:
+        return {r["chat_id"]: r["reason"] or ""
+                for r in self.db["chats"].rows_where("status = 'gone'")}
+
+    # -- feedback ---------------------------------------------------------------------------
+    def vote(self, article_id: str, user_id: int, relevant: bool, *, chat_id: str,
+             now: datetime) -> None:
+        """One vote per user and article; voting again replaces it."""
+        self.db["feedback"].upsert({"article_id": article_id, "user_id": user_id,
+                                    "chat_id": chat_id, "vote": int(relevant),
+                                    "at": _iso(now)}, pk=("article_id", "user_id"))
+
+    def votes(self, article_id: str | None = None) -> list[Vote]:
+        where = "article_id = ?" if article_id else None
+        rows = self.db["feedback"].rows_where(where, [article_id] if article_id else [],
+                                              order_by="article_id, user_id")
+        return [Vote(r["article_id"], r["user_id"], bool(r["vote"])) for r in rows]
+
+    def tally(self) -> dict[str, tuple[int, int]]:
+        """article id -> (relevant votes, not-relevant votes)."""
+        sql = ("select article_id, sum(vote), sum(1 - vote) from feedback "
+               "group by article_id order by article_id")
+        return {r[0]: (int(r[1]), int(r[2])) for r in self.db.execute(sql)}
+
+    # -- pause switch -----------------------------------------------------------------------
+    def set_paused(self, paused: bool) -> None:
+        self.db["bot_state"].upsert({"key": "paused", "value": "1" if paused else "0"},
+                                    pk="key")
+
+    def paused(self) -> bool:
+        rows = list(self.db["bot_state"].rows_where("key = 'paused'"))
+        return bool(rows) and rows[0]["value"] == "1"
+
+    # -- sources added through the bot ------------------------------------------------------
+    def add_source(self, name: str, url: str, *, added_by: int, now: datetime) -> bool:
+        if self.db["bot_sources"].count_where("name = ? or url = ?", [name, url]):
+            return False
+        self.db["bot_sources"].insert({"name": name, "url": url, "added_by": added_by,
+                                       "added_at": _iso(now)})
+        return True
+
+    def remove_source(self, name: str) -> bool:
+        with self.db.atomic():
+            found = bool(self.db["bot_sources"].count_where("name = ?", [name]))
+            self.db.execute("delete from bot_sources where name = ?", [name])
+        return found
+
+    def bot_sources(self) -> list[tuple[str, str]]:
+        return [(r["name"], r["url"])
+                for r in self.db["bot_sources"].rows_where(order_by="added_at, name")]

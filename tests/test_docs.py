@@ -1,0 +1,17 @@
+"""Every bot command is documented in the README and in /help."""
+
+from __future__ import annotations
+
+import re
+
+from bot.commands import COMMANDS, help_text
+from tests.conftest import ROOT
+
+
+def test_every_bot_command_is_in_the_readme_and_help():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `/([a-z_]+)", readme, flags=re.MULTILINE))
+    names = {spec.name for spec in COMMANDS}
+    assert documented == names
+    shown = set(re.findall(r"^/([a-z_]+)", help_text(), flags=re.MULTILINE))
+    assert shown == names
