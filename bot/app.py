@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import random
 import signal
@@ -19,16 +20,25 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from matchers.relevance import load_matcher
 from storage.archive import Archive
-from watchers.fetch import Fetcher
+from watchers.fetch import Fetcher, check_public_url
 
 from .commands import build_application, start_bot, stop_bot
-from .deliver import DeliveryReport, Sender, deliver
+from .deliver import ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
 from .known import load_judge
 from .pipeline import Pipeline, SourceReport
-from .settings import Settings
+from .settings import Settings, Source
+from .sourcekinds import fetcher_kwargs
 from .telegram import ConsoleSender, TelegramSender, make_bot
 
-__all__ = ["Runtime", "open_runtime", "run_daemon", "run_once", "utcnow"]
+__all__ = [
+    "Runtime",
+    "all_sources",
+    "open_runtime",
+    "run_daemon",
+    "run_once",
+    "send_admin_notices",
+    "utcnow",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +80,11 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
                 sender = TelegramSender(bot, link_preview=settings.link_preview)
             else:
                 sender = ConsoleSender()
-        async with Fetcher(timeout=settings.timeout, max_bytes=settings.max_bytes,
-                           concurrency=settings.concurrency, per_host=settings.per_host) as fetcher:
-            pipeline = Pipeline(settings, archive, fetcher, judge, clock=clock)
+        kwargs = fetcher_kwargs(settings)
+        async with Fetcher(**kwargs) as fetcher, \
+                Fetcher(**kwargs, guard=check_public_url) as guarded:
+            pipeline = Pipeline(settings, archive, fetcher, judge, clock=clock,
+                                untrusted_fetcher=guarded)
             yield Runtime(settings, archive, pipeline, sender, clock)
     finally:
         if bot is not None:
@@ -80,24 +92,69 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
         archive.close()
 
 
+def all_sources(settings: Settings, archive: Archive) -> list[Source]:
+    """The config's sources plus those users added through the bot (untrusted)."""
+    configured = {s.name for s in settings.sources}
+    added = [Source(name=name, url=url, kind="feed", trusted=False)
+             for name, url in archive.chats.bot_sources() if name not in configured]
+    return [*settings.sources, *added]
+
+
+async def send_admin_notices(rt: Runtime) -> int:
+    """Tell the admin chat, once, that a source was disabled or went quiet."""
+    chat = rt.settings.admin_chat_id or "console"
+    sent = 0
+    for notice in rt.archive.sources.pending_admin_notices():
+        text = f"⚠️ tanfwatch: {notice.message}"
+        try:
+            await rt.sender.send(chat, html.escape(text), text, reply_to=None)
+        except (RetryLater, ChatGone, Rejected) as exc:
+            log.warning("admin notice %s not sent: %s", notice.id, exc)
+            break
+        rt.archive.sources.mark_notice_sent(notice.id, now=rt.clock())
+        sent += 1
+    return sent
+
+
 async def run_once(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
                    sender: Sender | None = None) -> tuple[list[SourceReport], DeliveryReport]:
     async with open_runtime(settings, clock=clock, sender=sender) as rt:
-        reports = await rt.pipeline.poll_all(settings.sources, force=True)
+        sources = all_sources(settings, rt.archive)
+        reports = await rt.pipeline.poll_all(sources, force=True)
         delivery = await rt.deliver()
+        await send_admin_notices(rt)
     return reports, delivery
 
 
-def _schedule(scheduler: AsyncIOScheduler, rt: Runtime, rng: random.Random) -> None:
-    sources = [s for s in rt.settings.sources if s.enabled]
+def _schedule_sources(scheduler: AsyncIOScheduler, rt: Runtime) -> None:
+    """(Re)schedule every source; bot-added and removed sources are picked up each minute."""
+    sources = [s for s in all_sources(rt.settings, rt.archive) if s.enabled]
+    rt.archive.sources.sync(sources)
+    wanted = {f"source:{s.name}" for s in sources}
+    for job in scheduler.get_jobs():
+        if job.id.startswith("source:") and job.id not in wanted:
+            job.remove()
     spread = max(1.0, min(60.0, len(sources) * 0.5))
     for i, source in enumerate(sources):
+        if scheduler.get_job(f"source:{source.name}") is not None:
+            continue
         # Spread first runs so a cycle never fires every request at once.
         first = rt.clock() + timedelta(seconds=spread * i / max(1, len(sources)))
         scheduler.add_job(rt.pipeline.poll, "interval", args=[source], id=f"source:{source.name}",
                           seconds=source.interval, jitter=max(1, source.interval // 10),
                           next_run_time=first, max_instances=1, coalesce=True)
-    scheduler.add_job(rt.deliver, "interval", id="deliver", seconds=10,
+
+
+async def _deliver_all(rt: Runtime) -> None:
+    await rt.deliver()
+    await send_admin_notices(rt)
+
+
+def _schedule(scheduler: AsyncIOScheduler, rt: Runtime, rng: random.Random) -> None:
+    _schedule_sources(scheduler, rt)
+    scheduler.add_job(_schedule_sources, "interval", args=[scheduler, rt], id="sources",
+                      seconds=60, max_instances=1, coalesce=True)
+    scheduler.add_job(_deliver_all, "interval", args=[rt], id="deliver", seconds=10,
                       next_run_time=rt.clock() + timedelta(seconds=2),
                       max_instances=1, coalesce=True)
 
@@ -110,7 +167,6 @@ async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None) -
             loop.add_signal_handler(sig, stop.set)
     async with open_runtime(settings) as rt:
         rt.max_wait = DAEMON_MAX_WAIT
-        rt.archive.sources.sync(settings.sources)
         scheduler = AsyncIOScheduler(timezone=UTC)
         _schedule(scheduler, rt, random.Random())
         scheduler.start()

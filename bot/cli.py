@@ -160,6 +160,28 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else format_sources(rows))
 
 
+@sources.command("add")
+@click.argument("url")
+@click.option("--name", default=None, help="Source name (default: from the URL).")
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="Config file to append to (default: the config in use).")
+@click.pass_obj
+def sources_add(obj: _Context, url: str, name: str | None, config: str | None) -> None:
+    """Find out what URL is (feed, page with a feed, sitemap, Telegram channel, page) and add it."""
+    from watchers.errors import WatchError
+
+    from .sourceadd import add_source
+
+    try:
+        added = asyncio.run(add_source(url, obj.settings(), name=name,
+                                       config=Path(config) if config else None))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except WatchError as exc:
+        raise click.ClickException(f"cannot add {url}: {exc}") from exc
+    click.echo(f"added {added.kind} source {added.name!r}: {added.url} (to {added.config})")
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -173,6 +195,36 @@ def status(obj: _Context, as_json: bool) -> None:
         return
     for key, value in summary.items():
         click.echo(f"{key:>16}: {value}")
+
+
+@cli.command()
+@click.option("--export", "export", type=click.File("w", encoding="utf-8"), default=None,
+              help="Write the voted articles as labelled JSON Lines (the classify input format).")
+@click.pass_obj
+def feedback(obj: _Context, export: Any) -> None:
+    """List alerts whose users' votes dispute the matcher; export votes as labelled records."""
+    from storage.archive import Archive
+
+    from .feedback import disputed, export_labelled
+
+    settings = obj.settings()
+    if not Path(settings.db_path).exists():
+        raise click.ClickException(f"no archive at {settings.db_path}")
+    archive = Archive.open(settings.db_path)
+    try:
+        if export is not None:
+            for record in export_labelled(archive):
+                export.write(json.dumps(record, ensure_ascii=False) + "\n")
+            return
+        rows = disputed(archive)
+    finally:
+        archive.close()
+    for d in rows:
+        said = "relevant" if d.matched else "not relevant"
+        click.echo(f"{d.article_id}  matcher: {said}; votes +{d.relevant_votes} "
+                   f"-{d.not_relevant_votes}  {d.title}\n    {d.url or ''}")
+    if not rows:
+        click.echo("no disputed alerts", err=True)
 
 
 def main() -> None:

@@ -14,23 +14,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from matchers.urls import canonical_url, unwrap_redirect
-from watchers.backoff import next_delay
-
 from matchers.judge import Judge
+from matchers.urls import canonical_url, unwrap_redirect
 from storage.archive import Archive
-from watchers.errors import WatchError
+from watchers.backoff import next_delay
+from watchers.errors import BlockedError, WatchError
 from watchers.extract import Extracted, extract_article
-from watchers.feeds import FeedEntry, parse_feed
+from watchers.feeds import FeedEntry
 from watchers.fetch import Fetcher
+from watchers.robots import RobotsCache
+from watchers.search import HOST_DELAYS
 
 from .known import article_record
 from .settings import Settings, Source
+from .sourcekinds import Listing, list_entries
 
 __all__ = ["Pipeline", "SourceReport", "article_id"]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+# After this many consecutive failures a source shows "disabled" and the admin gets one notice.
+# It is still retried on its back-off schedule (at most every 6 h) and `run --once` polls it:
+# a later success re-enables it.
 DISABLE_AFTER = 10
 
 
@@ -56,30 +61,46 @@ class SourceReport:
 class _Plan:
     process: tuple[FeedEntry, ...]
     skip: tuple[FeedEntry, ...]
+    check: tuple[FeedEntry, ...] = ()  # undated on a first poll: fetched, dated from the page
 
 
 def plan_entries(entries: Sequence[FeedEntry], unseen: set[str], *, first_poll: bool,
-                 now: datetime, backfill: timedelta) -> _Plan:
+                 now: datetime, backfill: timedelta, date_from_page: bool = False) -> _Plan:
     """Which new entries to process. On a first poll only recent ones: no flood."""
-    process, skip = [], []
+    process: list[FeedEntry] = []
+    skip: list[FeedEntry] = []
+    check: list[FeedEntry] = []
     for e in entries:
         if e.key not in unseen:
             continue
+        if first_poll and e.published is None and date_from_page:
+            check.append(e)
+            continue
         recent = e.published is not None and e.published >= now - backfill
         (process if (recent or not first_poll) else skip).append(e)
-    return _Plan(tuple(process), tuple(skip))
+    # Oldest first: the first report of a story must be judged (and alerted) before its follow-ups.
+    process.sort(key=lambda e: (e.published is None, e.published or now))
+    return _Plan(tuple(process), tuple(skip), tuple(check))
 
 
 class Pipeline:
     def __init__(self, settings: Settings, archive: Archive, fetcher: Fetcher, judge: Judge,
-                 *, clock: Clock, rng: random.Random | None = None) -> None:
+                 *, clock: Clock, rng: random.Random | None = None,
+                 untrusted_fetcher: Fetcher | None = None) -> None:
         self.settings = settings
         self.archive = archive
         self.fetcher = fetcher
+        # Sources added through the bot go through a fetcher that refuses private addresses
+        # (checked after DNS and on every redirect), with robots.txt fetched the same way.
+        self.untrusted = untrusted_fetcher
+        self.untrusted_robots = RobotsCache(untrusted_fetcher) if untrusted_fetcher else None
         self.judge = judge
         self.clock = clock
         self.rng = rng or random.Random()
         self._lock = asyncio.Lock()  # judging + archiving is serial: dedup sees every article
+        self.robots = RobotsCache(fetcher)
+        for host, delay in HOST_DELAYS.items():  # GDELT: one request per 5 s
+            fetcher.set_host_delay(host, delay)
 
     def due(self, source: Source) -> bool:
         state = self.archive.sources.get(source.name)
@@ -91,9 +112,12 @@ class Pipeline:
                        ) -> list[SourceReport]:
         self.archive.sources.sync(sources)
         todo = [s for s in sources if s.enabled and (force or self.due(s))]
-        return list(await asyncio.gather(*(self.poll(s) for s in todo)))
+        return list(await asyncio.gather(*(self.poll(s, force=True) for s in todo)))
 
-    async def poll(self, source: Source) -> SourceReport:
+    async def poll(self, source: Source, *, force: bool = False) -> SourceReport:
+        """Poll one source; unless forced, a source in back-off (or disabled) waits its turn."""
+        if not force and not self.due(source):
+            return SourceReport(source.name, ok=True, skipped=True)
         try:
             return await self._poll(source)
         except WatchError as exc:
@@ -107,9 +131,14 @@ class Pipeline:
         failures = (state.consecutive_failures if state else 0) + 1
         delay = next_delay(failures, base=60.0, cap=6 * 3600.0, retry_after=retry_after,
                            rng=self.rng)
-        self.archive.sources.record_failure(
+        failures = self.archive.sources.record_failure(
             source.name, error, now=self.clock(),
             next_attempt=self.clock() + timedelta(seconds=delay), disable_after=DISABLE_AFTER)
+        if failures == DISABLE_AFTER:  # once per episode: the count only grows until a success
+            self.archive.sources.add_notice(
+                "disabled", source.name,
+                f"source {source.name} disabled after {failures} failures: {error}",
+                now=self.clock())
         log.warning("source %s: %s (failure %d, next try in %.0f s)",
                     source.name, error, failures, delay)
         return SourceReport(source.name, ok=False, error=error)
@@ -117,36 +146,52 @@ class Pipeline:
     async def _poll(self, source: Source) -> SourceReport:
         state = self.archive.sources.get(source.name)
         assert state is not None  # sync() ran first
-        result = await self.fetcher.fetch(source.url, etag=state.etag,
-                                          last_modified=state.last_modified)
+        fetcher, robots = self._seams(source)
+        listing = await list_entries(source, state, fetcher, robots)
         now = self.clock()
-        body_hash = hashlib.sha256(result.content).hexdigest() if result.content else None
-        if result.not_modified or (body_hash and body_hash == state.body_hash):
-            # Unchanged: never re-parse, keep the previous entry count.
-            self.archive.sources.record_success(
-                source.name, now=now, etag=result.etag or state.etag,
-                last_modified=result.last_modified or state.last_modified,
-                body_hash=state.body_hash, entries=None, new=0)
+        if listing.unchanged:  # never re-parse; the previous entry count stands
+            self._succeeded(source, listing, new=0)
             return SourceReport(source.name, ok=True, entries=state.entries)
-        feed = parse_feed(result.content, url=result.url, headers=result.headers)
-        if feed.problem:
-            log.warning("source %s: recovered from a malformed feed: %s", source.name, feed.problem)
-        unseen = self.archive.sources.unseen(source.name, [e.key for e in feed.entries])
-        plan = plan_entries(feed.entries, unseen, first_poll=state.first_poll, now=now,
-                            backfill=timedelta(hours=self.settings.backfill_hours))
+        unseen = self.archive.sources.unseen(source.name, [e.key for e in listing.entries])
+        backfill = timedelta(hours=self.settings.backfill_hours)
+        plan = plan_entries(listing.entries, unseen, first_poll=state.first_poll, now=now,
+                            backfill=backfill, date_from_page=source.kind in ("page", "sitemap"))
         self.archive.sources.mark_seen(source.name, [(e.key, e.url) for e in plan.skip], now=now)
-        alerts = 0
+        alerts = processed = 0
         for entry in plan.process:
-            alerts += await self.process_entry(source, entry, feed_title=feed.title)
-        self.archive.sources.record_success(
-            source.name, now=self.clock(), etag=result.etag, last_modified=result.last_modified,
-            body_hash=body_hash, entries=len(feed.entries), new=len(unseen))
-        return SourceReport(source.name, ok=True, entries=len(feed.entries), new=len(unseen),
-                            processed=len(plan.process), alerts=alerts)
+            alerts += await self.process_entry(source, entry, feed_title=listing.title)
+        for entry in plan.check:
+            got = await self.process_entry(source, entry, feed_title=listing.title,
+                                           cutoff=now - backfill)
+            processed += got >= 0
+            alerts += max(got, 0)
+        self._succeeded(source, listing, new=len(unseen))
+        return SourceReport(source.name, ok=True, entries=listing.count, new=len(unseen),
+                            processed=len(plan.process) + processed, alerts=alerts)
 
-    async def _extract(self, url: str) -> Extracted | None:
+    def _succeeded(self, source: Source, listing: Listing, *, new: int) -> None:
+        now = self.clock()
+        later = listing.hint is not None and listing.hint > source.interval
+        self.archive.sources.record_success(
+            source.name, now=now, etag=listing.etag, last_modified=listing.last_modified,
+            body_hash=listing.body_hash, entries=None if listing.unchanged else listing.count,
+            new=new, next_attempt=now + timedelta(seconds=listing.hint or 0) if later else None)
+        if self.archive.sources.flag_quiet(source.name, now):
+            self.archive.sources.add_notice(
+                "quiet", source.name, f"source {source.name} has had no new entries for far "
+                "longer than usual (over 5x its median gap)", now=now)
+
+    def _seams(self, source: Source) -> tuple[Fetcher, RobotsCache]:
+        if source.trusted:
+            return self.fetcher, self.robots
+        if self.untrusted is None or self.untrusted_robots is None:
+            raise BlockedError(f"untrusted source {source.name} needs a guarded fetcher",
+                               url=source.url)
+        return self.untrusted, self.untrusted_robots
+
+    async def _extract(self, url: str, source: Source) -> Extracted | None:
         try:
-            page = await self.fetcher.fetch(url)
+            page = await self._seams(source)[0].fetch(url)
         except WatchError as exc:
             log.info("article %s: %s; using the feed's content", url, exc)
             return None
@@ -154,21 +199,27 @@ class Pipeline:
         return await asyncio.to_thread(extract_article, page.content, url=page.url,
                                        headers=page.headers)
 
-    async def process_entry(self, source: Source, entry: FeedEntry, *, feed_title: str) -> int:
-        """Fetch, extract, judge and archive one entry; returns the number of alerts queued."""
+    async def process_entry(self, source: Source, entry: FeedEntry, *, feed_title: str,
+                            cutoff: datetime | None = None) -> int:
+        """Fetch, extract, judge and archive one entry; returns the number of alerts queued.
+
+        With ``cutoff`` (an undated entry on a first poll) a page dated before it, or not
+        dated at all, is only remembered as seen; that returns -1.
+        """
         url = unwrap_redirect(entry.url) if entry.url else None
         known_id = self.archive.find_by_url(canonical_url(url)) if url else None
-        if known_id is None:
-            page = await self._extract(url) if url else None
+        page = None
+        if known_id is None and url and source.kind != "telegram":  # a post is its own text
+            page = await self._extract(url, source)
             if page and page.canonical_url:
                 url = page.canonical_url
         now = self.clock()
-        if known_id is not None:
+        published = entry.published or (page.published if page else None)
+        if known_id is not None or (cutoff and (published is None or published < cutoff)):
             self.archive.sources.mark_seen(source.name, [(entry.key, entry.url)], now=now)
-            return 0
+            return 0 if known_id is not None else -1
         text = page.text if page and len(page.text) >= len(entry.content) // 2 else entry.content
         title = (page.title if page and page.title else None) or entry.title
-        published = entry.published or (page.published if page else None)
         language = (page.language if page else None) or source.language
         aid = article_id(canonical_url(url) if url else None, f"{source.name}:{entry.key}")
         async with self._lock:

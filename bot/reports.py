@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from matchers.relevance import load_matcher
-
 from storage.archive import Archive
 from watchers.extract import extract_article
 from watchers.fetch import Fetcher
 
 from .known import explanation, load_judge, seeded_judge
 from .settings import Settings
+from .sourcekinds import source_url
 
 __all__ = ["check_target", "format_check", "format_sources", "source_rows", "status_summary"]
 
@@ -89,19 +89,22 @@ def format_check(result: dict[str, Any]) -> str:
 _SOURCE_FIELDS = ("status", "last_error", "last_checked", "consecutive_failures", "entries", "new")
 
 
-def source_rows(settings: Settings) -> list[dict[str, Any]]:
-    """Configured sources merged with their stored health."""
+def source_rows(settings: Settings, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Configured sources merged with their stored health (`quiet`: silent far too long)."""
+    now = now or datetime.now(UTC)
     stored: dict[str, dict[str, Any]] = {}
+    quiet: set[str] = set()
     if Path(settings.db_path).exists():
         archive = Archive.open(settings.db_path)
         try:
             stored = {row["name"]: row for row in archive.sources.all()}
+            quiet = {name for name in stored if archive.sources.is_quiet(name, now)}
         finally:
             archive.close()
     rows = []
     for s in settings.sources:
         state = stored.get(s.name, {})
-        row: dict[str, Any] = {"name": s.name, "url": s.url, "kind": s.kind,
+        row: dict[str, Any] = {"name": s.name, "url": source_url(s), "kind": s.kind,
                                "interval": s.interval}
         for key in _SOURCE_FIELDS:
             row[key] = state.get(key)
@@ -109,6 +112,7 @@ def source_rows(settings: Settings) -> list[dict[str, Any]]:
         row["consecutive_failures"] = row["consecutive_failures"] or 0
         row["entries"] = row["entries"] or 0
         row["new"] = row["new"] or 0
+        row["quiet"] = s.name in quiet
         rows.append(row)
     return rows
 
@@ -118,7 +122,8 @@ def format_sources(rows: list[dict[str, Any]]) -> str:
     out = [head + "  last checked / error"]
     for r in rows:
         tail = r["last_error"] or r["last_checked"] or "never polled"
-        out.append(f"{r['name'][:24]:<24} {r['kind']:<8} {r['status']:<9} {r['entries']:>7} "
+        status = "quiet" if r.get("quiet") and r["status"] == "ok" else r["status"]
+        out.append(f"{r['name'][:24]:<24} {r['kind']:<8} {status:<9} {r['entries']:>7} "
                    f"{r['new']:>4}  {tail}")
     return "\n".join(out)
 

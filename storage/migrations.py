@@ -95,5 +95,24 @@ def m001_initial(db: Database) -> None:
     db["outbox"].create_index(["status", "chat_id"])
 
 
+@migrations()
+def m002_source_health(db: Database) -> None:
+    """Entry arrivals (for quiet sources), quiet flags and one-shot admin notices."""
+    db["sources"].add_column("quiet_since", str)
+    db["arrivals"].create({"source": str, "at": str, "count": int}, pk=("source", "at"))
+    db["admin_notices"].create(
+        {
+            "id": int,
+            "kind": str,  # disabled | quiet
+            "source": str,
+            "message": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+    )
+    db["admin_notices"].create_index(["sent_at"])
+
+
 def apply_migrations(db: Database) -> None:
     migrations.apply(db)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-__all__ = ["SourceState", "SourceStore"]
+__all__ = ["AdminNotice", "SourceState", "SourceStore"]
+
+QUIET_FACTOR = 5.0  # quiet: no entries for this many median gaps
+QUIET_MIN_ARRIVALS = 4  # "usually yields entries": at least this many fetches with new ones
+ARRIVALS_KEPT = 30
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -33,6 +38,15 @@ class SourceState:
     entries: int
     new: int
     first_poll: bool  # never fetched successfully: the backfill rule applies
+
+
+@dataclass(frozen=True)
+class AdminNotice:
+    id: int
+    kind: str  # disabled | quiet
+    source: str
+    message: str
+    created_at: str
 
 
 class SourceStore:
@@ -67,17 +81,70 @@ class SourceStore:
 
     def record_success(self, name: str, *, now: datetime, etag: str | None,
                        last_modified: str | None, body_hash: str | None,
-                       entries: int | None, new: int) -> None:
+                       entries: int | None, new: int,
+                       next_attempt: datetime | None = None) -> None:
+        """A healthy fetch (a 304 too): re-enables a source disabled by failures."""
         values: dict[str, Any] = {
             "status": "ok", "last_checked": _iso(now), "last_success": _iso(now),
-            "last_error": None, "consecutive_failures": 0, "next_attempt": None, "new": new,
+            "last_error": None, "consecutive_failures": 0, "next_attempt": _iso(next_attempt),
+            "new": new,
             "etag": etag, "last_modified": last_modified, "body_hash": body_hash,
         }
         if entries is not None:  # a 304 keeps the previous count
             values["entries"] = entries
         if new:
             values["last_entry_at"] = _iso(now)
+            values["quiet_since"] = None
+            self.db["arrivals"].upsert({"source": name, "at": _iso(now), "count": new},
+                                       pk=("source", "at"))
+            self._trim_arrivals(name)
         self.db["sources"].update(name, values)
+
+    def _trim_arrivals(self, name: str) -> None:
+        self.db.execute(
+            "delete from arrivals where source = ? and at not in "
+            "(select at from arrivals where source = ? order by at desc limit ?)",
+            [name, name, ARRIVALS_KEPT])
+
+    # -- quiet sources ----------------------------------------------------------------------------
+    def median_gap(self, name: str) -> timedelta | None:
+        """Median time between fetches that found new entries; None without enough history."""
+        stamps = [datetime.fromisoformat(r[0]) for r in self.db.execute(
+            "select at from arrivals where source = ? order by at", [name])]
+        if len(stamps) < QUIET_MIN_ARRIVALS:
+            return None
+        gaps = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
+        return timedelta(seconds=statistics.median(gaps))
+
+    def is_quiet(self, name: str, now: datetime) -> bool:
+        """A source that usually yields entries but has had none for QUIET_FACTOR median gaps."""
+        gap = self.median_gap(name)
+        row = self.db.execute("select max(at) from arrivals where source = ?", [name]).fetchone()
+        if gap is None or gap.total_seconds() <= 0 or not row or not row[0]:
+            return False
+        return now - datetime.fromisoformat(row[0]) > gap * QUIET_FACTOR
+
+    def flag_quiet(self, name: str, now: datetime) -> bool:
+        """Mark a quiet source once per quiet spell; True when it just became quiet."""
+        row = self.db["sources"].get(name)
+        if row["quiet_since"] or not self.is_quiet(name, now):
+            return False
+        self.db["sources"].update(name, {"quiet_since": _iso(now)})
+        return True
+
+    # -- admin notices (sent once by the Telegram side) -------------------------------------------
+    def add_notice(self, kind: str, source: str, message: str, *, now: datetime) -> None:
+        self.db["admin_notices"].insert(
+            {"kind": kind, "source": source, "message": message, "created_at": _iso(now)})
+
+    def pending_admin_notices(self) -> list[AdminNotice]:
+        rows = self.db.execute(
+            "select id, kind, source, message, created_at from admin_notices "
+            "where sent_at is null order by id").fetchall()
+        return [AdminNotice(*r) for r in rows]
+
+    def mark_notice_sent(self, notice_id: int, *, now: datetime) -> None:
+        self.db["admin_notices"].update(notice_id, {"sent_at": _iso(now)})
 
     def record_failure(self, name: str, error: str, *, now: datetime,
                        next_attempt: datetime | None, disable_after: int) -> int:

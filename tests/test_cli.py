@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from bot.cli import cli
 from tests.articles import TANF_DRONE, TANF_WELFARE
 
-COMMANDS = ["run", "classify", "check", "search", "sources", "status"]
+COMMANDS = ["run", "classify", "check", "search", "sources", "status", "feedback"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -76,3 +76,26 @@ def test_sources_json_lists_configured_sources(tmp_path):
     assert rows[0]["name"] == "x" and rows[0]["status"] == "new"
     assert {"url", "kind", "last_error", "last_checked", "consecutive_failures", "entries",
             "new"} <= set(rows[0])
+
+
+def test_feedback_lists_disputed_and_exports_labels(tmp_path):
+    from storage.archive import Archive, ArticleRecord
+
+    db = tmp_path / "f.db"
+    archive = Archive.open(db)
+    archive.add_article(ArticleRecord(id="a1", text="Drone attack on the al-Tanf garrison.",
+                                      title="Tanf attack", relevant=True))
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    archive.chats.vote("a1", 11, False, chat_id="-100", now=now)
+    archive.chats.vote("a1", 12, False, chat_id="-100", now=now)
+    archive.close()
+    listed = CliRunner().invoke(cli, ["--db", str(db), "feedback"])
+    assert listed.exit_code == 0, listed.output
+    assert "a1" in listed.stdout and "-2" in listed.stdout
+    out = tmp_path / "labels.jsonl"
+    exported = CliRunner().invoke(cli, ["--db", str(db), "feedback", "--export", str(out)])
+    assert exported.exit_code == 0, exported.output
+    [record] = [json.loads(x) for x in out.read_text().splitlines()]
+    assert record["id"] == "a1" and record["relevant"] is False and record["text"]

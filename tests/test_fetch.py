@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import sys
 import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -26,6 +27,10 @@ TIMEOUT = 0.5
 
 @pytest.fixture(scope="module")
 def server():
+    # Build the gzip bomb before any timed fetch: compressing 100 MB takes longer than TIMEOUT
+    # on a loaded machine, and the test is about the client's cap, not the server's speed.
+    loopback_module = sys.modules[LoopbackServer.__module__]
+    loopback_module._gzip_bomb(100)
     with LoopbackServer() as srv:
         yield srv
 
