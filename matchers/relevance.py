@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import re
 import tomllib
-from bisect import bisect_right
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from matchers.literals import LiteralIndex, Spots
 from matchers.normalize import Folder, Normalized
+from matchers.sentences import sentence_at, sentence_ends
+from matchers.topicdefs import TOPICS, Alias, TermSet, compile_alias, compile_terms
 
 __all__ = ["TOPICS", "Hit", "MatchResult", "Matcher", "load_matcher"]
 
-TOPICS = ("al-tanf", "maghawir-al-thawra", "55km-zone")
 _DEFAULT_PATH = Path(__file__).with_name("topics.toml")
-_SENTENCE_END = re.compile(r"[.!?؟。]+[\"'»”)\]]*\s+|\s*\n\s*")
-_SENTENCE_MAX = 300
-# Patterns run only near their literals; every match is shorter than these margins.
-_WINDOW_BACK = 80
-_WINDOW_AHEAD = 100
 
 
 @dataclass(frozen=True)
@@ -64,108 +60,27 @@ class MatchResult:
         }
 
 
-@dataclass(frozen=True)
-class _Alias:
+class _Span(NamedTuple):
+    """A hit before its sentence is known (cheaper to build than a frozen dataclass)."""
+
     topic: str
-    label: str
-    weight: float
-    literals: tuple[str, ...]
-    literals_original: tuple[str, ...]
-    patterns: tuple[re.Pattern[str], ...]
-    forms: frozenset[str]
-    case: re.Pattern[str] | None
-    not_case: re.Pattern[str] | None
-    needs: str | None
-    ambiguous: bool
+    term: str
+    found: str
+    field: str
+    start: int
+    end: int
 
 
-@dataclass(frozen=True)
-class _Term:
-    label: str
-    literals: tuple[str, ...]
-    pattern: re.Pattern[str]
+class _Raw(NamedTuple):
+    alias: Alias
+    hit: _Span
 
 
-@dataclass(frozen=True)
-class _TermSet:
-    name: str
-    terms: tuple[_Term, ...]
-    min_terms: int = 1
-    penalty: float = 0.0
-
-    def found(self, text: str) -> list[str]:
-        """Labels of the terms present (the literal check first: it is much cheaper)."""
-        return [t.label for t in self.terms
-                if any(t.pattern.search(text, lo, hi) for lo, hi in _windows(text, t.literals))]
-
-
-@dataclass(frozen=True)
-class _Raw:
-    alias: _Alias
-    hit: Hit
-
-
-def _compile_alias(d: dict[str, Any]) -> _Alias:
-    if d["topic"] not in TOPICS:
-        raise ValueError(f"topics.toml: unknown topic {d['topic']!r}")
-    case, not_case = d.get("case"), d.get("not_case")
-    return _Alias(
-        topic=d["topic"],
-        label=d["label"],
-        weight=float(d.get("weight", 1.0)),
-        literals=tuple(d.get("literals", ())),
-        literals_original=tuple(d.get("literals_original", ())),
-        patterns=tuple(re.compile(p) for p in d["patterns"]),
-        forms=frozenset(d.get("forms", ("folded",))),
-        case=re.compile(case) if case else None,
-        not_case=re.compile(not_case) if not_case else None,
-        needs=d.get("needs"),
-        ambiguous=bool(d.get("ambiguous", False)),
-    )
-
-
-def _compile_terms(name: str, d: dict[str, Any]) -> _TermSet:
-    terms = tuple(_Term(t["label"], tuple(t["literals"]), re.compile(t["pattern"]))
-                  for t in d["terms"])
-    return _TermSet(name, terms, int(d.get("min_terms", 1)), float(d.get("penalty", 0.0)))
-
-
-def _sentence(s: str, bounds: list[int], start: int, end: int) -> str:
-    """The original sentence around [start, end), trimmed to about 300 characters."""
-    i = bisect_right(bounds, start)
-    left = bounds[i - 1] if i > 0 else 0
-    right = next((b for b in bounds[i:] if b >= end), len(s))
-    if right - left > _SENTENCE_MAX:
-        left = max(left, start - _SENTENCE_MAX // 2)
-        right = min(right, left + _SENTENCE_MAX)
-    return " ".join(s[left:right].split())
-
-
-def _windows(text: str, literals: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Merged [lo, hi) windows around every occurrence of the literals."""
-    spots: list[int] = []
-    for lit in literals:
-        i = text.find(lit)
-        while i >= 0:
-            spots.append(i)
-            i = text.find(lit, i + 1)
-    spots.sort()
-    out: list[tuple[int, int]] = []
-    for i in spots:
-        lo, hi = max(0, i - _WINDOW_BACK), min(len(text), i + _WINDOW_AHEAD)
-        if out and lo <= out[-1][1]:
-            out[-1] = (out[-1][0], hi)
-        else:
-            out.append((lo, hi))
-    return out
-
-
-def _with_sentences(hits: list[Hit], fields: dict[str, str]) -> tuple[Hit, ...]:
-    bounds = {f: [m.end() for m in _SENTENCE_END.finditer(s)] for f, s in fields.items()
-              if any(h.field == f for h in hits)}
+def _with_sentences(hits: list[_Span], fields: dict[str, str]) -> tuple[Hit, ...]:
+    bounds = {f: sentence_ends(s) for f, s in fields.items() if any(h.field == f for h in hits)}
     return tuple(
         Hit(h.topic, h.term, h.found, h.field, h.start, h.end,
-            _sentence(fields[h.field], bounds[h.field], h.start, h.end))
+            sentence_at(fields[h.field], bounds[h.field], h.start, h.end))
         for h in hits
     )
 
@@ -194,59 +109,86 @@ class Matcher:
     def __init__(self, config: dict[str, Any], threshold: float | None = None) -> None:
         self.scoring: dict[str, float] = {k: float(v) for k, v in config["scoring"].items()}
         self.threshold = float(threshold if threshold is not None else self.scoring["threshold"])
-        self._aliases = tuple(_compile_alias(a) for a in config["alias"])
-        self._context = _compile_terms("context", config["context"])
-        self._lookalikes = tuple(_compile_terms(d["name"], d) for d in config.get("lookalike", ()))
+        self._aliases = tuple(compile_alias(a) for a in config["alias"])
+        self._context = compile_terms("context", config["context"])
+        self._lookalikes = tuple(compile_terms(d["name"], d) for d in config.get("lookalike", ()))
         self._folder = Folder()
+        literals = [lit for a in self._aliases for lit in a.literals]
+        literals += [lit.lower() for a in self._aliases for lit in a.literals_original]
+        self._alias_literals = frozenset(literals)
+        literals += [lit for ts in (self._context, *self._lookalikes) for t in ts.terms
+                     for lit in t.literals]
+        bad = [lit for lit in literals if not lit or "\n" in lit]
+        if bad:  # pieces are joined with newlines for one search; a literal must not span two
+            raise ValueError(f"topics.toml: literal {bad[0]!r} is empty or holds a newline")
+        self._literals = LiteralIndex(literals)
 
-    def _find(self, norm: Normalized, field: str, form: str) -> list[_Raw]:
+    def _find(self, norm: Normalized, field: str, form: str, spots: Spots,
+              offset: int) -> list[_Raw]:
+        """Alias hits in one piece; `spots` indexes the joined text the piece starts at `offset`."""
         out: list[_Raw] = []
         text = norm.text
+        end = offset + len(text)
+        present = spots.present(self._alias_literals, offset, end)
+        cache: dict[tuple[tuple[str, ...], tuple[int, int]], list[tuple[int, int]]] = {}
         for alias in self._aliases:
             if form not in alias.forms:
                 continue
             if alias.literals_original:
-                windows = _windows(norm.original, alias.literals_original)
-                if windows and not norm.identity:  # original offsets differ from folded ones
-                    windows = [(0, len(text))]
-            else:
-                windows = _windows(text, alias.literals)
-            for lo, hi in windows:
-                out += self._find_in(alias, norm, field, lo, hi)
+                # the folded text holds the lower-cased literal wherever the original holds it
+                lowered = tuple(lit.lower() for lit in alias.literals_original)
+                if any(low in present and lit in norm.original
+                       for low, lit in zip(lowered, alias.literals_original, strict=True)):
+                    windows = spots.windows(lowered, offset, end)
+                    out += self._find_in(alias, norm, field, windows, alias.patterns)
+                continue
+            for literals, patterns in alias.groups:
+                if not any(lit in present for lit in literals):
+                    continue
+                key = (literals, alias.reach)
+                windows = cache.get(key) or cache.setdefault(
+                    key, spots.windows(literals, offset, end, alias.reach))
+                out += self._find_in(alias, norm, field, windows, patterns)
         return out
 
-    def _find_in(self, alias: _Alias, norm: Normalized, field: str, lo: int,
-                 hi: int) -> list[_Raw]:
+    def _find_in(self, alias: Alias, norm: Normalized, field: str,
+                 windows: list[tuple[int, int]], patterns: tuple[re.Pattern[str], ...],
+                 ) -> list[_Raw]:
         out: list[_Raw] = []
-        for pat in alias.patterns:
-            for m in pat.finditer(norm.text, lo, hi):
-                if m.end() == hi < len(norm.text):
-                    continue  # cut by the window edge; its literal's own window holds it whole
-                start, end = norm.span(m.start(), m.end())
-                found = norm.original[start:end]
-                if alias.case and not alias.case.fullmatch(found):
-                    continue
-                if alias.not_case and alias.not_case.search(found):
-                    continue
-                out.append(_Raw(alias, Hit(alias.topic, alias.label, found, field, start, end, "")))
+        text, size = norm.text, len(norm.text)
+        spans = [(m, hi) for lo, hi in windows for pat in patterns
+                 for m in pat.finditer(text, lo, hi)]
+        for m, hi in spans:
+            if m.end() == hi < size:
+                continue  # cut by the window edge; its literal's own window holds it whole
+            start, end = norm.span(m.start(), m.end())
+            found = norm.original[start:end]
+            if alias.case and not alias.case.fullmatch(found):
+                continue
+            if alias.not_case and alias.not_case.search(found):
+                continue
+            out.append(_Raw(alias, _Span(alias.topic, alias.label, found, field, start, end)))
         return out
 
-    def _collect(self, fields: dict[str, str]) -> tuple[list[_Raw], str]:
-        raws: list[_Raw] = []
-        folded: list[str] = []
+    def _collect(self, fields: dict[str, str]) -> tuple[list[_Raw], Spots]:
+        """Alias hits in every field and form, and the index of the joined folded forms."""
+        pieces: list[tuple[str, str, Normalized]] = []
         for field, s in fields.items():
             if not s:
                 continue
-            norm = self._folder.fold(s)
-            folded.append(norm.text)
-            raws += self._find(norm, field, "folded")
+            pieces.append((field, "folded", self._folder.fold(s)))
             if self._folder.needs_romanised(s):
-                rom = self._folder.romanise(s)
-                folded.append(rom.text)
-                raws += self._find(rom, field, "romanised")
-        return _dedupe(raws), "\n".join(folded)
+                pieces.append((field, "romanised", self._folder.romanise(s)))
+        # One index over all forms: each literal is searched once (none contains a newline).
+        spots = self._literals.spots("\n".join(norm.text for _, _, norm in pieces))
+        raws: list[_Raw] = []
+        offset = 0
+        for field, form, norm in pieces:
+            raws += self._find(norm, field, form, spots, offset)
+            offset += len(norm.text) + 1
+        return _dedupe(raws), spots
 
-    def _gate(self, raws: list[_Raw], context: list[str], suppressing: list[_TermSet],
+    def _gate(self, raws: list[_Raw], context: list[str], suppressing: list[TermSet],
               reasons: list[str]) -> list[_Raw]:
         """Drop ambiguous hits in look-alike context and hits whose `needs` are unmet.
 
@@ -318,14 +260,14 @@ class Matcher:
 
     def match(self, text: str, title: str = "", language: str | None = None) -> MatchResult:
         """Score one article. `language` is accepted for callers; matching covers all scripts."""
-        raws, folded = self._collect({"title": title or "", "text": text or ""})
+        raws, spots = self._collect({"title": title or "", "text": text or ""})
         if not raws:
             return MatchResult(False, 0.0, (), (), (), ("no topic term found",))
         reasons: list[str] = []
-        context = self._context.found(folded)
+        context = self._context.found(spots)
         suppressing = []
         for la in self._lookalikes:
-            terms = la.found(folded)
+            terms = la.found(spots)
             if len(terms) >= la.min_terms:
                 suppressing.append(la)
                 reasons.append(f"{la.name} context: {', '.join(terms)}")

@@ -1,9 +1,18 @@
 # ruff: noqa: E501  (escaped Arabic/Cyrillic test sentences)
 """Relevance matcher: every variant matches, every look-alike stays silent."""
 
+import random
+import re
+import tomllib
+from pathlib import Path
+
 import pytest
 
+import matchers
+from matchers.literals import LiteralIndex, Spots
 from matchers.relevance import TOPICS, Matcher, load_matcher
+from matchers.sentences import sentence_at, sentence_ends
+from matchers.topicdefs import compile_alias
 
 SYRIA = " The base lies in the Syrian desert near the Jordan and Iraq borders, held by the coalition."
 
@@ -97,3 +106,65 @@ def test_title_hit_and_explanation(matcher: Matcher) -> None:
 def test_threshold_override() -> None:
     strict = load_matcher(threshold=0.99)
     assert not strict.match("A convoy neared al-Tanf." + SYRIA).relevant
+
+
+# ---------------------------------------------------------------- literal index, sentences
+LITERALS = ("tanf", "anf", "al-tanf", "55", "\u062a\u0646\u0641", "\u0442\u0430\u043d\u0444", "state ")
+INDEX_TEXTS = [
+    "al-tanftanf near Tanf; 555 km; the state agency",
+    "\u0642\u0627\u0639\u062f\u0629 \u0627\u0644\u062a\u0646\u0641 \u0648al-tanf \u0438 \u0410\u0442-\u0442\u0430\u043d\u0444\u0435 55",
+    "\u03b2\u03ac\u03c3\u03b7 \U0001f600 al-tanf \u2014 \u0442\u0430\u043d\u0444 \U0001f600 tanf",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", INDEX_TEXTS)
+@pytest.mark.parametrize("accelerate", [True, False])
+def test_literal_index_finds_every_occurrence(text: str, accelerate: bool) -> None:
+    spots = LiteralIndex(LITERALS, accelerate=accelerate).spots(text)
+    for lit in (*LITERALS, "al-"):  # "al-" is not indexed: searched on demand
+        assert spots.of(lit) == [i for i in range(len(text)) if text.startswith(lit, i)], lit
+
+
+def test_windows_merge_and_respect_reach() -> None:
+    text = "x" * 30 + "tanf" + "x" * 5 + "tanf" + "x" * 60 + "tanf" + "x" * 30
+    spots = LiteralIndex(("tanf",)).spots(text)
+    assert spots.windows(("tanf",), reach=(8, 12)) == [(22, 51), (95, 115)]
+    assert spots.windows(("tanf",), 30, 43, reach=(8, 12)) == [(0, 13)]  # piece-relative
+    assert Spots(text).windows(("tanf",)) == [(0, 137)]  # default reach, no index
+
+
+def test_script_groups_pair_patterns_with_their_literals() -> None:
+    alias = compile_alias({
+        "topic": "al-tanf", "label": "x", "literals": ["tanf", "\u062a\u0646\u0641", "55"],
+        "patterns": ["(?<!\\w)al-tanf", "(?<!\\w)\u0627\u0644\u062a\u0646\u0641", "55\\s?km"],
+    })
+    groups = {pat.pattern: lits for lits, pats in alias.groups for pat in pats}
+    assert groups["(?<!\\w)al-tanf"] == ("tanf", "55")
+    assert groups["(?<!\\w)\u0627\u0644\u062a\u0646\u0641"] == ("\u062a\u0646\u0641", "55")
+    assert groups["55\\s?km"] == ("tanf", "55")  # \s is an escape, "km" is Latin
+
+
+def test_sentence_ends_match_the_reference_rule() -> None:
+    reference = re.compile(r"[.!?؟。]+[\"'»”)\]]*\s+|\s*\n\s*")
+    rng = random.Random(7)
+    samples = ["One. Two!\" Three?) Four\n\n five.\t\nsix", "\u0647\u0644 \u0647\u0630\u0627\u061f \u0646\u0639\u0645.  \n"]
+    samples += ["".join(rng.choice("ab .!?\n\t\"')\u061f\u3002") for _ in range(40)) for _ in range(300)]
+    for s in samples:
+        assert sentence_ends(s) == [m.end() for m in reference.finditer(s)], repr(s)
+
+
+def test_sentence_at_trims_long_sentences() -> None:
+    text = "Short one. " + "word " * 100 + "al-Tanf " + "word " * 100 + "end."
+    start = text.index("al-Tanf")
+    sentence = sentence_at(text, sentence_ends(text), start, start + 7)
+    assert "al-Tanf" in sentence and len(sentence) <= 300
+    assert sentence_at("A. B al-Tanf C. D", sentence_ends("A. B al-Tanf C. D"), 5, 12) == "B al-Tanf C."
+
+
+@pytest.mark.parametrize("literal", ["", "al\ntanf"])
+def test_bad_literal_is_refused(literal: str) -> None:
+    config = tomllib.loads((Path(matchers.__file__).parent / "topics.toml").read_text("utf-8"))
+    config["alias"][0]["literals"] = [literal]
+    with pytest.raises(ValueError, match="literal"):
+        Matcher(config)
