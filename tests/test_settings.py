@@ -66,3 +66,13 @@ def test_token_never_shows(tmp_path):
     assert settings.token.get() == "42:OTHER"
     assert settings.chat_id == "-1001"
     assert settings.api_base == "http://127.0.0.1:8081/bot"
+
+
+def test_readme_config_example_loads(tmp_path):
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    block = re.search(r"```toml\n(.*?)```", readme, re.S).group(1)
+    settings = load_settings(write(tmp_path, block), env={})
+    assert {s.kind for s in settings.sources} == {"feed", "search", "telegram"}
+    assert settings.follow_ups == "thread" and settings.backfill_hours == 72
