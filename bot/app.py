@@ -77,7 +77,8 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
             if settings.token is not None:
                 bot = make_bot(settings)
                 await bot.initialize()
-                sender = TelegramSender(bot, link_preview=settings.link_preview)
+                sender = TelegramSender(bot, link_preview=settings.link_preview,
+                                        preview_for=archive.chats.link_preview)
             else:
                 sender = ConsoleSender()
         kwargs = fetcher_kwargs(settings)

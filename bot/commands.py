@@ -58,6 +58,7 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("story", "<id>", "one archived report and its story"),
     BotCommandSpec("status", "", "sources healthy/failing, last poll, pending alerts"),
     BotCommandSpec("sources", "", "the sources watched"),
+    BotCommandSpec("preview", "on|off", "link previews under alerts in this chat"),
     BotCommandSpec("addsource", "<url>", "admin: watch a new feed", admin=True),
     BotCommandSpec("removesource", "<name>", "admin: stop watching a bot-added source",
                    admin=True),
@@ -280,6 +281,19 @@ async def cmd_removesource(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                  else f"No bot-added source named <b>{escape(name)}</b>.")
 
 
+async def cmd_preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = _ctx(context)
+    choice = (context.args or [""])[0].lower()
+    if choice not in ("on", "off"):
+        await _reply(update, "Usage: /preview on|off")
+        return
+    chat = update.effective_chat
+    if chat is not None and chat.type != "private" and not await _admin_only(update, ctx):
+        return  # in groups and channels only the bot's admins change it
+    ctx.archive.chats.set_link_preview(_chat(update), choice == "on")
+    await _reply(update, f"Link previews are <b>{choice}</b> for alerts in this chat.")
+
+
 async def cmd_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = _ctx(context)
     if await _admin_only(update, ctx):
@@ -321,7 +335,7 @@ _HANDLERS = {
     "unsubscribe": cmd_unsubscribe, "latest": cmd_latest, "search": cmd_search,
     "story": cmd_story, "status": cmd_status, "sources": cmd_sources,
     "addsource": cmd_addsource, "removesource": cmd_removesource, "pause": cmd_pause,
-    "resume": cmd_resume,
+    "resume": cmd_resume, "preview": cmd_preview,
 }
 
 

@@ -125,11 +125,17 @@ def feedback_markup(article_id: str) -> InlineKeyboardMarkup:
 
 class TelegramSender:
     def __init__(self, bot: Bot, *, link_preview: bool = False,
-                 limiter: RateLimiter | None = None, feedback_buttons: bool = True) -> None:
+                 limiter: RateLimiter | None = None, feedback_buttons: bool = True,
+                 preview_for: Callable[[str], bool | None] | None = None) -> None:
         self.bot = bot
         self.link_preview = link_preview
+        self.preview_for = preview_for  # a chat's own /preview choice wins over the default
         self.limiter = limiter or RateLimiter()
         self.feedback_buttons = feedback_buttons
+
+    def _preview(self, chat_id: str) -> bool:
+        chosen = self.preview_for(chat_id) if self.preview_for else None
+        return self.link_preview if chosen is None else chosen
 
     async def _post(self, chat_id: str, text: str, *, html: bool, reply_to: int | None,
                     feedback: str | None) -> int:
@@ -139,7 +145,7 @@ class TelegramSender:
         markup = feedback_markup(feedback) if feedback and self.feedback_buttons else None
         message = await self.bot.send_message(
             chat_id=chat_id, text=text, parse_mode=ParseMode.HTML if html else None,
-            link_preview_options=LinkPreviewOptions(is_disabled=not self.link_preview),
+            link_preview_options=LinkPreviewOptions(is_disabled=not self._preview(chat_id)),
             reply_parameters=reply, reply_markup=markup)
         return message.message_id
 

@@ -123,6 +123,16 @@ class ChatStore:
                "group by article_id order by article_id")
         return {r[0]: (int(r[1]), int(r[2])) for r in self.db.execute(sql)}
 
+    # -- link previews, per chat --------------------------------------------------------------
+    def set_link_preview(self, chat_id: str, on: bool) -> None:
+        self.db["bot_state"].upsert({"key": f"preview:{chat_id}", "value": "1" if on else "0"},
+                                    pk="key")
+
+    def link_preview(self, chat_id: str) -> bool | None:
+        """The chat's own choice, or None to use the configured default."""
+        rows = list(self.db["bot_state"].rows_where("key = ?", [f"preview:{chat_id}"]))
+        return rows[0]["value"] == "1" if rows else None
+
     # -- pause switch -----------------------------------------------------------------------
     def set_paused(self, paused: bool) -> None:
         self.db["bot_state"].upsert({"key": "paused", "value": "1" if paused else "0"},

@@ -51,7 +51,7 @@ async def test_every_command_answers(running, fake_telegram):
     archive, _ = running
     examples = {"search": "/search convoy", "story": "/story a000000000000003",
                 "addsource": "/addsource ftp://example.org/feed", "removesource": "/removesource x",
-                "latest": "/latest 3", "subscribe": "/subscribe tanf"}
+                "latest": "/latest 3", "subscribe": "/subscribe tanf", "preview": "/preview on"}
     for spec in COMMANDS:
         answer = await ask(fake_telegram, examples.get(spec.name, f"/{spec.name}"), user=ADMIN)
         assert answer.strip(), spec.name
@@ -176,3 +176,11 @@ def test_daemon_answers_commands_and_stops_cleanly_on_sigterm(tmp_path, site, fa
             proc.wait()
     assert proc.returncode == 0, stderr
     assert fake_telegram.token not in stderr
+
+
+async def test_preview_choice_is_per_chat(running, fake_telegram):
+    archive, _ = running
+    assert "on" in await ask(fake_telegram, "/preview on")
+    assert archive.chats.link_preview(str(PRIVATE)) is True
+    assert archive.chats.link_preview("-100999") is None  # other chats keep the default
+    assert "Usage" in await ask(fake_telegram, "/preview maybe")

@@ -239,3 +239,19 @@ async def test_dropped_connections_and_5xx_back_off_by_attempts(archive, bot, fa
     clock.now += timedelta(seconds=20)
     assert (await deliver(archive, sender(bot), clock=clock, digest_after=0)).sent == 1
     assert len(fake_telegram.messages(CHAT)) == 1
+
+
+async def test_link_preview_follows_the_chat_choice(fake_telegram):
+    from telegram import Bot
+
+    from bot.telegram import TelegramSender
+
+    choices = {"1": True}
+    async with Bot(fake_telegram.token, base_url=fake_telegram.base_url) as bot:
+        sender = TelegramSender(bot, link_preview=False, feedback_buttons=False,
+                                preview_for=choices.get)
+        await sender.send("1", "<b>a</b>", "a", reply_to=None)
+        await sender.send("2", "<b>b</b>", "b", reply_to=None)
+    on, off = fake_telegram.messages("1")[0], fake_telegram.messages("2")[0]
+    assert on.link_preview_options.get("is_disabled") in (False, None)
+    assert off.link_preview_options["is_disabled"] is True
