@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from matchers.dedup import KnownArticles, signature  # noqa: E402
+from storage.seeds import SeedArticle, load_seeds  # noqa: E402
 
 CORPUS = Path("/work/shared/corpus/dev.jsonl")
 SEEDS = Path(__file__).resolve().parents[1] / "storage" / "seeds"
@@ -54,16 +55,21 @@ def _clusters(records: list[dict], seed_ids: list[str]) -> dict[str, str]:
     return {x: find(x) for x in parent}
 
 
-def _load_seeds(folder: Path) -> list[tuple[str, str]]:
-    return [(p.stem, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.txt"))]
+def _load_seeds(folder: Path) -> list[SeedArticle]:
+    """The shipped seeds as the bot loads them (title, URL, date); another folder: texts only."""
+    if folder.resolve() == SEEDS.resolve():
+        return load_seeds()
+    return [SeedArticle(p.stem, "", p.read_text(encoding="utf-8"))
+            for p in sorted(folder.glob("*.txt"))]
 
 
-def run_stream(records: list[dict], seeds: list[tuple[str, str]]) -> dict[str, tuple]:
+def run_stream(records: list[dict], seeds: list[SeedArticle]) -> dict[str, tuple]:
     known = KnownArticles()
-    for seed_id, text in seeds:
-        sig = signature(text)
-        res = known.check(sig)
-        known.add(seed_id, sig, story=res.story or seed_id, duplicate_of=res.duplicate_of)
+    for seed in seeds:  # the way bot.known feeds them: with title, URL and date
+        sig = signature(seed.text, seed.title, seed.published)
+        res = known.check(sig, url=seed.url)
+        known.add(seed.id, sig, story=res.story or seed.id, url=seed.url,
+                  duplicate_of=res.duplicate_of)
     out = {}
     for r in records:
         sig = signature(r["text"], r.get("title") or "", _date(r.get("date")))
@@ -167,14 +173,14 @@ KINDS = {"syndicated": _syndicate, "cut 40-60%": _cut, "in roundup": _roundup,
          "markup/case/space": _markup, "small edits": _edit}
 
 
-def synthetic(records: list[dict], cluster: dict[str, str], seeds: list[tuple[str, str]]) -> None:
+def synthetic(records: list[dict], cluster: dict[str, str], seeds: list[SeedArticle]) -> None:
     """Index one original per copy-cluster, then check generated copies of each original."""
     rnd = random.Random(20250401)
     known = KnownArticles()
     originals, seen_roots = [], set()
-    for seed_id, text in seeds:
-        known.add(seed_id, signature(text), story=seed_id)
-        seen_roots.add(cluster.get(seed_id, seed_id))
+    for seed in seeds:
+        known.add(seed.id, signature(seed.text, seed.title), story=seed.id)
+        seen_roots.add(cluster.get(seed.id, seed.id))
     false_dup = 0
     for r in records:
         if cluster[r["id"]] in seen_roots:
@@ -209,10 +215,10 @@ def main() -> None:
     args = parser.parse_args()
     records = [json.loads(line) for line in args.corpus.read_text("utf-8").splitlines() if line]
     seeds = _load_seeds(args.seeds)
-    cluster = _clusters(records, [s for s, _ in seeds])
+    cluster = _clusters(records, [s.id for s in seeds])
     pred = run_stream(records, seeds)
     print(f"corpus {args.corpus} ({len(records)} records) after {len(seeds)} seeds")
-    score_copies(records, cluster, {s for s, _ in seeds}, pred, args.verbose)
+    score_copies(records, cluster, {s.id for s in seeds}, pred, args.verbose)
     score_stories(records, cluster, pred, args.verbose)
     synthetic(records, cluster, seeds)
 

@@ -9,7 +9,10 @@ MinHash/SimHash resemblance would be low. Lookups go through an inverted index k
 arrays (no text scan): a check costs a few `searchsorted` calls, whatever the archive size.
 
 Not a copy? Then the same index, built over story terms (see `matchers.stories`), finds the best
-same-event article inside the time window. Pure: no I/O, no clock.
+same-event article inside the time window. A story is scored by the terms of all its articles so far
+(when the query is placed in time), and the bar depends on the time evidence: lowest for reports of
+the same days (or an undated page naming that day), higher within the window, highest when nothing
+places the two in time. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -27,7 +30,15 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from matchers.stories import idf, kind_boost, story_similarity, story_terms, term_hash
+from matchers.stories import (
+    day_hashes,
+    idf,
+    kind_boost,
+    story_similarity,
+    story_terms,
+    term_hash,
+    time_anchors,
+)
 from matchers.urls import canonical_url
 
 __all__ = ["DedupResult", "KnownArticles", "Signature", "signature"]
@@ -38,6 +49,8 @@ COPY_THRESHOLD = 0.5  # share of the smaller text's shingles found in the other
 MIN_COPY_HITS = 4  # fewer shared samples than this is chance, not a copy
 STORY_THRESHOLD = 0.25  # when either date is unknown
 DATED_STORY_THRESHOLD = 0.17  # both dated, inside the window: time proximity is evidence too
+CLOSE_STORY_THRESHOLD = 0.085  # both dated within CLOSE_WINDOW: the strongest time evidence
+CLOSE_WINDOW_S = 2.5 * 86400  # same or next day(s), allowing for time zones and late reposts
 IDF_MIN_DOCS = 100  # a young archive says little about which terms are rare: assume this many
 SAMPLE_TARGET = 96  # samples kept per article in the index
 MAX_LEVEL = 4  # keep at least 1/16 of the shingles of very long texts
@@ -211,6 +224,7 @@ class _Match:
     doc: int
     score: float
     detail: str
+    threshold: float = 0.0  # the bar this match had to clear (story matches)
 
 
 class KnownArticles:
@@ -227,6 +241,9 @@ class KnownArticles:
         self._ids: list[str] = []
         self._root: list[int] = []
         self._story: list[str] = []
+        self._story_no = array("q")  # per doc, a small int per story (for per-story sums)
+        self._story_nos: dict[str, int] = {}
+        self._story_size = array("q")  # indexed articles per story: pool only real stories
         self._level = bytearray()  # per doc, numpy views of these arrays are taken per query
         self._n_samples = array("q")
         self._published = array("d")
@@ -248,6 +265,11 @@ class KnownArticles:
         self._by_id.setdefault(article_id, doc)
         self._root.append(self._root[root] if root != doc else doc)
         self._story.append(story)
+        story_no = self._story_nos.setdefault(story, len(self._story_nos))
+        self._story_no.append(story_no)
+        if story_no == len(self._story_size):
+            self._story_size.append(0)
+        self._story_size[story_no] += duplicate_of is None
         level = _level(len(sig.shingles) // 4)
         sample = _sample(sig.hashes, level)
         self._level.append(level)
@@ -260,6 +282,10 @@ class KnownArticles:
             self._term_index.add(terms, doc)
         if url:
             self._by_url.setdefault(canonical_url(url), doc)
+        if duplicate_of is not None and sig.published is not None:
+            first = self._root[doc]  # a dated copy dates an undated original (e.g. a seed)
+            if math.isnan(self._published[first]):
+                self._published[first] = sig.published.timestamp()
 
     def check(self, sig: Signature, *, url: str | None = None) -> DedupResult:
         """Is this a known URL, a copy of a known text, or a new report on a known story?"""
@@ -274,7 +300,7 @@ class KnownArticles:
                                f"{copy.detail} of {self._ids[copy.doc]}")
         copy_score = copy.score if copy else 0.0
         story = self._best_story(sig)
-        if story is not None and story.score >= self._threshold(sig, story.doc):
+        if story is not None and story.score >= story.threshold:
             return DedupResult(None, self._story[story.doc], copy_score, story.score,
                                f"same story as {self._ids[story.doc]}: {story.detail}")
         return DedupResult(None, None, copy_score, story.score if story else 0.0, "new story")
@@ -316,32 +342,69 @@ class KnownArticles:
             return None
         cand, inverse = np.unique(docs, return_inverse=True)
         shared = np.bincount(inverse, weights=q_w[which])
-        stamps = np.frombuffer(self._published, dtype=np.float64)[cand]
-        if sig.published is not None:  # outside the window is another event, however similar
-            far = np.abs(stamps - sig.published.timestamp()) > self._window_s
-            shared[far & ~np.isnan(stamps)] = 0.0
+        anchors = time_anchors(sig.terms, sig.published)
+        gaps = self._gaps(cand, anchors)
+        shared[gaps > self._window_s] = 0.0  # outside the window: another event, however similar
         order = [int(i) for i in np.argsort(-shared)[:8] if shared[i] > 0]
         if not order:
             return None
+        # With no time anchor there is no window to bound a pool: a reference page would gather
+        # the terms of every story it mentions.
+        pooled = (self._story_shared(cand, shared, inverse, which, q_w, order)
+                  if len(anchors) else shared)
         d_terms = [np.frombuffer(self._terms[int(cand[i])], dtype="<u4") for i in order]
         d_w = np.split(self._weights(np.concatenate(d_terms), n), np.cumsum(
             [len(t) for t in d_terms])[:-1])
+        own_days = day_hashes(sig.published)
         best: _Match | None = None
-        margin = -math.inf
         for i, terms, weights in zip(order, d_terms, d_w, strict=True):
-            doc = int(cand[i])
-            score = float(story_similarity([shared[i]], q_w.tolist(), weights.tolist()))
-            if score - self._threshold(sig, doc) > margin:
-                margin = score - self._threshold(sig, doc)
+            score = float(story_similarity([pooled[i]], q_w.tolist(), weights.tolist()))
+            threshold = self._threshold(float(gaps[i]), own_days, terms)
+            if best is None or score - threshold > best.score - best.threshold:
                 held = set(terms.tolist())
                 common = [t for t, h in zip(sig.terms, q_terms.tolist(), strict=True) if h in held]
-                best = _Match(doc, score, ", ".join(common[:6]))
+                best = _Match(int(cand[i]), score, ", ".join(common[:6]), threshold)
         return best
+
+    def _gaps(self, cand: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+        """Seconds between each candidate's date and the query's nearest anchor (NaN: unknown)."""
+        stamps = np.frombuffer(self._published, dtype=np.float64)[cand]
+        if len(anchors) == 0:
+            return np.full(len(cand), np.nan)
+        return np.min(np.abs(stamps[:, None] - anchors[None, :]), axis=1)
+
+    def _story_shared(self, cand: np.ndarray, shared: np.ndarray, inverse: np.ndarray,
+                      which: np.ndarray, q_w: np.ndarray, order: list[int]) -> np.ndarray:
+        """Per candidate, the weight of query terms found anywhere in its story (in the window).
+
+        A story is scored by everything its articles said so far (a centroid of sorts): a report
+        worded unlike the first article may still echo the facts a follow-up added. Only the
+        stories of the best candidates are pooled, so the cost stays that of a few array passes.
+        """
+        stories = np.frombuffer(self._story_no, dtype=np.int64)
+        top = stories[cand[order]]
+        if all(self._story_size[story] < 2 for story in top.tolist()):
+            return shared  # single-article stories: nothing to pool (the common case)
+        post_story = stories[cand[inverse]]
+        keep = (shared[inverse] > 0) & np.isin(post_story, top)
+        pairs = np.unique(post_story[keep] * len(q_w) + which[keep])
+        story_of_pair, term_of_pair = np.divmod(pairs, len(q_w))
+        pooled = shared.copy()
+        for i, story in zip(order, top.tolist(), strict=True):
+            pooled[i] = max(shared[i], float(q_w[term_of_pair[story_of_pair == story]].sum()))
+        return pooled
 
     def _weights(self, terms: np.ndarray, n_docs: int) -> np.ndarray:
         return idf(self._term_index.counts(terms), n_docs) * kind_boost(terms)
 
-    def _threshold(self, sig: Signature, doc: int) -> float:
-        if sig.published is None or math.isnan(self._published[doc]):
-            return self._story_threshold
-        return self._dated_story_threshold
+    def _threshold(self, gap: float, own_days: frozenset[int], terms: np.ndarray) -> float:
+        """The bar a story match must clear, by the time evidence there is."""
+        if not math.isnan(gap):
+            if gap <= CLOSE_WINDOW_S:
+                return min(self._dated_story_threshold, CLOSE_STORY_THRESHOLD)
+            return self._dated_story_threshold
+        if own_days and not own_days.isdisjoint(terms.tolist()):
+            # the undated article names the query's day: as close in time as a same-day report
+            return min(self._dated_story_threshold, CLOSE_STORY_THRESHOLD)
+        return self._story_threshold
+

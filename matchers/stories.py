@@ -4,7 +4,9 @@ Two reports of one event rarely share sentences, but they share its names (peopl
 its dates ("April 14", "14/04"), its figures (27 fighters, Shahed 129) and its rarer words. Each
 article keeps its top terms; `KnownArticles` weighs shared terms by how rare they are in the archive
 (IDF), so "Syria" counts for little and "Khidr" or "Shahed" for a lot, and only articles inside a
-time window can join a story. Everything here is pure: text in, terms out.
+time window can join a story. Dates are language-independent terms (month names in en/fr/it/es/ru/ar
+map to one key; a full date with its year also gives date:YYYY-MM-DD, which places an undated page
+in time). Everything here is pure: text in, terms out.
 """
 
 from __future__ import annotations
@@ -15,20 +17,27 @@ import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 import numpy as np
 
 __all__ = [
+    "MAX_ANCHORS",
     "MAX_TERMS",
+    "day_hashes",
+    "day_term",
     "idf",
     "kind_boost",
+    "mentioned_days",
     "story_similarity",
     "story_terms",
     "term_hash",
+    "time_anchors",
 ]
 
 MAX_TERMS = 64
 _BOOST = np.array([1.0, 1.5, 2.5, 1.5])  # word, name, date, number
+MAX_ANCHORS = 4  # an undated text naming more full dates than this is not about one event
 _LEDE_WORDS = 60  # words of the lede that get the title's bonus
 
 # Function words of the languages the corpus carries; they say nothing about an event.
@@ -50,8 +59,34 @@ _STOP = frozenset(
 _MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
-_MONTH_RE = "|".join(m[:3] + r"[a-z]*" for m in _MONTHS)
-_DATE_RE = re.compile(rf"\b(?:(\d{{1,2}})\s+({_MONTH_RE})|({_MONTH_RE})\s+(\d{{1,2}}))\b")
+# Month names of the corpus' other languages (Russian genitive, Arabic MSA and Levantine), so a
+# date is the same term in every language: "14 апреля" and "14 April" are both date:apr-14.
+_FOREIGN_MONTHS = {
+    name: i
+    for names in (
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+        "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
+        "dicembre",
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+        "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
+        "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر",
+        "كانون_الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين_الأول تشرين_الثاني "
+        "كانون_الأول",
+    )
+    for i, name in enumerate(names.split(), 1)
+} | {"ابريل": 4, "اكتوبر": 10, "اغسطس": 8, "setiembre": 9, "fevrier": 2, "aout": 8,
+     "decembre": 12}
+_FOREIGN_RE = "|".join(
+    sorted((n.replace("_", r"\s+") for n in _FOREIGN_MONTHS), key=len, reverse=True))
+_ENGLISH_RE = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+               r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_MONTH_RE = rf"(?:{_FOREIGN_RE}|{_ENGLISH_RE})"
+_DATE_RE = re.compile(
+    rf"\b(?:(\d{{1,2}})(?:st|nd|rd|th|er)?\s+(?:de\s+)?({_MONTH_RE})\b"
+    rf"|({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b)"
+    r"(?:,?\s+(?:de\s+)?(\d{4})\b)?"
+)
+_FULL_DATE_RE = re.compile(r"date:\d{4}-\d{2}-\d{2}")
 _ENTITY_RE = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)*")
 _WORD_RE = re.compile(r"\w+")
 
@@ -78,12 +113,42 @@ def kind_boost(hashes: np.ndarray) -> np.ndarray:
     return _BOOST[hashes & 3]
 
 
-def _month_day(match: re.Match[str]) -> str | None:
-    day = match.group(1) or match.group(4)
-    month = (match.group(2) or match.group(3))[:3]
-    if not 1 <= int(day) <= 31:
-        return None
-    return f"date:{month}-{int(day)}"
+def _month_number(name: str) -> int | None:
+    name = re.sub(r"\s+", "_", name)
+    if name in _FOREIGN_MONTHS:
+        return _FOREIGN_MONTHS[name]
+    return next((i for i, m in enumerate(_MONTHS, 1) if name.startswith(m[:3])), None)
+
+
+def _month_day(match: re.Match[str]) -> list[str]:
+    """date:apr-14 for any language, plus date:2020-04-14 when the year is given."""
+    day = int(match.group(1) or match.group(4))
+    month = _month_number(match.group(2) or match.group(3))
+    if month is None or not 1 <= day <= 31:
+        return []
+    terms = [f"date:{_MONTHS[month - 1][:3]}-{day}"]
+    year = match.group(5)
+    if year and 1990 <= int(year) <= 2100:
+        terms.append(f"date:{int(year):04d}-{month:02d}-{day:02d}")
+    return terms
+
+
+def mentioned_days(terms: Iterable[str]) -> list[float]:
+    """UTC midnight timestamps of the full dates (with year) among an article's story terms."""
+    days = []
+    for term in terms:
+        if _FULL_DATE_RE.fullmatch(term):
+            try:
+                day = datetime.strptime(term[5:], "%Y-%m-%d").replace(tzinfo=UTC)
+            except ValueError:  # 31 February and the like
+                continue
+            days.append(day.timestamp())
+    return days
+
+
+def day_term(stamp: float) -> str:
+    """The full-date term an article would carry for the day of this timestamp."""
+    return "date:" + datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d")
 
 
 def story_terms(text: str, title: str = "") -> tuple[str, ...]:
@@ -108,8 +173,7 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
             score[f"ent:{name}"] += 2.0  # multi-word names are rare and specific
             first.setdefault(f"ent:{name}", match.start() // 6)
     for match in _DATE_RE.finditer(folded):
-        date = _month_day(match)
-        if date:
+        for date in _month_day(match):
             score[date] += 3.0
             first.setdefault(date, match.start() // 6)
     ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
@@ -130,3 +194,21 @@ def story_similarity(
     if total_a <= 0 or total_b <= 0:
         return 0.0
     return min(1.0, sum(shared) / math.sqrt(total_a * total_b))
+
+
+def time_anchors(terms: Sequence[str], published: datetime | None) -> np.ndarray:
+    """When an article's event happened: its date, else the few full dates its text gives."""
+    if published is not None:
+        return np.array([published.timestamp()])
+    days = sorted(set(mentioned_days(terms)))
+    if len(days) > MAX_ANCHORS:  # a timeline or a reference page, not a report of one event
+        return np.zeros(0)
+    return np.array(days) + 43200.0  # midday: the date is known to the day only
+
+
+def day_hashes(published: datetime | None) -> frozenset[int]:
+    """Term hashes of the full dates around a publication day, as an article would write them."""
+    if published is None:
+        return frozenset()
+    stamp = published.timestamp()
+    return frozenset(term_hash(day_term(stamp + k * 86400.0)) for k in range(-2, 3))

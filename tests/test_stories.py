@@ -65,3 +65,104 @@ def test_story_terms_favour_names_and_dates() -> None:
     assert "date:apr-14" in terms[:10]
     assert any(t.startswith("ent:") and "khidr" in t for t in terms)
     assert "the" not in terms
+
+
+_DAY = datetime(2020, 4, 16, tzinfo=UTC)
+# A follow-up's evidence split over two earlier reports of one event: neither alone says it all.
+_BRIDGE_A = (
+    "Shelling hit the pumping station at Qaryatayn on Monday and the Zenobia water board cut "
+    "supplies to nine villages. Engineers from the Halbun depot inspected the cracked pipes."
+)
+_BRIDGE_B = (
+    "Residents of Mahin queued for tanker trucks after the outage, and the Sadad clinic "
+    "reported children with dysentery. Merchants raised the price of bottled water."
+)
+_BRIDGE_Q = (
+    "The Zenobia water board said the Qaryatayn pumping station would stay shut after the "
+    "shelling, while the Sadad clinic treated more dysentery cases among families in Mahin."
+)
+
+
+def _two_reports(same_story: bool) -> KnownArticles:
+    k = KnownArticles(dated_story_threshold=0.5)  # between one report's overlap and both's
+    k.add("a", signature(_BRIDGE_A, published=_DAY - timedelta(days=6)), story="a")
+    k.add("b", signature(_BRIDGE_B, published=_DAY - timedelta(days=5)),
+          story="a" if same_story else "b")
+    for i in range(30):  # some unrelated archive so that IDF means something
+        k.add(f"x{i}", signature(f"{OTHER_EVENT} Report number {i}.", published=_DAY), story="x")
+    return k
+
+
+def test_story_is_scored_by_all_its_reports_not_one() -> None:
+    query = signature(_BRIDGE_Q, published=_DAY)
+    pooled = _two_reports(same_story=True).check(query)
+    apart = _two_reports(same_story=False).check(query)
+    assert pooled.story_score > apart.story_score + 0.05
+    assert pooled.story == "a"
+    assert apart.story is None
+
+
+def test_undated_query_is_not_scored_against_a_pooled_story() -> None:
+    query = signature(_BRIDGE_Q)  # no date, no window: pooling would let it gather any story
+    pooled = _two_reports(same_story=True).check(query)
+    apart = _two_reports(same_story=False).check(query)
+    assert pooled.story_score == apart.story_score
+
+
+def test_reports_of_the_same_days_need_less_overlap() -> None:
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    strict = {"story_threshold": 0.99, "dated_story_threshold": 0.99}
+    near, far = KnownArticles(**strict), KnownArticles(**strict)
+    for k in (near, far):
+        k.add("first", signature(seed, published=_DAY), story="first")
+    assert near.check(signature(FOLLOW_UP, published=_DAY + timedelta(days=1))).story == "first"
+    assert far.check(signature(FOLLOW_UP, published=_DAY + timedelta(days=6))).story is None
+
+
+def test_a_dated_copy_dates_its_undated_original() -> None:
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    strict = {"story_threshold": 0.99, "dated_story_threshold": 0.99}
+    dated, undated = KnownArticles(**strict), KnownArticles(**strict)
+    for k in (dated, undated):
+        k.add("seed", signature(seed), story="seed")
+    copy = signature("Republished.\n" + seed, published=_DAY)
+    dated.add("copy", copy, story="seed", duplicate_of="seed")
+    follow_up = signature(FOLLOW_UP, published=_DAY + timedelta(days=1))
+    assert dated.check(follow_up).story == "seed"
+    assert undated.check(follow_up).story is None
+
+
+def test_dates_are_the_same_term_in_every_language() -> None:
+    sentences = [
+        "The convoy left the camp on 14 April 2020, witnesses said.",
+        "Колонна покинула лагерь 14 апреля 2020 года, сообщили свидетели.",
+        "غادرت القافلة المخيم في 14 نيسان 2020 بحسب شهود.",
+        "Le convoi a quitté le camp le 14 avril 2020, selon des témoins.",
+        "El convoy salió del campamento el 14 de abril de 2020.",
+    ]
+    for sentence in sentences:
+        terms = story_terms(sentence)
+        assert "date:apr-14" in terms, sentence
+        assert "date:2020-04-14" in terms, sentence
+    assert not [t for t in story_terms("The mayor 3 times refused.") if t.startswith("date:")]
+
+
+def test_undated_text_is_placed_in_time_by_the_dates_it_names() -> None:
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    strict = {"story_threshold": 0.99, "dated_story_threshold": 0.99}
+    results = {}
+    for named in ("16 April 2020", "16 June 2020"):
+        k = KnownArticles(**strict)
+        k.add("first", signature(seed, published=_DAY), story="first")
+        results[named] = k.check(signature(f"{FOLLOW_UP} The report is dated {named}."))
+    assert results["16 April 2020"].story == "first"  # names the report's day: same days
+    assert results["16 June 2020"].story is None  # two months on: outside the window
+
+
+def test_dated_report_joins_an_undated_page_that_names_its_day() -> None:
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    strict = {"story_threshold": 0.99, "dated_story_threshold": 0.99}
+    k = KnownArticles(**strict)
+    k.add("page", signature(f"{seed}\nLast events: 16 April 2020."), story="page")
+    assert k.check(signature(FOLLOW_UP, published=_DAY)).story == "page"
+    assert k.check(signature(FOLLOW_UP, published=_DAY + timedelta(days=20))).story is None
