@@ -151,6 +151,22 @@ def day_term(stamp: float) -> str:
     return "date:" + datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d")
 
 
+# The monitored subject's own vocabulary: nearly every relevant article shares it, so it says
+# nothing about which event an article reports (IDF learns this only once the archive is large).
+_SUBJECT = frozenset(
+    """
+    tanf tanaf al-tanf at-tanf attanf altanf التنف تنف танф эт-танф ат-танф аль-танф
+    maghawir maghaweir mughawir thawra thowra al-thawra al-thowra saura مغاوير الثورة магавир
+    garrison base syria syrian syria's سوريا السورية сирия сирии syrie siria
+    coalition deconfliction de-confliction zone 55-km 55km
+    """.split()
+)
+
+
+def _subject_only(name: str) -> bool:
+    return all(part in _SUBJECT or part in _STOP for part in name.replace("-", " ").split())
+
+
 def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     """The article's most telling terms, best first: dates, names, then words of the headline/lede.
 
@@ -163,13 +179,15 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     first: dict[str, int] = {}
     lede = len(_WORD_RE.findall(title.casefold())) + _LEDE_WORDS
     for pos, word in enumerate(_WORD_RE.findall(folded)):
-        if word in _STOP or not (len(word) > 3 or word.isdigit() and len(word) > 1):
+        if word in _STOP or word in _SUBJECT or not (
+            len(word) > 3 or word.isdigit() and len(word) > 1
+        ):
             continue
         score[word] += 1.0 + (1.0 if pos < lede else 0.0)
         first.setdefault(word, pos)
     for match in _ENTITY_RE.finditer(raw):
         name = match.group(0).casefold()
-        if " " in name and name.split()[0] not in _STOP:
+        if " " in name and name.split()[0] not in _STOP and not _subject_only(name):
             score[f"ent:{name}"] += 2.0  # multi-word names are rare and specific
             first.setdefault(f"ent:{name}", match.start() // 6)
     for match in _DATE_RE.finditer(folded):
