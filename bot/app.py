@@ -62,7 +62,8 @@ class Runtime:
 
     async def deliver(self) -> DeliveryReport:
         return await deliver(self.archive, self.sender, clock=self.clock,
-                             digest_after=self.settings.digest_after, max_wait=self.max_wait)
+                             digest_after=self.settings.digest_after, max_wait=self.max_wait,
+                             archive_url=self.settings.archive_url)
 
 
 @contextlib.asynccontextmanager

@@ -118,7 +118,8 @@ def _sentence_terms(match: dict[str, Any]) -> tuple[str | None, tuple[tuple[int,
 
 
 def alert_view(article: dict[str, Any], *, story: dict[str, Any] | None = None,
-               story_link: str | None = None) -> AlertView:
+               story_link: str | None = None, archive_url: str | None = None) -> AlertView:
+    """`archive_url`, e.g. a Datasette row page with `{id}`, turns the archive id into a link."""
     match = json.loads(article["match"]) if article.get("match") else {}
     sentence, terms = _sentence_terms(match)
     return AlertView(
@@ -134,17 +135,19 @@ def alert_view(article: dict[str, Any], *, story: dict[str, Any] | None = None,
         score=float(article.get("score") or 0.0),
         story_line=(story.get("title") or story["id"]) if story else None,
         story_link=story_link,
-        archive_ref=article["id"],
+        archive_ref=archive_url.format(id=article["id"]) if archive_url else article["id"],
     )
 
 
-async def _send_one(archive: Archive, sender: Sender, alert: PendingAlert) -> int | None:
+async def _send_one(archive: Archive, sender: Sender, alert: PendingAlert,
+                    archive_url: str | None = None) -> int | None:
     article = archive.article(alert.article_id) or {"id": alert.article_id}
     story = reply_to = None
     if alert.kind == "follow-up" and alert.story:
         story = archive.article(alert.story)
         reply_to = archive.outbox.story_message_id(alert.story, alert.chat_id)
-    view = alert_view(article, story=story, story_link=message_link(alert.chat_id, reply_to))
+    view = alert_view(article, story=story, story_link=message_link(alert.chat_id, reply_to),
+                      archive_url=archive_url)
     return await sender.send(alert.chat_id, render_alert(view), render_plain(view),
                              reply_to=reply_to, feedback=alert.article_id)
 
@@ -168,6 +171,7 @@ class _Run:
     policy: RetryPolicy
     sleep: Callable[[float], Awaitable[None]]
     report: DeliveryReport
+    archive_url: str | None = None
 
     async def attempt(self, send: Callable[[], Awaitable[int | None]],
                       first: PendingAlert) -> tuple[bool, int | None]:
@@ -221,7 +225,7 @@ class _Run:
         for i, alert in enumerate(alerts):
             before = self.report.failed
             ok, mid = await self.attempt(
-                lambda a=alert: _send_one(self.archive, self.sender, a), alert)
+                lambda a=alert: _send_one(self.archive, self.sender, a, self.archive_url), alert)
             if not ok:
                 self.report.deferred += 0 if self.report.failed > before else len(alerts) - i
                 return
@@ -233,14 +237,16 @@ class _Run:
 async def deliver(archive: Archive, sender: Sender, *, clock: Callable[[], datetime],
                   digest_after: int = 10, max_wait: float = 0.0,
                   policy: RetryPolicy | None = None,
-                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> DeliveryReport:
+                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                  archive_url: str | None = None) -> DeliveryReport:
     """Send every due pending alert, chat by chat, oldest first; nothing overtakes a
     backed-off alert in its chat. Paused delivery sends nothing and loses nothing."""
     report = DeliveryReport()
     if archive.chats.paused():
         report.paused = True
         return report
-    run = _Run(archive, sender, clock, policy or RetryPolicy(max_wait=max_wait), sleep, report)
+    run = _Run(archive, sender, clock, policy or RetryPolicy(max_wait=max_wait), sleep, report,
+               archive_url)
     gone = archive.chats.gone()
     by_chat: dict[str, list[PendingAlert]] = {}
     for alert in archive.outbox.pending():

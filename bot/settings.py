@@ -87,6 +87,7 @@ class Settings:
     follow_ups: str = "thread"
     digest_after: int = 10
     link_preview: bool = False
+    archive_url: str | None = None  # e.g. a Datasette row page: https://host/tanfwatch/articles/{id}
     config_path: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -206,6 +207,11 @@ def _other_options(table: Mapping[str, Any]) -> dict[str, Any]:
         if mode not in FOLLOW_UP_MODES:
             raise ConfigError(f"follow_ups: {mode!r} is not one of {', '.join(FOLLOW_UP_MODES)}")
         out["follow_ups"] = mode
+    if "archive_url" in table:
+        template = _want(table, "archive_url", str, "")
+        if "{id}" not in template or not template.startswith(("http://", "https://")):
+            raise ConfigError("archive_url: expected an http(s) URL template containing {id}")
+        out["archive_url"] = template
     if "link_preview" in table:
         out["link_preview"] = _want(table, "link_preview", bool, "")
     if "admin_ids" in table:

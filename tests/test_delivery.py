@@ -255,3 +255,13 @@ async def test_link_preview_follows_the_chat_choice(fake_telegram):
     on, off = fake_telegram.messages("1")[0], fake_telegram.messages("2")[0]
     assert on.link_preview_options.get("is_disabled") in (False, None)
     assert off.link_preview_options["is_disabled"] is True
+
+
+def test_alert_links_to_the_archive_entry_when_configured():
+    from bot.deliver import alert_view
+    from bot.render import render_alert
+
+    article = {"id": "a1b2", "title": "Drones over al-Tanf", "url": "https://news.example/x"}
+    linked = render_alert(alert_view(article, archive_url="https://d.example/articles/{id}"))
+    assert '<a href="https://d.example/articles/a1b2">archive</a>' in linked
+    assert "archive a1b2" in render_alert(alert_view(article))

@@ -76,3 +76,12 @@ def test_readme_config_example_loads(tmp_path):
     settings = load_settings(write(tmp_path, block), env={})
     assert {s.kind for s in settings.sources} == {"feed", "search", "telegram"}
     assert settings.follow_ups == "thread" and settings.backfill_hours == 72
+
+
+def test_archive_url_must_be_a_template(tmp_path):
+    ok = load_settings(write(tmp_path, '[tanfwatch]\narchive_url = "https://d.example/a/{id}"\n'),
+                       env={})
+    assert ok.archive_url == "https://d.example/a/{id}"
+    with pytest.raises(ConfigError, match="archive_url"):
+        load_settings(write(tmp_path, '[tanfwatch]\narchive_url = "https://d.example/a"\n'),
+                      env={})
