@@ -156,3 +156,23 @@ def test_story_copy_and_follow_up(tmp_path, site, fake_telegram):
     first_id = conn.execute("select id from articles where title = ?",
                             [TANF_DRONE["title"]]).fetchone()[0]
     assert dup == (first_id,)
+
+
+def test_sources_added_through_the_bot_never_reach_private_addresses(tmp_path, site):
+    """A bot-added source is untrusted: a loopback URL is refused, a config source is not."""
+    from storage.archive import Archive
+
+    feed_url = publish(site, [("tanf-drones", TANF_DRONE, None)], datetime.now(UTC))
+    db = tmp_path / "a.db"
+    archive = Archive.open(db)
+    archive.chats.add_source("from-bot", feed_url, added_by=1, now=datetime.now(UTC))
+    archive.close()
+    env = {"TANFWATCH_CONFIG": str(write_config(tmp_path, feed_url)), "TANFWATCH_DB": str(db)}
+    result = run_cli(["run", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(db)
+    rows = dict(conn.execute("select name, status from sources"))
+    assert rows == {"loopback-news": "ok", "from-bot": "error"}
+    error = conn.execute("select last_error from sources where name = 'from-bot'").fetchone()[0]
+    assert "127.0.0.1" in error or "private" in error or "loopback" in error
+    assert len(site.requests) == 2  # the feed and its article, fetched for the config source only
