@@ -71,6 +71,29 @@ def article_html(title: str, paragraphs: list[str], *, canonical: str | None = N
     )
 
 
+def bot_env(fake: FakeTelegram, *, config: Path, db: Path, chat: str) -> dict[str, str]:
+    """The environment a user sets to run the bot against our fake Bot API."""
+    return {
+        "TANFWATCH_CONFIG": str(config),
+        "TANFWATCH_DB": str(db),
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_CHAT_ID": chat,
+        "TELEGRAM_API_BASE": fake.base_url,
+    }
+
+
+def seeded_known():
+    """A KnownArticles holding the shipped seed texts, as dedup tests start from."""
+    from matchers.dedup import KnownArticles, signature
+
+    known = KnownArticles()
+    for path in sorted((ROOT / "storage" / "seeds").glob("*.txt")):
+        sig = signature(path.read_text(encoding="utf-8"))
+        res = known.check(sig)
+        known.add(path.stem, sig, story=res.story or path.stem, duplicate_of=res.duplicate_of)
+    return known
+
+
 def run_cli(args: list[str], env: dict[str, str], *, timeout: float = 120
             ) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot ...` as a user would, with only the given environment on top."""

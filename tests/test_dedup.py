@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from matchers.dedup import KnownArticles, Signature, signature
+from tests.conftest import seeded_known
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "storage" / "seeds").glob("*.txt"))
 OTHER = (
@@ -18,12 +19,7 @@ OTHER = (
 
 @pytest.fixture()
 def known() -> KnownArticles:
-    k = KnownArticles()
-    for path in SEEDS:
-        sig = signature(path.read_text(encoding="utf-8"))
-        res = k.check(sig)
-        k.add(path.stem, sig, story=res.story or path.stem, duplicate_of=res.duplicate_of)
-    return k
+    return seeded_known()
 
 
 def test_seeds_fed_back_are_copies_of_themselves(known: KnownArticles) -> None:

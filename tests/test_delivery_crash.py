@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 from tests.articles import TANF_DRONE
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, bot_env, run_cli
 from tests.test_end_to_end import publish, write_config
 
 CHAT = "-1001234567890"
@@ -18,13 +18,7 @@ CHAT = "-1001234567890"
 def test_kill_9_before_delivery_then_restart_delivers_once(tmp_path, site, fake_telegram):
     feed_url = publish(site, [("tanf-drones", TANF_DRONE, None)], datetime.now(UTC))
     db = tmp_path / "archive.db"
-    env = {
-        "TANFWATCH_CONFIG": str(write_config(tmp_path, feed_url)),
-        "TANFWATCH_DB": str(db),
-        "TELEGRAM_BOT_TOKEN": fake_telegram.token,
-        "TELEGRAM_CHAT_ID": CHAT,
-        "TELEGRAM_API_BASE": fake_telegram.base_url,
-    }
+    env = bot_env(fake_telegram, config=write_config(tmp_path, feed_url), db=db, chat=CHAT)
     # A short Retry-After holds the process after the fetch, inside delivery: kill it there.
     fake_telegram.fail_next(429, retry_after=4, method="sendMessage")
     full_env = {k: v for k, v in os.environ.items()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from storage.seeds import load_seeds
 from tests.articles import SYRIA_OTHER, TANF_DRONE, TANF_WELFARE
-from tests.conftest import article_html, rss, run_cli
+from tests.conftest import article_html, bot_env, rss, run_cli
 
 CHAT = "-1001234567890"
 
@@ -47,13 +47,7 @@ def test_one_alert_for_the_one_new_relevant_report(tmp_path, site, fake_telegram
         ("idlib-aid", SYRIA_OTHER, None),
     ], now)
     db = tmp_path / "archive.db"
-    env = {
-        "TANFWATCH_CONFIG": str(write_config(tmp_path, feed_url)),
-        "TANFWATCH_DB": str(db),
-        "TELEGRAM_BOT_TOKEN": fake_telegram.token,
-        "TELEGRAM_CHAT_ID": CHAT,
-        "TELEGRAM_API_BASE": fake_telegram.base_url,
-    }
+    env = bot_env(fake_telegram, config=write_config(tmp_path, feed_url), db=db, chat=CHAT)
     first = run_cli(["run", "--once"], env)
     assert first.returncode == 0, first.stderr
     sent = fake_telegram.messages(CHAT)
@@ -127,14 +121,9 @@ def test_story_copy_and_follow_up(tmp_path, site, fake_telegram):
     from tests.articles import TANF_FOLLOW_UP
 
     now = datetime.now(UTC)
-    env = {
-        "TANFWATCH_DB": str(tmp_path / "a.db"),
-        "TELEGRAM_BOT_TOKEN": fake_telegram.token,
-        "TELEGRAM_CHAT_ID": CHAT,
-        "TELEGRAM_API_BASE": fake_telegram.base_url,
-    }
     feed_url = publish(site, [("tanf-drones", TANF_DRONE, None)], now - timedelta(hours=5))
-    env["TANFWATCH_CONFIG"] = str(write_config(tmp_path, feed_url))
+    env = bot_env(fake_telegram, config=write_config(tmp_path, feed_url), db=tmp_path / "a.db",
+                  chat=CHAT)
     assert run_cli(["run", "--once"], env).returncode == 0
     [first] = fake_telegram.messages(CHAT)
 

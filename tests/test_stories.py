@@ -5,6 +5,7 @@ from pathlib import Path
 
 from matchers.dedup import KnownArticles, signature
 from matchers.stories import story_terms
+from tests.conftest import seeded_known
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "storage" / "seeds").glob("*.txt"))
 
@@ -27,12 +28,7 @@ OTHER_EVENT = (
 
 
 def _known() -> KnownArticles:
-    k = KnownArticles()
-    for path in SEEDS:
-        sig = signature(path.read_text(encoding="utf-8"))
-        res = k.check(sig)
-        k.add(path.stem, sig, story=res.story or path.stem, duplicate_of=res.duplicate_of)
-    return k
+    return seeded_known()
 
 
 def test_new_report_on_seed_story_joins_it_without_being_a_copy() -> None:
