@@ -2,8 +2,10 @@
 
 python-telegram-bot talks to it through ``Bot(token, base_url=fake.base_url)``: PTB builds
 ``{base_url}{token}/{method}`` and POSTs form data (non-string values JSON-encoded); plain
-JSON bodies and GET query strings are accepted too. Answers and error descriptions follow the
-real Bot API (tdlib's HTML parser messages, "message is too long", 429 with ``retry_after``...).
+JSON bodies and GET query strings are accepted too, and multipart/form-data uploads (sendPhoto:
+a PNG or JPEG, caption up to 1024 characters after entity parsing; the image is kept in
+``SentMessage.photo``). Answers and error descriptions follow the real Bot API (tdlib's HTML
+parser messages, "message is too long", 429 with ``retry_after``...).
 
 One deliberate difference: tdlib keeps a bare ``&`` (or an unknown entity such as ``&nbsp;``)
 as literal text; here it is a 400 by default (``strict_ampersand``), because our contract is
@@ -20,8 +22,11 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import re
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -36,16 +41,22 @@ __all__ = [
     "ApiCall",
     "ApiError",
     "Entity",
+    "MAX_CAPTION_LENGTH",
     "FakeTelegram",
     "ParsedText",
     "SentMessage",
+    "Upload",
+    "check_caption",
     "check_message_text",
+    "image_size",
     "parse_html",
     "utf16_len",
 ]
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTanfwatchTests_0123456789"
 MAX_MESSAGE_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
 _TAGS = frozenset({
     "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
     "tg-emoji", "code", "pre", "blockquote",
@@ -322,19 +333,52 @@ def check_message_text(
     """Validate a message text as sendMessage does; returns the text after entity parsing."""
     if not isinstance(text, str) or not text.strip():
         raise ApiError(400, "Bad Request: message text is empty")
-    mode = (parse_mode or "").lower()
-    if mode == "html":
-        parsed = parse_html(text, strict_ampersand=strict_ampersand)
-    elif mode in ("", "markdown", "markdownv2"):
-        parsed = ParsedText(text, ())  # Markdown is not validated by this fake
-    else:
-        raise ApiError(400, "Bad Request: unsupported parse_mode")
+    parsed = _parse_text(text, parse_mode, strict_ampersand)
     stripped = parsed.text.strip()
     if not stripped:
         raise ApiError(400, "Bad Request: message text is empty")
     if utf16_len(stripped) > MAX_MESSAGE_LENGTH:
         raise ApiError(400, "Bad Request: message is too long")
     return parsed
+
+
+def check_caption(
+    caption: object, parse_mode: str | None = None, *, strict_ampersand: bool = True
+) -> ParsedText:
+    """Validate a media caption as sendPhoto does: optional, at most 1024 characters after
+    entity parsing."""
+    if caption is None or caption == "":
+        return ParsedText("", ())
+    parsed = _parse_text(str(caption), parse_mode, strict_ampersand)
+    if utf16_len(parsed.text.strip()) > MAX_CAPTION_LENGTH:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    return parsed
+
+
+def _parse_text(text: str, parse_mode: str | None, strict_ampersand: bool) -> ParsedText:
+    mode = (parse_mode or "").lower()
+    if mode == "html":
+        return parse_html(text, strict_ampersand=strict_ampersand)
+    if mode in ("", "markdown", "markdownv2"):
+        return ParsedText(text, ())  # Markdown is not validated by this fake
+    raise ApiError(400, "Bad Request: unsupported parse_mode")
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG or JPEG, None if it is neither (Telegram cannot process it)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    i = 2
+    while i + 9 < len(data) and data[i] == 0xFF:
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
+            height, width = struct.unpack(">HH", data[i + 5:i + 9])
+            return width, height
+        i += 2 + length
+    return None
 
 
 @dataclass(frozen=True)
@@ -353,6 +397,16 @@ class SentMessage:
     disable_web_page_preview: bool | None = None
     disable_notification: bool | None = None
     edits: int = 0
+    photo: bytes | None = None  # sendPhoto: the image; text/plain_text are then the caption
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart/form-data request."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -391,6 +445,7 @@ class _State:
     outage: str | None = None  # None, "502" or "drop"
     poll_generation: int = 0
     waiting_pollers: int = 0
+    photos: dict[str, bytes] = field(default_factory=dict)  # file_id -> image we were sent
 
 
 FORBIDDEN_BLOCKED = "Forbidden: bot was blocked by the user"
@@ -559,10 +614,36 @@ def _parse_params(content_type: str, body: bytes, query: str) -> dict:
             raise ApiError(400, "Bad Request: can't parse JSON encoded request body") from None
         if isinstance(data, dict):
             params.update(data)
-    elif content_type.startswith("multipart/"):
-        raise ApiError(400, "Bad Request: multipart requests are not supported by the fake")
+    elif content_type.startswith("multipart/form-data"):
+        params.update(_parse_multipart(content_type, body))
     else:
         params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    return params
+
+
+def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """Form fields as strings, file parts as Upload (byte-exact: no email-parser rewriting)."""
+    found = re.search(r'boundary="?([^";]+)"?', content_type)
+    if found is None:
+        raise ApiError(400, "Bad Request: can't parse multipart/form-data request")
+    params: dict[str, Any] = {}
+    for chunk in body.split(b"--" + found.group(1).encode("latin-1"))[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, data = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        data = data.removesuffix(b"\r\n")
+        headers = head.decode("utf-8", "replace")
+        name = re.search(r'(?:^|;)\s*name="([^"]*)"', headers, flags=re.MULTILINE)
+        if name is None:
+            continue
+        filename = re.search(r'filename="([^"]*)"', headers)
+        if filename is None:
+            params[name.group(1)] = data.decode("utf-8")
+            continue
+        kind = re.search(r"^content-type:\s*(\S+)", headers, flags=re.MULTILINE | re.IGNORECASE)
+        params[name.group(1)] = Upload(filename.group(1),
+                                       kind.group(1) if kind else "application/octet-stream",
+                                       data)
     return params
 
 
@@ -845,13 +926,21 @@ class FakeTelegram:
     def _message_dict(self, msg: SentMessage) -> dict:
         chat = self._chat(msg.chat_id)
         data: dict[str, Any] = {"message_id": msg.message_id, "date": int(time.time()),
-                                "chat": chat, "text": msg.plain_text}
+                                "chat": chat}
         if chat["type"] == "channel":
             data["sender_chat"] = chat
         else:
             data["from"] = self._bot_user()
-        if msg.entities:
-            data["entities"] = [entity.to_dict() for entity in msg.entities]
+        if msg.photo is not None:
+            data["photo"] = [_photo_size(msg.photo)]
+            if msg.plain_text:
+                data["caption"] = msg.plain_text
+            if msg.entities:
+                data["caption_entities"] = [entity.to_dict() for entity in msg.entities]
+        else:
+            data["text"] = msg.plain_text
+            if msg.entities:
+                data["entities"] = [entity.to_dict() for entity in msg.entities]
         if msg.reply_markup and "inline_keyboard" in msg.reply_markup:
             data["reply_markup"] = msg.reply_markup
         if msg.reply_to_message_id is not None:
@@ -905,6 +994,51 @@ class FakeTelegram:
         self._state.known.setdefault(key, {})[msg.message_id] = data
         return data
 
+    def _api_sendphoto(self, params: dict) -> dict:
+        key = self._target(params)
+        photo = self._photo(params)
+        caption = params.get("caption")
+        parsed = check_caption(caption, params.get("parse_mode"),
+                               strict_ampersand=self.strict_ampersand)
+        markup = _check_markup(_obj(params, "reply_markup"))
+        reply_to = self._reply_target(key, params)
+        msg = SentMessage(
+            chat_id=key, message_id=self._new_id(key), text=str(caption or ""),
+            parse_mode=params.get("parse_mode"), plain_text=parsed.text,
+            entities=parsed.entities, reply_to_message_id=reply_to, reply_markup=markup,
+            disable_notification=_bool(params, "disable_notification"), photo=photo,
+        )
+        self._state.sent.append(msg)
+        self._state.photos[_photo_size(photo)["file_id"]] = photo
+        data = self._message_dict(msg)
+        self._state.known.setdefault(key, {})[msg.message_id] = data
+        return data
+
+    def _photo(self, params: dict) -> bytes:
+        """The image of a sendPhoto: an upload (also via attach://name) or a known file_id."""
+        value = params.get("photo")
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = params.get(value.removeprefix("attach://"))
+        if value is None or value == "":
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        if isinstance(value, str):
+            if value in self._state.photos:
+                return self._state.photos[value]
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        data = value.data if isinstance(value, Upload) else bytes(value)
+        if not data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(data) > MAX_PHOTO_BYTES:
+            raise ApiError(400, "Bad Request: file is too big")
+        size = image_size(data)
+        if size is None:
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        width, height = size
+        if not width or not height or width + height > 10000 or max(
+                width / height, height / width) > 20:
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        return data
+
     def _api_editmessagetext(self, params: dict) -> dict:
         key = self._target(params)
         index = self._find_sent(key, _int(params, "message_id"))
@@ -912,6 +1046,8 @@ class FakeTelegram:
                                     strict_ampersand=self.strict_ampersand)
         markup = _check_markup(_obj(params, "reply_markup"))
         old = self._state.sent[index]
+        if old.photo is not None:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         if (parsed.text, parsed.entities, markup) == (old.plain_text, old.entities,
                                                       old.reply_markup):
             raise ApiError(400, _NOT_MODIFIED)
@@ -995,6 +1131,14 @@ class FakeTelegram:
             if state.poll_generation != generation:
                 raise ApiError(409, _CONFLICT)
         return state.updates[:limit]
+
+
+def _photo_size(data: bytes) -> dict:
+    """The PhotoSize Telegram answers for an image (one size; the real API adds thumbnails)."""
+    digest = hashlib.sha256(data).hexdigest()
+    width, height = image_size(data) or (0, 0)
+    return {"file_id": "AgACAgQAAx0Fake" + digest[:40], "file_unique_id": "AQAD" + digest[:12],
+            "width": width, "height": height, "file_size": len(data)}
 
 
 def _scope_key(scope: dict | None, language_code: str) -> str:

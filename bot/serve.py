@@ -1,0 +1,125 @@
+"""`tanfwatch serve`: Datasette over the archive, read-only, with our metadata.
+
+The archive is opened as a mutable database, which Datasette reads through a
+`mode=ro` connection: the bot keeps writing to the same file (WAL) and each page
+shows the rows committed so far. (`--immutable` would let Datasette assume the
+file never changes, and count and cache accordingly.)
+
+Signals: uvicorn stops gracefully on SIGINT/SIGTERM and then re-raises the signal
+to the handler that was there before it; we install no-op handlers first, so the
+command returns and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import socket
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+__all__ = ["HIDDEN_COLUMNS", "bind", "build_datasette", "hide_columns", "load_metadata",
+           "serve_archive"]
+
+log = logging.getLogger(__name__)
+HIDDEN_COLUMNS: Mapping[str, tuple[str, ...]] = {"articles": ("signature",)}  # MinHash BLOB
+_SETTINGS = {"truncate_cells_html": 400, "default_page_size": 50, "sql_time_limit_ms": 3000}
+
+Asgi = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]],
+                Awaitable[None]]
+
+
+def load_metadata(db_name: str) -> dict[str, Any]:
+    """The shipped metadata, with the database section under `db_name` (the file's stem)."""
+    text = resources.files("bot").joinpath("datasette_metadata.json").read_text("utf-8")
+    data = json.loads(text)
+    database = data.pop("database")
+    return {**data, "databases": {db_name: database}}
+
+
+def hide_columns(app: Asgi, db_name: str,
+                 hidden: Mapping[str, Sequence[str]] = HIDDEN_COLUMNS) -> Asgi:
+    """Wrap Datasette so table pages leave `hidden` columns out unless the URL picks columns.
+
+    Datasette's metadata cannot hide a column; its `_nocol=` parameter can, so we add it
+    to requests for those tables (HTML, JSON and CSV) that carry no `_col`/`_nocol`.
+    """
+    from datasette.utils import tilde_encode  # how Datasette spells names in its URLs
+
+    paths = {f"/{tilde_encode(db_name)}/{tilde_encode(table)}{ext}": cols
+             for table, cols in hidden.items() for ext in ("", ".json", ".csv")}
+
+    async def wrapped(scope: dict, receive: Any, send: Any) -> None:
+        cols = paths.get(scope.get("path", "")) if scope.get("type") == "http" else None
+        if cols:
+            query = scope.get("query_string", b"").decode("latin-1")
+            keys = {key for key, _ in parse_qsl(query, keep_blank_values=True)}
+            if not keys & {"_col", "_nocol"}:
+                extra = "&".join(f"_nocol={col}" for col in cols)
+                query = f"{query}&{extra}" if query else extra
+                scope = {**scope, "query_string": query.encode("latin-1")}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def build_datasette(db_path: Path) -> Any:
+    """A Datasette over `db_path` (mutable, so opened read-only) with our metadata."""
+    from datasette.app import Datasette
+
+    return Datasette([str(db_path)], metadata=load_metadata(db_path.stem), settings=_SETTINGS)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; port 0 picks a free one. Bound before serving so the URL we
+    print is already accepting connections (they wait in the backlog)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+@contextmanager
+def _quiet_exit() -> Iterator[list[int]]:
+    """Record SIGINT/SIGTERM instead of dying: one before uvicorn listens stops the start."""
+    received: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _: received.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def serve_archive(db_path: Path, sock: socket.socket, *, log_level: str = "warning") -> None:
+    """Serve until SIGINT/SIGTERM, then return. `sock` comes from `bind`."""
+    import uvicorn
+
+    ds = build_datasette(db_path)
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(hide_columns(ds.app(), db_path.stem), host=host, port=port,
+                            log_level=log_level, lifespan="on", workers=1)
+    server = uvicorn.Server(config)
+
+    async def run(stopped: list[int]) -> None:
+        await ds.invoke_startup()
+        if not stopped:
+            await server.serve(sockets=[sock])
+
+    with _quiet_exit() as stopped:
+        asyncio.run(run(stopped))
+    log.info("datasette on %s:%s stopped", host, port)

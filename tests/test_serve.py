@@ -1,0 +1,173 @@
+"""`tanfwatch serve` in a real headless Chromium: search, canned queries, live writes (WAL)."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.serve import hide_columns, load_metadata
+from storage.archive import Archive, ArticleRecord
+from tests.conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--no-first-run"]
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+ARABIC_TITLE = "قافلة تصل إلى قاعدة التنف"
+
+
+def record(i: int, title: str, text: str, *, language: str = "en",
+           outlet: str = "Desert Courier") -> ArticleRecord:
+    return ArticleRecord(
+        id=f"art{i:013d}", title=title, text=text, language=language, outlet=outlet,
+        url=f"https://news.example.org/{i}", relevant=True, topics=("al-tanf",),
+        published=f"2026-03-0{i}T08:00:00+00:00", story="art0000000000001",
+        signature=b"\x01" * 32)
+
+
+ARTICLES = [
+    record(1, "Supply convoy reaches the al-Tanf garrison",
+           "A supply convoy of twelve trucks reached the garrison on Tuesday morning."),
+    record(2, ARABIC_TITLE, "وصلت قافلة إمدادات إلى القاعدة صباح الثلاثاء.", language="ar",
+           outlet="صحيفة البادية"),
+    record(3, "Drone sighted over the deconfliction zone",
+           "Residents reported a drone circling the 55-kilometre zone at dusk."),
+]
+
+
+@pytest.fixture
+def archive_path(tmp_path: Path) -> Path:
+    path = tmp_path / "tanfwatch.db"
+    archive = Archive.open(path)
+    for article in ARTICLES:
+        archive.add_article(article, alert_chats=["-100200"], now=NOW)
+    sent = archive.outbox.pending()[0]  # the convoy's alert was sent; the others wait
+    archive.outbox.mark_sent(sent.id, 77, now=NOW)
+    archive.close()
+    return path
+
+
+def _first_line(stream, timeout: float) -> str:
+    with selectors.DefaultSelector() as sel:
+        sel.register(stream, selectors.EVENT_READ)
+        if not sel.select(timeout):
+            raise AssertionError("serve printed nothing")
+    return stream.readline()
+
+
+@pytest.fixture
+def served(archive_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TANFWATCH_"))}
+    env["TANFWATCH_DB"] = str(archive_path)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", "0"], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        line = _first_line(proc.stderr, 30)
+        url = line.split(" at ", 1)[1].split()[0]  # http://127.0.0.1:PORT/tanfwatch
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+@pytest.fixture
+def browser(tmp_path: Path):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is not installed: run scripts/setup as root "
+                    "(or apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_FLAGS)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+
+
+def _cells(page, column: str) -> list[str]:
+    return [c.strip() for c in page.locator(f"table.rows-and-columns td.col-{column}")
+            .all_inner_texts()]
+
+
+def test_browser_searches_runs_canned_queries_and_sees_live_writes(served, browser,
+                                                                   archive_path):
+    base, proc = served
+    page = browser
+    assert page.goto(f"{base}/articles").status == 200
+    assert page.locator("h1").inner_text().strip() == "Articles"
+    assert "signature" not in _header(page)  # the MinHash BLOB is hidden
+    page.fill("input[name=_search]", "convoy")
+    page.press("input[name=_search]", "Enter")
+    page.wait_for_url("**_search=convoy**")
+    assert _cells(page, "title") == ["Supply convoy reaches the al-Tanf garrison"]
+
+    page.fill("input[name=_search]", "التنف")
+    page.press("input[name=_search]", "Enter")
+    page.wait_for_url("**_search=**")
+    assert _cells(page, "title") == [ARABIC_TITLE]
+
+    assert page.goto(f"{base}/latest_alerts").status == 200
+    assert _cells(page, "title") == ["Supply convoy reaches the al-Tanf garrison"]
+    assert _cells(page, "message_id") == ["77"]
+
+    page.goto(f"{base}/stories_with_articles")
+    assert _cells(page, "reports") == ["3"]
+    listed = page.locator("table.rows-and-columns td.col-articles").inner_text().split(" • ")
+    assert sorted(listed) == sorted(f"{a.outlet}: {a.title}" for a in ARTICLES)
+
+    page.goto(f"{base}/articles?_search=convoy")
+    writer = Archive.open(archive_path)  # the bot writing while the page is served (WAL)
+    try:
+        writer.add_article(record(4, "Second convoy turned back at the zone",
+                                  "Another convoy was turned back at the zone's edge."))
+        response = page.reload()
+        assert response is not None and response.status == 200
+        assert sorted(_cells(page, "title")) == ["Second convoy turned back at the zone",
+                                                 "Supply convoy reaches the al-Tanf garrison"]
+        assert page.locator(".message-error").count() == 0
+    finally:
+        writer.close()
+
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=15)
+    assert proc.returncode == 0, stderr
+
+
+def _header(page) -> list[str]:
+    return [h.strip() for h in page.locator("table.rows-and-columns th").all_inner_texts()]
+
+
+def test_metadata_goes_under_the_database_name_and_names_every_canned_query():
+    meta = load_metadata("archive")
+    db = meta["databases"]["archive"]
+    assert set(db["queries"]) == {"latest_alerts", "stories_with_articles", "story_articles",
+                                  "coverage_by_outlet_and_language"}
+    assert db["tables"]["articles"]["columns"]["relevant"]
+    assert db["tables"]["seen"]["hidden"] is True
+
+
+async def test_hidden_columns_are_dropped_unless_the_url_picks_columns():
+    seen: list[bytes] = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["query_string"])
+
+    wrapped = hide_columns(app, "tanfwatch")
+    for path, query in [("/tanfwatch/articles", b""), ("/tanfwatch/articles.json", b"_search=x"),
+                        ("/tanfwatch/articles", b"_col=title"), ("/tanfwatch/outbox", b"")]:
+        await wrapped({"type": "http", "path": path, "query_string": query}, None, None)
+    assert seen == [b"_nocol=signature", b"_search=x&_nocol=signature", b"_col=title", b""]
