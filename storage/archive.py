@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,12 @@ from sqlite_utils import Database
 from .chats import ChatStore, chat_migrations
 from .migrations import apply_migrations
 from .outbox import Outbox
+from .query import Hit, search
 from .sources import SourceStore
 
-__all__ = ["Archive", "ArticleRecord", "SearchHit", "iso"]
+__all__ = ["Archive", "ArticleRecord", "SearchHit", "Story", "iso"]
+
+SearchHit = Hit  # the old name of a search result
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -46,7 +49,7 @@ class ArticleRecord:
     origin: str = "feed"
 
     def to_row(self) -> dict[str, Any]:
-        row = asdict(self)
+        row = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict deep-copies: slow
         row["relevant"] = int(self.relevant)
         row["topics"] = json.dumps(list(self.topics))
         row["match"] = json.dumps(self.match, ensure_ascii=False) if self.match else None
@@ -54,13 +57,28 @@ class ArticleRecord:
 
 
 @dataclass(frozen=True)
-class SearchHit:
+class Story:
+    """A row of the `stories` view: the articles that report one event."""
+
     id: str
     title: str
-    url: str | None
-    published: str | None
-    snippet: str
-    relevant: bool
+    first_seen: str | None
+    last_seen: str | None
+    first_published: str | None
+    last_published: str | None
+    articles: int
+    relevant: int
+    duplicates: int
+    outlets: tuple[str, ...]
+    languages: tuple[str, ...]
+    topics: tuple[str, ...]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Story:
+        lists = {k: tuple(json.loads(row[k] or "[]")) for k in ("outlets", "languages", "topics")}
+        counts = {k: int(row[k] or 0) for k in ("articles", "relevant", "duplicates")}
+        plain = {k: v for k, v in row.items() if k not in lists and k not in counts}
+        return cls(**plain, **counts, **lists)
 
 
 class Archive:
@@ -82,6 +100,9 @@ class Archive:
         db = Database(conn)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
+        # Fewer, larger checkpoints and a bigger page cache: ~10-20% faster inserts at 100k.
+        db.execute("PRAGMA wal_autocheckpoint=10000")
+        db.execute("PRAGMA cache_size=-32000")
         db.execute("PRAGMA foreign_keys=ON")
         return cls(db)
 
@@ -90,7 +111,8 @@ class Archive:
 
     # -- articles -------------------------------------------------------------------------------
     def has_article(self, article_id: str) -> bool:
-        return bool(self.db["articles"].count_where("id = ?", [article_id]))
+        sql = "select 1 from articles where id = ?"
+        return self.db.execute(sql, [article_id]).fetchone() is not None
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         rows = list(self.db["articles"].rows_where("id = ?", [article_id], limit=1))
@@ -115,13 +137,64 @@ class Archive:
         with self.db.atomic():
             if self.has_article(record.id):
                 return False
-            self.db["articles"].insert(record.to_row())
+            row = record.to_row()
+            columns = ", ".join(f'"{c}"' for c in row)
+            self.db.execute(f"insert into articles ({columns}) values "
+                            f"({', '.join('?' * len(row))})", list(row.values()))
+            seen = record.fetched_at or iso(now)
+            for url in dict.fromkeys(u for u in (record.url, record.canonical_url) if u):
+                self.add_url(record.id, url, seen)
             chats = list(alert_chats)
             if chats:
                 chats += [c for c in self.chats.subscribers(record.topics) if c not in chats]
             for chat in chats:
                 self.outbox.enqueue(record.id, chat, kind=alert_kind, story=record.story, now=now)
         return True
+
+    def add_url(self, article_id: str, url: str, now: datetime | str | None) -> bool:
+        """Remember another address the article was seen at; False if it was known."""
+        first_seen = iso(now) if isinstance(now, datetime) else now
+        cursor = self.db.execute(
+            "insert or ignore into article_urls (article_id, url, first_seen) values (?, ?, ?)",
+            [article_id, url, first_seen])
+        return cursor.rowcount > 0
+
+    def urls(self, article_id: str) -> list[tuple[str, str | None]]:
+        """(url, first_seen) of every address the article was seen at, oldest first."""
+        sql = ("select url, first_seen from article_urls where article_id = ? "
+               "order by first_seen, rowid")
+        return [(r[0], r[1]) for r in self.db.execute(sql, [article_id])]
+
+    def duplicates(self, article_id: str) -> list[str]:
+        """Ids of the articles stored as copies of this one."""
+        sql = "select id from articles where duplicate_of = ? order by rowid"
+        return [r[0] for r in self.db.execute(sql, [article_id])]
+
+    def alerts(self, article_id: str) -> list[dict[str, Any]]:
+        return list(self.db["outbox"].rows_where("article_id = ?", [article_id], order_by="id"))
+
+    def stories(self, *, limit: int = 20, offset: int = 0,
+                relevant_only: bool = False) -> list[Story]:
+        """Stories, the most recently updated first.
+
+        The newest articles (by the first-seen index) name the stories; only those rows of
+        the view are computed: ordering the whole view would aggregate every story.
+        """
+        wanted: dict[str, None] = {}
+        sql = ("select story from articles where story is not null"
+               f"{' and relevant = 1' if relevant_only else ''} order by fetched_at desc")
+        for (story,) in self.db.execute(sql):
+            wanted[story] = None
+            if len(wanted) >= limit + offset:
+                break
+        marks = ", ".join("?" * len(wanted))
+        rows = self.db["stories"].rows_where(f"id in ({marks})", list(wanted),
+                                             order_by="last_seen desc, id")
+        return [Story.from_row(r) for r in rows][offset:offset + limit]
+
+    def story(self, story_id: str) -> Story | None:
+        rows = list(self.db["stories"].rows_where("id = ?", [story_id], limit=1))
+        return Story.from_row(rows[0]) if rows else None
 
     def signatures(self) -> Iterator[tuple[str, bytes, str | None, str | None, str | None]]:
         """(id, signature, story, canonical_url, duplicate_of) of each article, oldest first."""
@@ -142,20 +215,9 @@ class Archive:
 
     # -- search ---------------------------------------------------------------------------------
     def search(self, query: str, *, limit: int = 10, offset: int = 0,
-               relevant_only: bool = False) -> list[SearchHit]:
-        """Full-text search, best first. The query uses FTS5 syntax; bare words are quoted."""
-        where = "and a.relevant = 1" if relevant_only else ""
-        sql = (
-            "select a.id, a.title, a.url, a.published, a.relevant, "
-            "snippet(articles_fts, 1, '[', ']', '…', 12) as snip "
-            "from articles_fts join articles a on a.rowid = articles_fts.rowid "
-            f"where articles_fts match ? {where} order by rank limit ? offset ?"
-        )
-        try:
-            rows = self.db.execute(sql, [_fts_query(query), limit, offset]).fetchall()
-        except sqlite3.OperationalError as exc:
-            raise ValueError(f"bad search query {query!r}: {exc}") from exc
-        return [SearchHit(r[0], r[1] or "", r[2], r[3], r[5] or "", bool(r[4])) for r in rows]
+               relevant_only: bool = False) -> list[Hit]:
+        """`storage.query.search` over this archive (copies left out); QueryError if malformed."""
+        return search(self.db, query, limit=limit, offset=offset, relevant_only=relevant_only)
 
     def summary(self) -> dict[str, Any]:
         one = self.db.execute
@@ -171,15 +233,3 @@ class Archive:
             "last_poll": one("select max(last_checked) from sources").fetchone()[0],
         }
 
-
-def _fts_query(query: str) -> str:
-    """Let users type plain words, phrases and FTS operators; quote anything else."""
-    tokens = []
-    for word in query.split():
-        if word in {"AND", "OR", "NOT"} or (word.startswith('"') and word.endswith('"')):
-            tokens.append(word)
-        elif word.endswith("*") and word[:-1].isalnum():
-            tokens.append(f'"{word[:-1]}"*')
-        else:
-            tokens.append('"' + word.replace('"', '""') + '"')
-    return " ".join(tokens) or '""'

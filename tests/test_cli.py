@@ -6,7 +6,8 @@ from click.testing import CliRunner
 from bot.cli import cli
 from tests.articles import TANF_DRONE, TANF_WELFARE
 
-COMMANDS = ["run", "classify", "check", "search", "sources", "status", "feedback"]
+COMMANDS = ["run", "classify", "check", "search", "sources", "status", "feedback", "export",
+            "stories", "show"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
