@@ -1,6 +1,6 @@
 """Evaluate the `tanfwatch classify` contract end to end on a labelled corpus.
 
-    python benchmarks/evaluate_classify.py [../shared/corpus/dev.jsonl]
+    python benchmarks/evaluate_classify.py [../shared/corpus/dev.jsonl] [--relabel ID=DUP_OF ...]
 
 Feeds the records, in file order, through the same code path as `tanfwatch classify`
 (seeds first, each record judged against everything before it) and prints relevance,
@@ -9,6 +9,7 @@ duplicate and same-story figures against the gold labels.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import sys
@@ -94,8 +95,14 @@ def stories(gold: list[dict], out: dict[str, dict]) -> str:
     return prf(tp, len(pred_pairs - gold_pairs), len(gold_pairs - pred_pairs))
 
 
-def main(path: Path) -> None:
+def main(path: Path, relabel: list[str]) -> None:
     gold = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    for change in relabel:  # score with a disputed dup_of label changed
+        rid, _, dup = change.partition("=")
+        for g in gold:
+            if g["id"] == rid:
+                g["dup_of"] = dup or None
+                print(f"relabelled: {rid} dup_of={dup or None}")
     records = [
         json.dumps({"id": g["id"], "text": g["text"], "title": g.get("title") or "",
                     "url": g.get("source"), "language": g.get("language_detail"),
@@ -114,4 +121,8 @@ def main(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path, nargs="?", default=DEFAULT)
+    parser.add_argument("--relabel", action="append", default=[], metavar="ID=DUP_OF")
+    args = parser.parse_args()
+    main(args.corpus, args.relabel)

@@ -1,6 +1,7 @@
 """Evaluate copy detection and same-story grouping on the labelled corpus.
 
     .venv/bin/python benchmarks/evaluate_dedup.py [--corpus PATH] [--seeds DIR] [--verbose]
+        [--relabel ID=DUP_OF ...]
 
 Records are fed in file order after the seeds, the way the bot sees a stream: check, then add.
 Gold copies come from `dup_of` (copy-clusters = connected components; the first member seen in the
@@ -108,16 +109,26 @@ def score_stories(records: list[dict], cluster: dict[str, str], pred: dict[str, 
     gold = {r["id"]: r["story"] or (f"copies:{cluster[r['id']]}"
                                     if sizes[cluster[r["id"]]] > 1 else None) for r in records}
     tp = fp = fn = 0
+    by_pair: dict[str, Counter] = defaultdict(Counter)  # "en-ru" -> tp/fp/fn
     for a, b in itertools.combinations(records, 2):
         same_gold = gold[a["id"]] is not None and gold[a["id"]] == gold[b["id"]]
         same_pred = pred[a["id"]][1] == pred[b["id"]][1]
         tp += same_gold and same_pred
         fp += same_pred and not same_gold
         fn += same_gold and not same_pred
+        langs = "-".join(sorted((a["language"], b["language"])))
+        by_pair[langs].update(tp=same_gold and same_pred, fp=same_pred and not same_gold,
+                              fn=same_gold and not same_pred)
         if verbose and same_pred and not same_gold:
             print(f"  FALSE PAIR {a['id']} ~ {b['id']}")
+        if verbose and same_gold and not same_pred:
+            print(f"  MISSED PAIR {a['id']} ~ {b['id']}")
     print(f"same-story pairs: gold {tp + fn}, predicted {tp + fp}, correct {tp}")
     print(f"  precision {tp / max(tp + fp, 1):.3f}  recall {tp / max(tp + fn, 1):.3f}")
+    for langs, c in sorted(by_pair.items()):
+        if c["tp"] + c["fp"] + c["fn"]:
+            print(f"  {langs:6s} gold {c['tp'] + c['fn']:3d}  predicted {c['tp'] + c['fp']:3d}  "
+                  f"correct {c['tp']:3d}")
     if verbose:
         groups = defaultdict(list)
         for r in records:
@@ -212,8 +223,16 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--seeds", type=Path, default=SEEDS)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--relabel", action="append", default=[], metavar="ID=DUP_OF",
+                        help="score with a disputed dup_of label changed (repeatable)")
     args = parser.parse_args()
     records = [json.loads(line) for line in args.corpus.read_text("utf-8").splitlines() if line]
+    for change in args.relabel:
+        rid, _, dup = change.partition("=")
+        for r in records:
+            if r["id"] == rid:
+                r["dup_of"] = dup or None
+                print(f"relabelled: {rid} dup_of={dup or None}")
     seeds = _load_seeds(args.seeds)
     cluster = _clusters(records, [s.id for s in seeds])
     pred = run_stream(records, seeds)

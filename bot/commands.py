@@ -7,6 +7,7 @@ escaped, answered in the chat the command came from.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -20,10 +21,11 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from storage.archive import Archive
-from storage.chats import ALL_TOPICS
+from storage.chats import ALL_TOPICS, FOLLOW_UP_MODES
 from watchers.errors import WatchError
 from watchers.fetch import check_public_url
 
+from .coverage import PERIODS, count_coverage, coverage_rows, render_png, summary_text
 from .feedback import parse_vote
 from .settings import Settings
 
@@ -58,7 +60,10 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("story", "<id>", "one archived report and its story"),
     BotCommandSpec("status", "", "sources healthy/failing, last poll, pending alerts"),
     BotCommandSpec("sources", "", "the sources watched"),
+    BotCommandSpec("report", "[day|week|month]",
+                   "chart of coverage over time by topic and language, top outlets"),
     BotCommandSpec("preview", "on|off", "link previews under alerts in this chat"),
+    BotCommandSpec("followups", "thread|digest|mute", "how follow-ups of a story arrive here"),
     BotCommandSpec("addsource", "<url>", "admin: watch a new feed", admin=True),
     BotCommandSpec("removesource", "<name>", "admin: stop watching a bot-added source",
                    admin=True),
@@ -294,6 +299,43 @@ async def cmd_preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _reply(update, f"Link previews are <b>{choice}</b> for alerts in this chat.")
 
 
+async def cmd_followups(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Thread follow-ups as replies, gather them per story ("also reported by"), or mute them."""
+    ctx = _ctx(context)
+    chat_id = _chat(update)
+    choice = (context.args or [""])[0].lower()
+    if not choice:
+        mode = ctx.archive.chats.follow_ups(chat_id)
+        shown = mode or f"{ctx.settings.follow_ups} (default)"
+        await _reply(update, f"Follow-ups here: <b>{escape(shown)}</b>. "
+                             "Usage: /followups thread|digest|mute")
+        return
+    if choice not in FOLLOW_UP_MODES:
+        await _reply(update, "Usage: /followups thread|digest|mute")
+        return
+    chat = update.effective_chat
+    if chat is not None and chat.type != "private" and not await _admin_only(update, ctx):
+        return  # in groups and channels only the bot's admins change it
+    ctx.archive.chats.set_follow_ups(chat_id, choice, now=ctx.clock())
+    await _reply(update, f"Follow-ups are <b>{choice}</b> in this chat.")
+
+
+async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The `tanfwatch report --plot` chart as a photo, its summary as the caption."""
+    by = (context.args or ["week"])[0].lower()
+    if by not in PERIODS:
+        await _reply(update, "Usage: /report [day|week|month]")
+        return
+    coverage = count_coverage(coverage_rows(_ctx(context).archive), by=by)
+    if not coverage.total:
+        await _reply(update, "No relevant reports archived yet.")
+        return
+    png = await asyncio.to_thread(render_png, coverage)  # ~0.5 s of drawing off the loop
+    caption = "<b>Coverage</b>\n" + escape(summary_text(coverage)[:1000], quote=False)
+    await update.effective_message.reply_photo(png, caption=caption, parse_mode=ParseMode.HTML,
+                                               filename="coverage.png")
+
+
 async def cmd_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = _ctx(context)
     if await _admin_only(update, ctx):
@@ -331,11 +373,13 @@ async def on_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 _HANDLERS = {
+    "report": cmd_report,
     "start": cmd_start, "help": cmd_help, "subscribe": cmd_subscribe,
     "unsubscribe": cmd_unsubscribe, "latest": cmd_latest, "search": cmd_search,
     "story": cmd_story, "status": cmd_status, "sources": cmd_sources,
     "addsource": cmd_addsource, "removesource": cmd_removesource, "pause": cmd_pause,
     "resume": cmd_resume, "preview": cmd_preview,
+    "followups": cmd_followups,
 }
 
 

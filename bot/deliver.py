@@ -8,6 +8,12 @@ retry) before that commit. Nothing else runs between the answer and the commit.
 Retry policy: a Retry-After up to `max_wait` is slept out in place, a longer one is
 recorded as the alert's next attempt; network errors and 5xx back off by attempts;
 a chat that blocked or removed the bot is marked gone and its alerts parked (failed).
+
+Follow-ups, by the chat's mode (its own choice, else the configured default): `thread` sends
+each as a reply to the story's first alert; `digest` sends, per story, one "also reported by"
+message (a reply to that first alert) for the follow-ups pending together; `mute` marks them
+muted, never sent. In `thread` mode too, two or more follow-ups of one story pending together
+go out as one "also reported by" reply: a burst about one event is one message, not many.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from storage.archive import Archive
 from storage.outbox import PendingAlert
 
-from .render import AlertView, render_alert, render_digest, render_plain
+from .render import AlertView, render_alert, render_also_reported, render_digest, render_plain
 
 __all__ = [
     "ChatGone",
@@ -67,6 +74,7 @@ class DeliveryReport:
     deferred: int = 0
     failed: int = 0
     digests: int = 0
+    muted: int = 0
     paused: bool = False
 
 
@@ -159,6 +167,37 @@ async def _send_digest(archive: Archive, sender: Sender, alerts: list[PendingAle
     return await sender.send(alerts[0].chat_id, html, html, reply_to=None)
 
 
+async def _send_also(archive: Archive, sender: Sender, alerts: list[PendingAlert]
+                     ) -> int | None:
+    """Follow-ups of one story as one "also reported by" reply to the story's first alert."""
+    story = alerts[0].story
+    reply_to = archive.outbox.story_message_id(story, alerts[0].chat_id) if story else None
+    first = archive.article(story) if story and reply_to is None else None
+    views = [alert_view(archive.article(a.article_id) or {"id": a.article_id}) for a in alerts]
+    html = render_also_reported(views, story=(first.get("title") or first["id"]) if first
+                                else None)
+    return await sender.send(alerts[0].chat_id, html, html, reply_to=reply_to)
+
+
+def _units(alerts: list[PendingAlert]) -> list[list[PendingAlert]]:
+    """Alerts in queue order, the follow-ups of one story gathered at the first one's place."""
+    stories: dict[str, list[PendingAlert]] = {}
+    units: list[list[PendingAlert]] = []
+    for alert in alerts:
+        if alert.kind != "follow-up" or not alert.story:
+            units.append([alert])
+        elif alert.story in stories:
+            stories[alert.story].append(alert)
+        else:
+            stories[alert.story] = [alert]
+            units.append(stories[alert.story])
+    return units
+
+
+def _gathered(unit: list[PendingAlert], mode: str) -> bool:
+    return unit[0].kind == "follow-up" and (len(unit) > 1 or mode == "digest")
+
+
 def _due(alert: PendingAlert, now: datetime) -> bool:
     return alert.next_attempt is None or datetime.fromisoformat(alert.next_attempt) <= now
 
@@ -209,38 +248,57 @@ class _Run:
         self.report.failed += parked
         log.error("chat %s: gone (%s); %d alerts parked", chat_id, reason, parked)
 
-    async def chat(self, alerts: list[PendingAlert], digest_after: int) -> None:
-        if digest_after and len(alerts) > digest_after:
-            ok, mid = await self.attempt(
-                lambda: _send_digest(self.archive, self.sender, alerts), alerts[0])
-            if not ok:
-                self.report.deferred += len(alerts)
-                return
-            with self.archive.db.atomic():
-                for alert in alerts:
-                    self.archive.outbox.mark_sent(alert.id, mid, now=self.clock())
-            self.report.sent += len(alerts)
-            self.report.digests += 1
+    async def chat(self, alerts: list[PendingAlert], digest_after: int, mode: str) -> None:
+        if mode == "mute":
+            alerts = self.mute(alerts)
+        if not alerts:
             return
-        for i, alert in enumerate(alerts):
-            before = self.report.failed
-            ok, mid = await self.attempt(
-                lambda a=alert: _send_one(self.archive, self.sender, a, self.archive_url), alert)
-            if not ok:
-                self.report.deferred += 0 if self.report.failed > before else len(alerts) - i
+        if digest_after and len(alerts) > digest_after:
+            await self.send_unit(alerts, lambda: _send_digest(self.archive, self.sender, alerts))
+            return
+        units = _units(alerts)
+        for i, unit in enumerate(units):
+            send = (partial(_send_also, self.archive, self.sender, unit) if _gathered(unit, mode)
+                    else partial(_send_one, self.archive, self.sender, unit[0], self.archive_url))
+            if not await self.send_unit(unit, send):
+                self.report.deferred += sum(len(u) for u in units[i + 1:])
                 return
-            if self.report.failed == before:
+
+    async def send_unit(self, unit: list[PendingAlert],
+                        send: Callable[[], Awaitable[int | None]]) -> bool:
+        """Send one message for these alerts and record it; False: the chat must stop for now."""
+        before = self.report.failed
+        ok, mid = await self.attempt(send, unit[0])
+        if not ok:
+            self.report.deferred += 0 if self.report.failed > before else len(unit)
+            return False
+        with self.archive.db.atomic():
+            for alert in unit[1:] if self.report.failed > before else ():
+                self.archive.outbox.mark_failed(alert.id, "rejected with its group")
+            for alert in unit if self.report.failed == before else ():
                 self.archive.outbox.mark_sent(alert.id, mid, now=self.clock())
-                self.report.sent += 1
+        if self.report.failed == before:
+            self.report.sent += len(unit)
+            self.report.digests += len(unit) > 1
+        else:
+            self.report.failed += len(unit) - 1
+        return True
+
+    def mute(self, alerts: list[PendingAlert]) -> list[PendingAlert]:
+        muted = [a.id for a in alerts if a.kind == "follow-up"]
+        if muted:
+            self.report.muted += self.archive.outbox.mark_muted(muted, now=self.clock())
+        return [a for a in alerts if a.kind != "follow-up"]
 
 
 async def deliver(archive: Archive, sender: Sender, *, clock: Callable[[], datetime],
                   digest_after: int = 10, max_wait: float = 0.0,
                   policy: RetryPolicy | None = None,
                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                  archive_url: str | None = None) -> DeliveryReport:
+                  archive_url: str | None = None, follow_ups: str = "thread") -> DeliveryReport:
     """Send every due pending alert, chat by chat, oldest first; nothing overtakes a
-    backed-off alert in its chat. Paused delivery sends nothing and loses nothing."""
+    backed-off alert in its chat. Paused delivery sends nothing and loses nothing.
+    `follow_ups` is the mode of chats that chose none (the config's `follow_ups`)."""
     report = DeliveryReport()
     if archive.chats.paused():
         report.paused = True
@@ -257,5 +315,6 @@ async def deliver(archive: Archive, sender: Sender, *, clock: Callable[[], datet
         elif not _due(alerts[0], clock()):
             report.deferred += len(alerts)
         else:
-            await run.chat(alerts, digest_after)
+            await run.chat(alerts, digest_after,
+                           archive.chats.follow_ups(chat_id) or follow_ups)
     return report

@@ -78,9 +78,10 @@ def load_judge(archive: Archive, matcher: Matcher, *, now: datetime) -> Judge:
     for article_id, sig, story, url, dup in archive.signatures():
         try:
             known.add(article_id, Signature.from_bytes(sig), story=story or article_id,
-                      url=url, duplicate_of=dup)
+                      url=url, duplicate_of=dup, url_is_canonical=True)
         except ValueError:
             log.warning("article %s: unreadable signature, skipped from dedup index", article_id)
+    known.compact()
     judge = Judge(matcher, known)
     ensure_seeds(archive, judge, now=now)
     return judge

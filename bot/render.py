@@ -21,6 +21,7 @@ __all__ = [
     "AlertView",
     "html_visible_length",
     "render_alert",
+    "render_also_reported",
     "render_digest",
     "render_plain",
 ]
@@ -85,15 +86,36 @@ def render_plain(view: AlertView, *, limit: int = 4096) -> str:
 
 def render_digest(views: Sequence[AlertView], *, limit: int = 4096) -> str:
     """One message listing many alerts as linked titles; the tail becomes "… and N more"."""
-    lines = [_digest_line(view) for view in views]
+    count = len(views)
+    head = f"🗞 <b>{count} new {'report' if count == 1 else 'reports'}</b>"
+    return _listing(head, [_digest_line(view) for view in views], "", limit)
+
+
+def render_also_reported(views: Sequence[AlertView], *, story: str | None = None,
+                         limit: int = 4096) -> str:
+    """Follow-ups of one story in one message: "also reported by" the outlets, each linked.
+
+    Sent as a reply to the story's first alert; `story` (its title) is named only when there
+    is no such message to reply to.
+    """
+    outlets = list(dict.fromkeys(_clean(v.outlet) for v in views if _clean(v.outlet)))
+    named = _cut_words(", ".join(outlets), 200) if outlets else f"{len(views)} more reports"
+    head = f"↪️ <b>Also reported by</b> {html.escape(named)}"
+    title = _cut_words(_clean(story), _DIGEST_TITLE_MAX) if story else ""
+    tail = f"on «{_isolate(html.escape(title), title)}»" if title else ""
+    return _listing(head, [_digest_line(view) for view in views], tail, limit)
+
+
+def _listing(head: str, lines: Sequence[str], tail: str, limit: int) -> str:
+    """Head, as many numbered lines as fit ("… and N more" for the rest), then tail."""
     low, high = 0, len(lines)
     while low < high:  # the most items that fit
         middle = (low + high + 1) // 2
-        if html_visible_length(_digest(lines, middle)) <= limit:
+        if html_visible_length(_digest(head, lines, middle, tail)) <= limit:
             low = middle
         else:
             high = middle - 1
-    text = _digest(lines, low)
+    text = _digest(head, lines, low, tail)
     if html_visible_length(text) > limit:
         raise ValueError(f"limit {limit} is too small for a digest")
     return text
@@ -173,14 +195,12 @@ def _digest_line(view: AlertView) -> str:
     return f"{linked} — {html.escape(outlet)}" if outlet else linked
 
 
-def _digest(lines: Sequence[str], shown: int) -> str:
-    count = len(lines)
-    noun = "report" if count == 1 else "reports"
-    out = [f"🗞 <b>{count} new {noun}</b>"]
+def _digest(head: str, lines: Sequence[str], shown: int, tail: str) -> str:
+    out = [head]
     out += [f"{index}. {line}" for index, line in enumerate(lines[:shown], start=1)]
-    if shown < count:
-        out.append(f"… and {count - shown} more")
-    return "\n".join(out)
+    if shown < len(lines):
+        out.append(f"… and {len(lines) - shown} more")
+    return "\n".join(out + ([tail] if tail else []))
 
 
 # -- fitting ----------------------------------------------------------------------------------

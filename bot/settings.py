@@ -14,7 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from storage.chats import FOLLOW_UP_MODES
+
 __all__ = [
+    "FOLLOW_UP_MODES",
     "ConfigError",
     "Secret",
     "Settings",
@@ -26,7 +29,6 @@ __all__ = [
 SOURCE_KINDS = ("feed", "page", "sitemap", "search", "telegram")
 DEFAULT_API_BASE = "https://api.telegram.org/bot"
 DEFAULT_DB = "./data/tanfwatch.db"
-FOLLOW_UP_MODES = ("thread", "digest", "mute")
 
 
 class ConfigError(Exception):

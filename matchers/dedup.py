@@ -1,12 +1,13 @@
 """Near-duplicate detection (copies) and same-story lookup against the known articles.
 
-Copies are found with Broder's MOD-2^k shingle sampling: every text becomes the 32-bit hashes of
-its word 3-shingles, and the index keeps, per known article, those hashes whose low k bits are zero
-(k grows with the text so each article keeps ~100 samples). Because the selection rule is the same
-for every text, the samples of two texts estimate both resemblance and *containment* without bias:
-a short copy inside a long roundup, or a long page cut short, shows up as high containment where
-MinHash/SimHash resemblance would be low. Lookups go through an inverted index kept in sorted numpy
-arrays (no text scan): a check costs a few `searchsorted` calls, whatever the archive size.
+Copies are found with Broder's MOD-2^k shingle sampling (`matchers.signature`): the index keeps,
+per known article, the hashes of its word 3-shingles whose low k bits are zero (k grows with the
+text so each article keeps ~100 samples). Because the selection rule is the same for every text,
+the samples of two texts estimate both resemblance and *containment* without bias: a short copy
+inside a long roundup, or a long page cut short, shows up as high containment where
+MinHash/SimHash resemblance would be low. Lookups go through an inverted index in sorted numpy
+arrays (`matchers.postings`, no text scan): a check costs a few `searchsorted` calls, whatever
+the archive size.
 
 Not a copy? Then the same index, built over story terms (see `matchers.stories`), finds the best
 same-event article inside the time window. A story is scored by the terms of all its articles so far
@@ -17,28 +18,17 @@ places the two in time. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-import html
 import logging
 import math
-import re
-import struct
-import unicodedata
-import zlib
 from array import array
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 
-from matchers.stories import (
-    day_hashes,
-    idf,
-    kind_boost,
-    story_similarity,
-    story_terms,
-    term_hash,
-    time_anchors,
-)
+from matchers.postings import Postings
+from matchers.signature import MAX_LEVEL, Signature, level, sample, signature
+from matchers.stories import day_hashes, idf, kind_boost, story_similarity, time_anchors
 from matchers.urls import canonical_url
 
 __all__ = ["DedupResult", "KnownArticles", "Signature", "signature"]
@@ -52,164 +42,8 @@ DATED_STORY_THRESHOLD = 0.17  # both dated, inside the window: time proximity is
 CLOSE_STORY_THRESHOLD = 0.085  # both dated within CLOSE_WINDOW: the strongest time evidence
 CLOSE_WINDOW_S = 2.5 * 86400  # same or next day(s), allowing for time zones and late reposts
 IDF_MIN_DOCS = 100  # a young archive says little about which terms are rare: assume this many
-SAMPLE_TARGET = 96  # samples kept per article in the index
-MAX_LEVEL = 4  # keep at least 1/16 of the shingles of very long texts
 SHINGLE_CAP = 150  # a shingle in more distinct articles than this is boilerplate, not evidence
 TERM_CAP = 1000  # likewise for story terms (they would weigh little anyway: low IDF)
-_FORMAT = struct.Struct("<2sBBqII")  # magic, version, flags, published, n_words, n_shingles
-_MAGIC = b"TS"
-_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
-_TAG_RE = re.compile(r"<[^<>]{0,300}>")
-_GLUE_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
-_WORD_RE = re.compile(r"\w+")
-
-
-def _words(text: str) -> list[str]:
-    """Words with markup, case, width and glued-word differences ("theAl-Tanf") removed."""
-    text = unicodedata.normalize("NFKC", html.unescape(_TAG_RE.sub(" ", text)))
-    return _WORD_RE.findall(_GLUE_RE.sub(" ", text).casefold())
-
-
-def _shingles(words: list[str]) -> np.ndarray:
-    """Sorted unique 32-bit hashes of word 3-shingles (crc32 per word, mixed in numpy)."""
-    if not words:
-        return np.zeros(0, dtype=np.uint32)
-    w = np.fromiter((zlib.crc32(x.encode("utf-8")) for x in words), np.uint64, len(words))
-    if len(w) < 3:
-        w = np.concatenate([w, np.zeros(3 - len(w), dtype=np.uint64)])
-    h = w[:-2] * _MIX[0] + w[1:-1] * _MIX[1] + w[2:] * _MIX[2]
-    h ^= h >> np.uint64(31)
-    h *= _MIX[2]
-    h ^= h >> np.uint64(29)
-    return np.unique((h >> np.uint64(32)).astype(np.uint32))
-
-
-def _level(n_shingles: int) -> int:
-    """Sampling level k (keep hashes with k low zero bits) giving ~SAMPLE_TARGET samples."""
-    if n_shingles < 2 * SAMPLE_TARGET:
-        return 0
-    return min(MAX_LEVEL, int(math.log2(n_shingles / SAMPLE_TARGET)))
-
-
-def _sample(hashes: np.ndarray, level: int) -> np.ndarray:
-    return hashes[(hashes & np.uint32((1 << level) - 1)) == 0]
-
-
-@dataclass(frozen=True)
-class Signature:
-    """Everything dedup and story grouping need, computed purely from the text."""
-
-    shingles: bytes  # sorted unique uint32 (little-endian) hashes of word 3-shingles
-    terms: tuple[str, ...]  # story terms, best first
-    published: datetime | None = None
-    n_words: int = 0
-
-    @property
-    def hashes(self) -> np.ndarray:
-        return np.frombuffer(self.shingles, dtype="<u4")
-
-    def to_bytes(self) -> bytes:
-        flags = 1 if self.published is not None else 0
-        stamp = int(self.published.timestamp()) if self.published is not None else 0
-        head = _FORMAT.pack(_MAGIC, 1, flags, stamp, self.n_words, len(self.shingles) // 4)
-        return head + self.shingles + "\x1f".join(self.terms).encode("utf-8")
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Signature:
-        magic, version, flags, stamp, n_words, n_sh = _FORMAT.unpack_from(data)
-        if magic != _MAGIC or version != 1:
-            raise ValueError("not a tanfwatch signature (bad magic or version)")
-        start = _FORMAT.size
-        end = start + 4 * n_sh
-        text = data[end:].decode("utf-8")
-        published = datetime.fromtimestamp(stamp, UTC) if flags & 1 else None
-        return cls(bytes(data[start:end]), tuple(text.split("\x1f")) if text else (), published,
-                   n_words)
-
-
-def signature(text: str, title: str = "", published: datetime | None = None) -> Signature:
-    """Compute the signature of one article (title is used for story terms, not for copies)."""
-    if published is not None and published.tzinfo is None:
-        raise ValueError("published must be timezone-aware (UTC)")
-    words = _words(text)
-    hashes = _shingles(words).astype("<u4")
-    return Signature(hashes.tobytes(), story_terms(text, title), published, len(words))
-
-
-class _Postings:
-    """Inverted index key -> doc numbers in sorted numpy segments (merged like a binary counter).
-
-    Appends go to a small pending buffer; full buffers become sorted segments and equal-sized
-    segments merge, so adding n docs costs O(n log n) and a lookup searches O(log n) segments.
-    """
-
-    _PENDING = 4096
-
-    def __init__(self) -> None:
-        self._segments: list[tuple[np.ndarray, np.ndarray]] = []
-        self._pending_keys: list[np.ndarray] = []
-        self._pending_docs: list[np.ndarray] = []
-        self._pending_n = 0
-
-    def add(self, keys: np.ndarray, doc: int) -> None:
-        if len(keys) == 0:
-            return
-        self._pending_keys.append(keys.astype(np.uint32))
-        self._pending_docs.append(np.full(len(keys), doc, dtype=np.uint32))
-        self._pending_n += len(keys)
-        if self._pending_n >= self._PENDING:
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self._pending_n:
-            return
-        keys = np.concatenate(self._pending_keys)
-        docs = np.concatenate(self._pending_docs)
-        order = np.argsort(keys, kind="stable")
-        self._segments.append((keys[order], docs[order]))
-        self._pending_keys, self._pending_docs, self._pending_n = [], [], 0
-        while len(self._segments) > 1 and (
-            len(self._segments[-2][0]) <= 2 * len(self._segments[-1][0])
-        ):
-            (k2, d2), (k1, d1) = self._segments.pop(), self._segments.pop()
-            keys, docs = np.concatenate([k1, k2]), np.concatenate([d1, d2])
-            order = np.argsort(keys, kind="stable")
-            self._segments.append((keys[order], docs[order]))
-
-    def _all_segments(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        self._flush()  # a query sees every add; flushing a small buffer is cheap
-        return self._segments
-
-    def counts(self, keys: np.ndarray) -> np.ndarray:
-        """How many docs hold each key (the document frequency)."""
-        total = np.zeros(len(keys), dtype=np.int64)
-        for seg_keys, _ in self._all_segments():
-            total += np.searchsorted(seg_keys, keys, "right") - np.searchsorted(seg_keys, keys)
-        return total
-
-    def lookup(self, keys: np.ndarray, *, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Docs holding each key (one per posting), the index of the key it matched, key counts.
-
-        Keys held by more than `cap` docs are skipped: boilerplate, not evidence.
-        """
-        segments = self._all_segments()
-        ranges = [(np.searchsorted(k, keys), np.searchsorted(k, keys, "right"))
-                  for k, _ in segments]
-        total = sum((hi - lo for lo, hi in ranges), np.zeros(len(keys), dtype=np.int64))
-        usable = total <= cap
-        docs, which = [], []
-        for (_, seg_docs), (lo, hi) in zip(segments, ranges, strict=True):
-            n = np.where(usable, hi - lo, 0)
-            if not n.any():
-                continue
-            starts = np.repeat(lo - np.cumsum(n) + n, n)
-            docs.append(seg_docs[starts + np.arange(int(n.sum()))])
-            which.append(np.repeat(np.arange(len(keys)), n))
-        if not docs:
-            return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64), total
-        return np.concatenate(docs), np.concatenate(which), total
-
-
 @dataclass(frozen=True)
 class DedupResult:
     duplicate_of: str | None  # the original (never a copy of a copy) this article copies
@@ -250,15 +84,18 @@ class KnownArticles:
         self._terms: list[bytes] = []
         self._by_url: dict[str, int] = {}
         self._by_id: dict[str, int] = {}
-        self._shingle_index = _Postings()
-        self._term_index = _Postings()
+        self._shingle_index = Postings()
+        self._term_index = Postings()
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def add(self, article_id: str, sig: Signature, *, story: str, url: str | None = None,
-            duplicate_of: str | None = None) -> None:
-        """Remember an article; copies resolve to their original and stay out of story terms."""
+            duplicate_of: str | None = None, url_is_canonical: bool = False) -> None:
+        """Remember an article; copies resolve to their original and stay out of story terms.
+
+        `url_is_canonical`: the URL is already `canonical_url` (as the archive stores it).
+        """
         doc = len(self._ids)
         root = self._by_id.get(duplicate_of, doc) if duplicate_of else doc
         self._ids.append(article_id)
@@ -270,22 +107,27 @@ class KnownArticles:
         if story_no == len(self._story_size):
             self._story_size.append(0)
         self._story_size[story_no] += duplicate_of is None
-        level = _level(len(sig.shingles) // 4)
-        sample = _sample(sig.hashes, level)
-        self._level.append(level)
-        self._n_samples.append(len(sample))
+        k = level(len(sig.shingles) // 4)
+        kept = sample(sig.hashes, k)
+        self._level.append(k)
+        self._n_samples.append(len(kept))
         self._published.append(sig.published.timestamp() if sig.published else math.nan)
-        terms = np.array([term_hash(t) for t in sig.terms], dtype="<u4")
+        terms = sig.term_hashes
         self._terms.append(terms.tobytes() if duplicate_of is None else b"")
         if duplicate_of is None:  # a copy's text is its original's: indexing it adds only noise
-            self._shingle_index.add(sample, doc)
+            self._shingle_index.add(kept, doc)
             self._term_index.add(terms, doc)
         if url:
-            self._by_url.setdefault(canonical_url(url), doc)
+            self._by_url.setdefault(url if url_is_canonical else canonical_url(url), doc)
         if duplicate_of is not None and sig.published is not None:
             first = self._root[doc]  # a dated copy dates an undated original (e.g. a seed)
             if math.isnan(self._published[first]):
                 self._published[first] = sig.published.timestamp()
+
+    def compact(self) -> None:
+        """End a bulk load (a rebuild from the archive): merge the index's buffers."""
+        self._shingle_index.compact()
+        self._term_index.compact()
 
     def check(self, sig: Signature, *, url: str | None = None) -> DedupResult:
         """Is this a known URL, a copy of a known text, or a new report on a known story?"""
@@ -319,7 +161,7 @@ class KnownArticles:
             return None
         # The query's own sample size at each level (minus skipped boilerplate): like with like.
         usable = df <= SHINGLE_CAP
-        per_level = [len(_sample(hashes[usable], k)) for k in range(MAX_LEVEL + 1)]
+        per_level = [len(sample(hashes[usable], k)) for k in range(MAX_LEVEL + 1)]
         levels = np.frombuffer(self._level, dtype=np.uint8)[cand]
         q_n = np.array(per_level)[levels]
         d_n = np.frombuffer(self._n_samples, dtype=np.int64)[cand]
@@ -334,7 +176,7 @@ class KnownArticles:
     def _best_story(self, sig: Signature) -> _Match | None:
         if not sig.terms or len(self) == 0:
             return None
-        q_terms = np.array([term_hash(t) for t in sig.terms], dtype="<u4")
+        q_terms = sig.term_hashes
         n = max(len(self), IDF_MIN_DOCS)
         docs, which, df = self._term_index.lookup(q_terms, cap=TERM_CAP)
         q_w = idf(df, n) * kind_boost(q_terms)

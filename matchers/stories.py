@@ -6,7 +6,9 @@ article keeps its top terms; `KnownArticles` weighs shared terms by how rare the
 (IDF), so "Syria" counts for little and "Khidr" or "Shahed" for a lot, and only articles inside a
 time window can join a story. Dates are language-independent terms (month names in en/fr/it/es/ru/ar
 map to one key; a full date with its year also gives date:YYYY-MM-DD, which places an undated page
-in time). Everything here is pure: text in, terms out.
+in time). Names also give cross-script keys (`matchers.crossscript`: "Rukban", "Рукбан" and
+"الركبان" are one key), kept beside the terms, so reports in Arabic or Russian can join an English
+story. Everything here is pure: text in, terms out.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from matchers.crossscript import is_latin, name_key
+
 __all__ = [
     "MAX_ANCHORS",
+    "MAX_KEYS",
     "MAX_TERMS",
     "day_hashes",
     "day_term",
@@ -36,6 +41,7 @@ __all__ = [
 ]
 
 MAX_TERMS = 64
+MAX_KEYS = 16  # cross-script name keys kept beside the terms
 _BOOST = np.array([1.0, 1.5, 2.5, 1.5])  # word, name, date, number
 MAX_ANCHORS = 4  # an undated text naming more full dates than this is not about one event
 _LEDE_WORDS = 60  # words of the lede that get the title's bonus
@@ -163,8 +169,34 @@ _SUBJECT = frozenset(
 )
 
 
+_KEY_PREFIX = "ent:~"
+_KEY_WEIGHT = 1.0
+_SUBJECT_KEYS = frozenset(k for w in _SUBJECT for part in w.split("-") if (k := name_key(part)))
+
+
 def _subject_only(name: str) -> bool:
     return all(part in _SUBJECT or part in _STOP for part in name.replace("-", " ").split())
+
+
+def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, int]) -> None:
+    """Cross-script keys of the names (capitalised words; every word of a script without case)
+    so an Arabic or Russian report meets an English one on "Rukban" or "Palmyra"."""
+    known: dict[str, str | None] = {}  # a name recurs: transliterate it once
+    for pos, word in enumerate(_WORD_RE.findall(raw)):
+        if word in known:
+            key = known[word]
+        else:
+            folded = word.casefold()
+            if len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit():
+                key = None
+            elif word[0].islower() or (word == folded and is_latin(word)):
+                key = None  # a lower-case word in a script with case is not a name
+            else:
+                key = name_key(word)
+            known[word] = key = None if key in _SUBJECT_KEYS else key
+        if key is not None:
+            score[_KEY_PREFIX + key] += _KEY_WEIGHT * (1.0 + (1.0 if pos < lede else 0.0))
+            first.setdefault(_KEY_PREFIX + key, pos)
 
 
 def story_terms(text: str, title: str = "") -> tuple[str, ...]:
@@ -195,7 +227,12 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
             score[date] += 3.0
             first.setdefault(date, match.start() // 6)
     ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
-    return tuple(ranked[:MAX_TERMS])
+    keys: Counter[str] = Counter()
+    _add_name_keys(raw, lede, keys, first)
+    # Name keys come on top of the usual terms, never in their place: same-language matching
+    # keeps its evidence, and the keys add what two scripts can share.
+    extra = sorted(keys, key=lambda t: (-keys[t], first[t], t))
+    return tuple(ranked[:MAX_TERMS] + [k for k in extra if k not in score][:MAX_KEYS])
 
 
 def idf(df: np.ndarray, n_docs: int) -> np.ndarray:

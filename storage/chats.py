@@ -14,9 +14,13 @@ from datetime import datetime
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-__all__ = ["ALL_TOPICS", "ChatStore", "Subscription", "Vote", "chat_migrations"]
+__all__ = ["ALL_TOPICS", "FOLLOW_UP_MODES", "ChatStore", "Subscription", "Vote",
+           "chat_migrations"]
 
 ALL_TOPICS = ("al-tanf", "maghawir-al-thawra", "55km-zone")
+# thread: each follow-up replies to the story's first alert; digest: one "also reported by"
+# message per story and delivery; mute: archived, never sent
+FOLLOW_UP_MODES = ("thread", "digest", "mute")
 
 chat_migrations = Migrations("tanfwatch-telegram")
 
@@ -31,6 +35,11 @@ def m001_chats(db: Database) -> None:
     db["bot_state"].create({"key": str, "value": str}, pk="key")
     db["bot_sources"].create({"name": str, "url": str, "added_by": int, "added_at": str},
                              pk="name")
+
+
+@chat_migrations()
+def m002_chat_follow_ups(db: Database) -> None:
+    db["chats"].add_column("follow_ups", str)  # null: the configured default
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -132,6 +141,23 @@ class ChatStore:
         """The chat's own choice, or None to use the configured default."""
         rows = list(self.db["bot_state"].rows_where("key = ?", [f"preview:{chat_id}"]))
         return rows[0]["value"] == "1" if rows else None
+
+    # -- follow-ups, per chat ---------------------------------------------------------------
+    def set_follow_ups(self, chat_id: str, mode: str, *, now: datetime) -> None:
+        if mode not in FOLLOW_UP_MODES:
+            raise ValueError(f"follow-up mode {mode!r} is not one of {', '.join(FOLLOW_UP_MODES)}")
+        if self.db["chats"].count_where("chat_id = ?", [chat_id]):
+            self.db.execute("update chats set follow_ups = ?, updated_at = ? where chat_id = ?",
+                            [mode, _iso(now), chat_id])
+        else:  # a chat that never subscribed (e.g. the main channel) keeps only its choice
+            self.db["chats"].insert({"chat_id": chat_id, "topics": "[]", "subscribed": 0,
+                                     "follow_ups": mode, "updated_at": _iso(now)})
+
+    def follow_ups(self, chat_id: str) -> str | None:
+        """The chat's own follow-up mode, or None to use the configured default."""
+        row = self.db.execute("select follow_ups from chats where chat_id = ?",
+                              [chat_id]).fetchone()
+        return row[0] if row and row[0] in FOLLOW_UP_MODES else None
 
     # -- pause switch -----------------------------------------------------------------------
     def set_paused(self, paused: bool) -> None:

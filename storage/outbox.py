@@ -1,4 +1,4 @@
-"""The outbox: every alert passes through it (pending -> sent | failed).
+"""The outbox: every alert passes through it (pending -> sent | failed | muted).
 
 An alert is marked sent, with its Telegram message id, in the transaction that
 records the success; so a crash never loses a pending alert and never re-sends
@@ -81,6 +81,15 @@ class Outbox:
                 "where id = ?",
                 [error, alert_id],
             )
+
+    def mark_muted(self, alert_ids: list[int], *, now: datetime) -> int:
+        """Follow-ups a chat chose not to receive: kept for the record, never sent."""
+        with self.db.atomic():
+            for alert_id in alert_ids:
+                self.db.execute(
+                    "update outbox set status = 'muted', sent_at = ?, last_error = null "
+                    "where id = ? and status = 'pending'", [_iso(now), alert_id])
+        return len(alert_ids)
 
     def park(self, chat_id: str, reason: str) -> int:
         """Fail every pending alert of a chat that is gone; they stay for the record."""

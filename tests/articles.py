@@ -55,3 +55,16 @@ SYRIA_OTHER = {
         "the coming months, and appealed to donors for emergency support.",
     ],
 }
+
+TANF_SECOND_FOLLOW_UP = {
+    "title": "Iraqi militia says its drones targeted al-Tanf; coalition reports no damage",
+    "paragraphs": [
+        "An Iraqi militia said on Wednesday that it had launched the two drones intercepted over "
+        "the al-Tanf garrison, calling the base a legitimate target while US forces stay in Syria.",
+        "Coalition officials said the At Tanf base suffered no damage and that air defences "
+        "engaged the drones over the Badia desert east of Palmyra.",
+        "Maghawir al-Thawra fighters searched the area near the Rukban camp and the Jordanian "
+        "border for debris, a commander of the group told a local radio station.",
+        "The Pentagon declined to say whether it would strike back at the militia in Iraq.",
+    ],
+}

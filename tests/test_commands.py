@@ -184,3 +184,13 @@ async def test_preview_choice_is_per_chat(running, fake_telegram):
     assert archive.chats.link_preview(str(PRIVATE)) is True
     assert archive.chats.link_preview("-100999") is None  # other chats keep the default
     assert "Usage" in await ask(fake_telegram, "/preview maybe")
+
+
+async def test_followups_choice_is_per_chat(running, fake_telegram):
+    archive, _ = running
+    assert "thread (default)" in await ask(fake_telegram, "/followups")
+    assert "digest" in await ask(fake_telegram, "/followups digest")
+    assert archive.chats.follow_ups(str(PRIVATE)) == "digest"
+    assert archive.chats.follow_ups("-100999") is None  # other chats keep the default
+    assert "Usage" in await ask(fake_telegram, "/followups loud")
+    assert archive.chats.follow_ups(str(PRIVATE)) == "digest"

@@ -1,10 +1,14 @@
 """Copies: the seeds fed back, syndicated, cut, embedded, re-marked-up; and what is not a copy."""
 
+import struct
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from matchers import postings
 from matchers.dedup import KnownArticles, Signature, signature
 from tests.conftest import seeded_known
 
@@ -88,3 +92,49 @@ def test_rebuilt_index_answers_like_the_original(known: KnownArticles) -> None:
         rebuilt.add(path.stem, Signature.from_bytes(blob), story=path.stem)
     probe = signature(SEEDS[3].read_text(encoding="utf-8")[:1500])
     assert rebuilt.check(probe).duplicate_of == known.check(probe).duplicate_of == SEEDS[3].stem
+
+
+def test_version_1_signatures_still_load() -> None:
+    """Archives written before term hashes were stored: the hashes are recomputed."""
+    sig = signature(SEEDS[1].read_text(encoding="utf-8"), title="Defectors")
+    head = struct.pack("<2sBBqII", b"TS", 1, 0, 0, sig.n_words, len(sig.shingles) // 4)
+    old = Signature.from_bytes(head + sig.shingles + "\x1f".join(sig.terms).encode("utf-8"))
+    assert old.terms == sig.terms and old.shingles == sig.shingles
+    assert old.term_hashes.tolist() == sig.term_hashes.tolist()
+
+
+def test_copies_survive_citation_marks_accents_and_arabic_spelling(known: KnownArticles) -> None:
+    base = ("The council met in the old town hall on Monday and voted to repair the bridge "
+            "over the river before the rains, the clerk said after the session closed.")
+    arabic = "قال المجلس إن الإصلاحات ستبدأ في الأسبوع المقبل بعد موافقة الوزارة على الميزانية"
+    known.add("base", signature(base + " " + arabic), story="base")
+    variant = (base.replace("hall", "hall[3]").replace("town", "tówn").replace("said", "said[a]")
+               + " " + arabic.replace("إ", "ا").replace("أ", "ا").replace("ة", "ه"))
+    res = known.check(signature(variant))
+    assert res.duplicate_of == "base" and res.copy_score > 0.95
+
+
+@pytest.mark.parametrize("queried_every", [3, 37, 1000])
+def test_postings_answer_like_a_dictionary_across_merges(monkeypatch, queried_every) -> None:
+    monkeypatch.setattr(postings, "_PENDING_MAX", 64)  # small levels: many merges in a test
+    monkeypatch.setattr(postings, "_BULK_MAX", 512)
+    monkeypatch.setattr(postings, "_TAIL_MAX", 256)
+    rng = np.random.default_rng(queried_every)
+    index, truth = postings.Postings(), defaultdict(list)
+    for doc in range(300):
+        keys = np.unique(rng.integers(0, 400, int(rng.integers(0, 12)), dtype=np.uint32))
+        index.add(keys, doc)
+        for key in keys.tolist():
+            truth[key].append(doc)
+        if doc == 200:
+            index.compact()
+        if doc % queried_every == 0 or doc == 299:  # lookups between adds, or a bulk load
+            probe = rng.integers(0, 450, 40, dtype=np.uint32)
+            docs, which, counts = index.lookup(probe, cap=3)
+            assert counts.tolist() == [len(truth[k]) for k in probe.tolist()]
+            got = sorted(zip(which.tolist(), docs.tolist(), strict=True))
+            want = sorted((i, d) for i, k in enumerate(probe.tolist()) if len(truth[k]) <= 3
+                          for d in truth[k])
+            assert got == want
+            assert index.counts(probe).tolist() == counts.tolist()
+    assert len(index) == sum(len(v) for v in truth.values())

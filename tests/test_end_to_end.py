@@ -165,3 +165,33 @@ def test_sources_added_through_the_bot_never_reach_private_addresses(tmp_path, s
     error = conn.execute("select last_error from sources where name = 'from-bot'").fetchone()[0]
     assert "127.0.0.1" in error or "private" in error or "loopback" in error
     assert len(site.requests) == 2  # the feed and its article, fetched for the config source only
+
+
+def test_follow_ups_pending_together_arrive_as_one_reply_in_digest_mode(
+        tmp_path, site, fake_telegram):
+    """A chat that chose `digest`: two follow-ups of one story, one "also reported by" reply."""
+    from storage.archive import Archive
+    from tests.articles import TANF_FOLLOW_UP, TANF_SECOND_FOLLOW_UP
+
+    now = datetime.now(UTC)
+    feed_url = publish(site, [("tanf-drones", TANF_DRONE, None)], now - timedelta(hours=5))
+    db = tmp_path / "a.db"
+    env = bot_env(fake_telegram, config=write_config(tmp_path, feed_url), db=db, chat=CHAT)
+    assert run_cli(["run", "--once"], env).returncode == 0
+    [first] = fake_telegram.messages(CHAT)
+    archive = Archive.open(db)
+    archive.chats.set_follow_ups(CHAT, "digest", now=now)
+    archive.close()
+
+    publish(site, [("follow-up", TANF_FOLLOW_UP, None),
+                   ("second-follow-up", TANF_SECOND_FOLLOW_UP, None),
+                   ("tanf-drones", TANF_DRONE, None)], now)
+    result = run_cli(["run", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    sent = fake_telegram.messages(CHAT)
+    assert len(sent) == 2, [m.plain_text[:60] for m in sent]
+    also = sent[1]
+    assert also.reply_to_message_id == first.message_id
+    assert also.plain_text.startswith("↪️ Also reported by")
+    assert TANF_FOLLOW_UP["title"] in also.plain_text
+    assert TANF_SECOND_FOLLOW_UP["title"] in also.plain_text

@@ -12,6 +12,7 @@ from bot.render import (
     AlertView,
     html_visible_length,
     render_alert,
+    render_also_reported,
     render_digest,
     render_plain,
 )
@@ -166,6 +167,8 @@ def test_random_hostile_strings_always_render_valid_messages() -> None:
         limit = rng.choice([4096, 700, 300])
         accepted(render_alert(hostile, limit=limit), limit)
         accepted(render_digest([hostile] * rng.randint(1, 40), limit=limit), limit)
+        accepted(render_also_reported([hostile] * rng.randint(1, 40), story=junk(200),
+                                      limit=limit), limit)
         plain = render_plain(hostile, limit=limit)
         check_message_text(plain, None)
         assert utf16_len(plain) <= limit
@@ -196,6 +199,20 @@ def test_digest_lists_linked_titles_and_summarises_the_rest() -> None:
     links = [e.url for e in parsed.entities if e.type == "text_link"]
     assert links == [f"https://news.example/{n}" for n in range(shown)]
     assert render_digest(views[:1]).startswith("🗞 <b>1 new report</b>")
+
+
+def test_also_reported_names_each_outlet_once_and_links_every_report() -> None:
+    views = [view(title=f"Report {n}", url=f"https://news.example/{n}",
+                  outlet=("Wire <A>", "Daily & B")[n % 2]) for n in range(200)]
+    parsed = accepted(render_also_reported(views, story="First <report>"))
+    lines = parsed.text.split("\n")
+    assert lines[0] == "↪️ Also reported by Wire <A>, Daily & B"
+    assert lines[1] == "1. Report 0 — Wire <A>"
+    assert lines[-2].startswith("… and ") and lines[-1] == "on «First <report>»"
+    links = [e.url for e in parsed.entities if e.type == "text_link"]
+    assert links == [f"https://news.example/{n}" for n in range(len(lines) - 3)]
+    replying = accepted(render_also_reported(views[:2])).text  # a reply: no story line
+    assert replying.split("\n")[-1] == "2. Report 1 — Daily & B"
 
 
 @pytest.mark.parametrize("text", [

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from matchers.crossscript import name_key
 from matchers.dedup import KnownArticles, signature
 from matchers.stories import story_terms
 from tests.conftest import seeded_known
@@ -162,3 +163,46 @@ def test_dated_report_joins_an_undated_page_that_names_its_day() -> None:
     k.add("page", signature(f"{seed}\nLast events: 16 April 2020."), story="page")
     assert k.check(signature(FOLLOW_UP, published=_DAY)).story == "page"
     assert k.check(signature(FOLLOW_UP, published=_DAY + timedelta(days=20))).story is None
+
+
+# Cross-script names: one invented event told in English, Russian and Arabic (our own sentences).
+_EN_AID = (
+    "A convoy of aid trucks reached the Rukban camp from Jordan on Tuesday, the Pentagon said. "
+    "Salem Turki, who runs the camp council, told reporters that Jordanian officers had opened the "
+    "crossing for the trucks and that Russian officers did not block them.")
+_RU_AID = (
+    "Колонна грузовиков с гуманитарной помощью прибыла в лагерь Рукбан из Иордании, сообщил "
+    "Пентагон. Салем Турки, глава совета лагеря, заявил журналистам, что офицеры открыли переход.")
+_AR_AID = (
+    "وصلت قافلة شاحنات مساعدات إلى مخيم الركبان قادمة من الأردن يوم الثلاثاء بحسب البنتاغون، "
+    "وقال سالم تركي رئيس مجلس المخيم إن ضباطا أردنيين فتحوا المعبر أمام الشاحنات.")
+_AR_OTHER = (
+    "أخمد رجال الإطفاء في اللاذقية وبانياس حريقا في مستودع وقود بميناء طرطوس بعد هجوم "
+    "بطائرة مسيرة، ونقل ثلاثة عمال إلى المستشفى مصابين بحروق.")
+
+
+def test_names_get_one_key_in_every_script() -> None:
+    assert name_key("Rukban") == name_key("Рукбан") == name_key("الركبان") == "rkbn"
+    assert name_key("Pentagon") == name_key("Пентагон") == name_key("البنتاغون")
+    assert name_key("Jordan") == name_key("Иордания") == name_key("الأردن")
+    assert name_key("Palmyra") == name_key("Пальмира") != name_key("Rukban")
+    assert name_key("Homs") is None  # two consonants: too common to be a key
+
+
+def test_lower_case_words_of_a_cased_script_give_no_keys() -> None:
+    keys = {t for t in story_terms("the trucks reached rukban") if t.startswith("ent:~")}
+    assert keys == set()
+    assert "ent:~rkbn" in story_terms("The trucks reached Rukban")
+
+
+def test_arabic_and_russian_reports_join_the_english_story() -> None:
+    day = datetime(2021, 3, 2, tzinfo=UTC)
+    for text in (_RU_AID, _AR_AID):
+        known = KnownArticles()
+        known.add("en", signature(_EN_AID, published=day), story="en")
+        res = known.check(signature(text, published=day + timedelta(days=1)))
+        assert res.story == "en" and res.duplicate_of is None, text
+        assert "ent:~rkbn" in res.reason
+    known = KnownArticles()
+    known.add("en", signature(_EN_AID, published=day), story="en")
+    assert known.check(signature(_AR_OTHER, published=day + timedelta(days=1))).story is None

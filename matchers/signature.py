@@ -1,0 +1,134 @@
+"""An article's signature: the shingle hashes and story terms dedup and stories work on.
+
+Text is normalised before shingling so that what the web changes between copies does not count:
+markup, case, width, accents and Arabic spelling variants, glued words ("theAl-Tanf") and wiki
+citation marks ("[2]"). Shingles are word 3-grams hashed to 32 bits; `sample` keeps those with
+k low zero bits (Broder's MOD-2^k), the same rule for every text, so samples of two texts
+estimate containment either way. The signature is stored with the article (`to_bytes`), term
+hashes included, so the index is rebuilt from the archive without re-reading texts.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import struct
+import unicodedata
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from matchers.stories import story_terms, term_hash
+
+__all__ = ["MAX_LEVEL", "SAMPLE_TARGET", "Signature", "level", "sample", "signature", "words"]
+
+SAMPLE_TARGET = 96  # samples kept per article in the index
+MAX_LEVEL = 4  # keep at least 1/16 of the shingles of very long texts
+_HEAD = struct.Struct("<2sB")  # magic, version
+_FORMAT = struct.Struct("<2sBBqII")  # v1: + flags, published, n_words, n_shingles
+_FORMAT2 = struct.Struct("<2sBBqIII")  # v2: + n_terms (their hashes follow the shingles)
+_MAGIC = b"TS"
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
+_TAG_RE = re.compile(r"<[^<>]{0,300}>")
+_GLUE_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+_WORD_RE = re.compile(r"\w+")
+_CITE_RE = re.compile(r"\[(?:\d{1,3}|[a-z]|citation needed|edit|note \d+)\]", re.IGNORECASE)
+_MARK_RE = re.compile(r"[\u0300-\u036f\u064b-\u065f\u0670\u0640]")  # accents, harakat, tatweel
+_FOLD = str.maketrans("ىةی", "يهي")  # after NFKD: alef maqsura, ta marbuta, Persian ya
+
+
+def words(text: str) -> list[str]:
+    """Words with markup, case, width, accents, glued words ("theAl-Tanf"), wiki citation
+    marks ("[2]") and Arabic spelling variants (hamza seats, tatweel, harakat) removed."""
+    text = _CITE_RE.sub(" ", html.unescape(_TAG_RE.sub(" ", text)))
+    text = unicodedata.normalize("NFKD", _GLUE_RE.sub(" ", text)).translate(_FOLD)
+    return _WORD_RE.findall(_MARK_RE.sub("", text).casefold())
+
+
+def _shingles(tokens: list[str]) -> np.ndarray:
+    """Sorted unique 32-bit hashes of word 3-shingles (crc32 per word, mixed in numpy)."""
+    if not tokens:
+        return np.zeros(0, dtype=np.uint32)
+    w = np.fromiter((zlib.crc32(x.encode("utf-8")) for x in tokens), np.uint64, len(tokens))
+    if len(w) < 3:
+        w = np.concatenate([w, np.zeros(3 - len(w), dtype=np.uint64)])
+    h = w[:-2] * _MIX[0] + w[1:-1] * _MIX[1] + w[2:] * _MIX[2]
+    h ^= h >> np.uint64(31)
+    h *= _MIX[2]
+    h ^= h >> np.uint64(29)
+    return np.unique((h >> np.uint64(32)).astype(np.uint32))
+
+
+def level(n_shingles: int) -> int:
+    """Sampling level k (keep hashes with k low zero bits) giving ~SAMPLE_TARGET samples."""
+    if n_shingles < 2 * SAMPLE_TARGET:
+        return 0
+    return min(MAX_LEVEL, int(math.log2(n_shingles / SAMPLE_TARGET)))
+
+
+def sample(hashes: np.ndarray, k: int) -> np.ndarray:
+    """The hashes with k low zero bits."""
+    return hashes[(hashes & np.uint32((1 << k) - 1)) == 0]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Everything dedup and story grouping need, computed purely from the text."""
+
+    shingles: bytes  # sorted unique uint32 (little-endian) hashes of word 3-shingles
+    terms: tuple[str, ...]  # story terms, best first
+    published: datetime | None = None
+    n_words: int = 0
+    term_keys: bytes = b""  # uint32 (little-endian) `term_hash` of each term, when computed
+
+    @property
+    def hashes(self) -> np.ndarray:
+        return np.frombuffer(self.shingles, dtype="<u4")
+
+    @property
+    def term_hashes(self) -> np.ndarray:
+        if len(self.term_keys) == 4 * len(self.terms):
+            return np.frombuffer(self.term_keys, dtype="<u4")
+        return np.array([term_hash(t) for t in self.terms], dtype="<u4")
+
+    def to_bytes(self) -> bytes:
+        flags = 1 if self.published is not None else 0
+        stamp = int(self.published.timestamp()) if self.published is not None else 0
+        head = _FORMAT2.pack(_MAGIC, 2, flags, stamp, self.n_words, len(self.shingles) // 4,
+                             len(self.terms))
+        return (head + self.shingles + self.term_hashes.tobytes()
+                + "\x1f".join(self.terms).encode("utf-8"))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Signature:
+        """Read a stored signature (version 2, or version 1 without term hashes)."""
+        magic, version = _HEAD.unpack_from(data)
+        if magic != _MAGIC or version not in (1, 2):
+            raise ValueError("not a tanfwatch signature (bad magic or version)")
+        if version == 1:
+            _, _, flags, stamp, n_words, n_sh = _FORMAT.unpack_from(data)
+            n_terms, start = 0, _FORMAT.size
+        else:
+            _, _, flags, stamp, n_words, n_sh, n_terms = _FORMAT2.unpack_from(data)
+            start = _FORMAT2.size
+        end = start + 4 * n_sh
+        text = data[end + 4 * n_terms:].decode("utf-8")
+        published = datetime.fromtimestamp(stamp, UTC) if flags & 1 else None
+        return cls(bytes(data[start:end]), tuple(text.split("\x1f")) if text else (), published,
+                   n_words, bytes(data[end:end + 4 * n_terms]))
+
+
+def signature(text: str, title: str = "", published: datetime | None = None) -> Signature:
+    """Compute the signature of one article (title is used for story terms, not for copies)."""
+    if published is not None and published.tzinfo is None:
+        raise ValueError("published must be timezone-aware (UTC)")
+    tokens = words(text)
+    hashes = _shingles(tokens).astype("<u4")
+    terms = story_terms(text, title)
+    keys = np.array([term_hash(t) for t in terms], dtype="<u4")
+    return Signature(hashes.tobytes(), terms, published, len(tokens), keys.tobytes())
+
+
