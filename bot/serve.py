@@ -22,7 +22,9 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
+
+from storage.query import fold_query
 
 __all__ = ["HIDDEN_COLUMNS", "bind", "build_datasette", "hide_columns", "load_metadata",
            "serve_archive"]
@@ -45,10 +47,13 @@ def load_metadata(db_name: str) -> dict[str, Any]:
 
 def hide_columns(app: Asgi, db_name: str,
                  hidden: Mapping[str, Sequence[str]] = HIDDEN_COLUMNS) -> Asgi:
-    """Wrap Datasette so table pages leave `hidden` columns out unless the URL picks columns.
+    """Wrap Datasette so table pages leave `hidden` columns out unless the URL picks columns,
+    and fold `_search` queries the way the archive's index is folded.
 
     Datasette's metadata cannot hide a column; its `_nocol=` parameter can, so we add it
-    to requests for those tables (HTML, JSON and CSV) that carry no `_col`/`_nocol`.
+    to requests for those tables (HTML, JSON and CSV) that carry no `_col`/`_nocol`. The
+    index drops Arabic harakat and unifies alef forms and ё (migration m003); a query typed
+    with them would find nothing unless it is folded the same way.
     """
     from datasette.utils import tilde_encode  # how Datasette spells names in its URLs
 
@@ -56,17 +61,26 @@ def hide_columns(app: Asgi, db_name: str,
              for table, cols in hidden.items() for ext in ("", ".json", ".csv")}
 
     async def wrapped(scope: dict, receive: Any, send: Any) -> None:
-        cols = paths.get(scope.get("path", "")) if scope.get("type") == "http" else None
-        if cols:
+        if scope.get("type") == "http":
             query = scope.get("query_string", b"").decode("latin-1")
-            keys = {key for key, _ in parse_qsl(query, keep_blank_values=True)}
-            if not keys & {"_col", "_nocol"}:
-                extra = "&".join(f"_nocol={col}" for col in cols)
-                query = f"{query}&{extra}" if query else extra
-                scope = {**scope, "query_string": query.encode("latin-1")}
+            rewritten = _rewrite_query(query, paths.get(scope.get("path", ""), ()))
+            if rewritten != query:
+                scope = {**scope, "query_string": rewritten.encode("latin-1")}
         await app(scope, receive, send)
 
     return wrapped
+
+
+def _rewrite_query(query: str, hidden: Sequence[str]) -> str:
+    """The query string with `_search` values folded and `_nocol=` added for `hidden`."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not pairs and not hidden:
+        return query
+    keys = {key for key, _ in pairs}
+    folded = [(k, fold_query(v) if k.startswith("_search") else v) for k, v in pairs]
+    if hidden and not keys & {"_col", "_nocol"}:
+        folded += [("_nocol", col) for col in hidden]
+    return query if folded == pairs else urlencode(folded)
 
 
 def build_datasette(db_path: Path) -> Any:
