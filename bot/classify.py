@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from matchers.judge import Judge
 from matchers.relevance import load_matcher
@@ -14,7 +15,7 @@ from storage.archive import Archive
 from .known import article_record, load_judge, seeded_judge
 from .settings import Settings
 
-__all__ = ["classify_stream", "parse_published"]
+__all__ = ["classify_stream", "outlet_of", "parse_published", "record_url"]
 
 
 def parse_published(value: Any) -> datetime | None:
@@ -27,6 +28,21 @@ def parse_published(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def record_url(record: dict[str, Any]) -> str | None:
+    """`url`, or a corpus-style `source` that is a web address."""
+    for key in ("url", "source"):
+        value = record.get(key)
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            return value
+    return None
+
+
+def outlet_of(url: str | None) -> str | None:
+    """The site an address belongs to, for records that name no outlet."""
+    host = urlsplit(url).hostname if url else None
+    return host.removeprefix("www.") if host else None
 
 
 def _record(line: str, number: int) -> dict[str, Any]:
@@ -73,14 +89,15 @@ def _judge_one(judge: Judge, record: dict[str, Any], out: TextIO, archive: Archi
     rid = str(record["id"])
     title = record.get("title") or ""
     published = parse_published(record.get("published") or record.get("date"))
-    j = judge.judge(rid, record["text"], title=title, url=record.get("url"),
-                    language=record.get("language"), published=published)
+    url = record_url(record)
+    language = record.get("language_detail") or record.get("language")
+    j = judge.judge(rid, record["text"], title=title, url=url, language=language,
+                    published=published)
     out.write(json.dumps(j.to_json(), ensure_ascii=False) + "\n")
     out.flush()
     if archive is not None:
         archive.add_article(article_record(
-            j, text=record["text"], title=title, url=record.get("url"),
-            language=record.get("language"), published=published, fetched_at=now,
-            origin="classify"))
+            j, text=record["text"], title=title, url=url, language=language,
+            published=published, fetched_at=now, outlet=outlet_of(url), origin="classify"))
     judge.remember(j)
 

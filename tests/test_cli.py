@@ -46,6 +46,22 @@ def test_classify_with_db_archives_records(tmp_path):
     assert ids[0] == "r1"  # the seed articles are in the archive too
 
 
+def test_classify_reads_corpus_style_source_and_dates(tmp_path):
+    db = tmp_path / "c.db"
+    text = "\n".join(TANF_DRONE["paragraphs"])
+    stdin = json.dumps({"id": "r1", "text": text, "source": "https://www.example.org/a?utm_source=x",
+                        "date": "2023-10-19 (inferred)", "language": "other",
+                        "language_detail": "fr"}) + "\n"
+    result = CliRunner().invoke(cli, ["classify", "--db", str(db), "-"], input=stdin)
+    assert result.exit_code == 0, result.output
+    shown = CliRunner().invoke(cli, ["--db", str(db), "show", "r1", "--json"])
+    article = json.loads(shown.stdout)["article"]
+    assert article["canonical_url"] == "https://example.org/a"
+    assert article["outlet"] == "example.org"
+    assert article["language"] == "fr"
+    assert article["published"].startswith("2023-10-19")
+
+
 def test_classify_reports_bad_lines_and_keeps_going():
     stdin = '{"id": "a", "text": "nothing here"}\nnot json\n{"id": "b"}\n'
     result = CliRunner().invoke(cli, ["classify", "-"], input=stdin)
