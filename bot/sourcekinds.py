@@ -6,15 +6,17 @@ Each kind fetches with the source's validators (conditional GET) and returns a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from watchers.errors import WatchError
-from watchers.feeds import FeedEntry, parse_feed
+from watchers.feeds import FeedEntry, ParsedFeed, parse_feed
 from watchers.fetch import Fetcher, FetchResult
 from watchers.pages import find_article_links
 from watchers.robots import RobotsCache
@@ -45,6 +47,7 @@ class Listing:
     last_modified: str | None
     body_hash: str | None
     hint: int | None = None  # seconds the server says the content stays fresh
+    problem: str | None = None  # a survivable problem (malformed feed, charset): reported
 
 
 def fetcher_kwargs(settings: Settings) -> dict[str, Any]:
@@ -121,14 +124,19 @@ def _listing(entries: list[FeedEntry], result: FetchResult, digest: str | None, 
 
 
 def _unchanged(result: FetchResult, state: Any) -> Listing:
+    # the same body as last time: the same problem, if it had one (kept on a healthy source)
+    problem = state.last_error if state.status == "ok" else None
     return Listing((), state.entries, "", True, result.etag or state.etag,
                    result.last_modified or state.last_modified, state.body_hash,
-                   _hint(result, None))
+                   _hint(result, None), problem)
 
 
-async def list_entries(source: Source, state: Any, fetcher: Fetcher,
-                       robots: RobotsCache) -> Listing:
-    """Fetch a source and list its entries; raises WatchError on failure."""
+async def list_entries(source: Source, state: Any, fetcher: Fetcher, robots: RobotsCache,
+                       *, executor: Executor | None = None) -> Listing:
+    """Fetch a source and list its entries; raises WatchError on failure.
+
+    With ``executor`` (a process pool) feeds are parsed there, off the event loop.
+    """
     lister = _Lister(fetcher, robots, state)
     url = source_url(source)
     polite = source.kind in ("page", "sitemap")
@@ -148,18 +156,28 @@ async def list_entries(source: Source, state: Any, fetcher: Fetcher,
         channel = urlsplit(result.url).path.rstrip("/").rsplit("/", 1)[-1]
         posts = parse_channel_preview(result.content, channel=channel)
         return _listing(posts, result, digest, title=f"Telegram @{channel}")
-    return _feed_listing(source, result, digest)
+    return await _feed_listing(source, result, digest, executor)
 
 
-def _feed_listing(source: Source, result: FetchResult, digest: str | None) -> Listing:
-    feed = parse_feed(result.content, url=result.url, headers=result.headers)
+def _parse_job(content: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
+    return parse_feed(content, url=url, headers=headers)
+
+
+async def _feed_listing(source: Source, result: FetchResult, digest: str | None,
+                        executor: Executor | None) -> Listing:
+    if executor is None:
+        feed = parse_feed(result.content, url=result.url, headers=result.headers)
+    else:
+        feed = await asyncio.get_running_loop().run_in_executor(
+            executor, _parse_job, result.content, result.url, dict(result.headers))
     if feed.problem:
         log.warning("source %s: recovered from a malformed feed: %s", source.name, feed.problem)
     entries = list(feed.entries)
     if source.kind == "search":  # the engines wrap article links in redirects
         entries = [_unwrapped(e) for e in entries]
     return Listing(tuple(entries), len(feed.entries) + feed.skipped, feed.title, False,
-                   result.etag, result.last_modified, digest, _hint(result, feed.ttl))
+                   result.etag, result.last_modified, digest, _hint(result, feed.ttl),
+                   feed.problem)
 
 
 def _unwrapped(entry: FeedEntry) -> FeedEntry:

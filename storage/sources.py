@@ -16,6 +16,10 @@ __all__ = ["AdminNotice", "SourceState", "SourceStore"]
 QUIET_FACTOR = 5.0  # quiet: no entries for this many median gaps
 QUIET_MIN_ARRIVALS = 4  # "usually yields entries": at least this many fetches with new ones
 ARRIVALS_KEPT = 30
+_STATE_COLUMNS = (
+    "name, url, kind, status, etag, last_modified, body_hash, last_checked, last_error, "
+    "consecutive_failures, next_attempt, entries, new, last_success"
+)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -55,25 +59,23 @@ class SourceStore:
 
     def sync(self, sources: Iterable[Any]) -> None:
         """Make sure every configured source has a row; config changes to url/kind win."""
-        with self.db.atomic():
-            for s in sources:
-                self.db["sources"].upsert(
-                    {"name": s.name, "url": s.url, "kind": s.kind, "interval": s.interval},
-                    pk="name",
-                )
+        rows = [(s.name, s.url, s.kind, s.interval) for s in sources]
+        with self.db.atomic():  # one statement for all: thousands of sources sync in ms
+            self.db.conn.executemany(
+                "insert into sources (name, url, kind, interval) values (?, ?, ?, ?) "
+                "on conflict(name) do update set url = excluded.url, kind = excluded.kind, "
+                "interval = excluded.interval", rows)
 
     def get(self, name: str) -> SourceState | None:
-        rows = list(self.db["sources"].rows_where("name = ?", [name], limit=1))
-        if not rows:
+        cursor = self.db.execute(f"select {_STATE_COLUMNS} from sources where name = ?", [name])
+        r = cursor.fetchone()
+        if r is None:
             return None
-        r = rows[0]
         return SourceState(
-            name=r["name"], url=r["url"], kind=r["kind"], status=r["status"] or "new",
-            etag=r["etag"], last_modified=r["last_modified"], body_hash=r["body_hash"],
-            last_checked=r["last_checked"], last_error=r["last_error"],
-            consecutive_failures=r["consecutive_failures"] or 0,
-            next_attempt=r["next_attempt"], entries=r["entries"] or 0, new=r["new"] or 0,
-            first_poll=r["last_success"] is None,
+            name=r[0], url=r[1], kind=r[2], status=r[3] or "new", etag=r[4],
+            last_modified=r[5], body_hash=r[6], last_checked=r[7], last_error=r[8],
+            consecutive_failures=r[9] or 0, next_attempt=r[10], entries=r[11] or 0,
+            new=r[12] or 0, first_poll=r[13] is None,
         )
 
     def all(self) -> list[dict[str, Any]]:
@@ -82,23 +84,34 @@ class SourceStore:
     def record_success(self, name: str, *, now: datetime, etag: str | None,
                        last_modified: str | None, body_hash: str | None,
                        entries: int | None, new: int,
-                       next_attempt: datetime | None = None) -> None:
-        """A healthy fetch (a 304 too): re-enables a source disabled by failures."""
+                       next_attempt: datetime | None = None, problem: str | None = None) -> None:
+        """A healthy fetch (a 304 too): re-enables a source disabled by failures.
+
+        ``problem`` is a survivable one (a malformed feed read anyway): kept as ``last_error``
+        while the status is ok, so `tanfwatch sources` shows it.
+        """
         values: dict[str, Any] = {
             "status": "ok", "last_checked": _iso(now), "last_success": _iso(now),
-            "last_error": None, "consecutive_failures": 0, "next_attempt": _iso(next_attempt),
+            "last_error": problem, "consecutive_failures": 0, "next_attempt": _iso(next_attempt),
             "new": new,
             "etag": etag, "last_modified": last_modified, "body_hash": body_hash,
         }
         if entries is not None:  # a 304 keeps the previous count
             values["entries"] = entries
-        if new:
-            values["last_entry_at"] = _iso(now)
-            values["quiet_since"] = None
-            self.db["arrivals"].upsert({"source": name, "at": _iso(now), "count": new},
-                                       pk=("source", "at"))
-            self._trim_arrivals(name)
-        self.db["sources"].update(name, values)
+        with self.db.atomic():  # one commit for the three writes
+            if new:
+                values["last_entry_at"] = _iso(now)
+                values["quiet_since"] = None
+                self.db.execute(
+                    "insert or replace into arrivals (source, at, count) values (?, ?, ?)",
+                    [name, _iso(now), new])
+                self._trim_arrivals(name)
+            self._update(name, values)
+
+    def _update(self, name: str, values: dict[str, Any]) -> None:
+        # plain SQL: sqlite-utils' Table.update re-reads the schema on every call
+        assigns = ", ".join(f"[{column}] = ?" for column in values)
+        self.db.execute(f"update sources set {assigns} where name = ?", [*values.values(), name])
 
     def _trim_arrivals(self, name: str) -> None:
         self.db.execute(
@@ -126,10 +139,10 @@ class SourceStore:
 
     def flag_quiet(self, name: str, now: datetime) -> bool:
         """Mark a quiet source once per quiet spell; True when it just became quiet."""
-        row = self.db["sources"].get(name)
-        if row["quiet_since"] or not self.is_quiet(name, now):
+        row = self.db.execute("select quiet_since from sources where name = ?", [name]).fetchone()
+        if row is None or row[0] or not self.is_quiet(name, now):
             return False
-        self.db["sources"].update(name, {"quiet_since": _iso(now)})
+        self._update(name, {"quiet_since": _iso(now)})
         return True
 
     # -- admin notices (sent once by the Telegram side) -------------------------------------------
@@ -149,10 +162,11 @@ class SourceStore:
     def record_failure(self, name: str, error: str, *, now: datetime,
                        next_attempt: datetime | None, disable_after: int) -> int:
         """Count a failure; returns the new consecutive-failure count."""
-        row = self.db["sources"].get(name)
-        failures = (row["consecutive_failures"] or 0) + 1
+        row = self.db.execute("select consecutive_failures from sources where name = ?",
+                              [name]).fetchone()
+        failures = ((row[0] if row else 0) or 0) + 1
         status = "disabled" if failures >= disable_after else "error"
-        self.db["sources"].update(name, {
+        self._update(name, {
             "status": status, "last_checked": _iso(now), "last_error": error,
             "consecutive_failures": failures, "next_attempt": _iso(next_attempt), "new": 0,
         })
@@ -175,6 +189,10 @@ class SourceStore:
 
     def mark_seen(self, source: str, entries: Iterable[tuple[str, str | None]], *,
                   now: datetime) -> None:
-        rows = [{"source": source, "key": k, "url": u, "first_seen": _iso(now)} for k, u in entries]
+        stamp = _iso(now)
+        rows = [(source, k, u, stamp) for k, u in entries]
         if rows:
-            self.db["seen"].insert_all(rows, ignore=True)
+            with self.db.atomic():  # one commit, not one per row
+                self.db.conn.executemany(
+                    "insert or ignore into seen (source, key, url, first_seen) "
+                    "values (?, ?, ?, ?)", rows)

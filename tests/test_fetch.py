@@ -188,6 +188,26 @@ async def test_per_host_and_global_limits():
         assert server.max_active == 3
 
 
+async def test_requests_to_one_host_are_spaced_by_its_delay(server, monkeypatch):
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recorded_sleep(delay: float, *args, **kwargs):
+        if delay >= 1:  # the host gate's waits; recorded, not slept
+            waits.append(delay)
+            delay = 0
+        return await real_sleep(delay, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded_sleep)
+    async with Fetcher(per_host=4, host_delay=30.0, host_delays={"127.0.0.3": 0.0}) as fetcher:
+        with LoopbackServer(host="127.0.0.3") as other:
+            await asyncio.gather(*(fetcher.fetch(server.url_for(GUARDIAN)) for _ in range(3)),
+                                 *(fetcher.fetch(other.url_for(GUARDIAN)) for _ in range(3)))
+    # the second and third requests to the first host wait 30 s and 60 s; the other host
+    # (delay 0) never waits
+    assert [round(w / 30) for w in sorted(waits)] == [1, 2]
+
+
 async def test_guard_sees_every_redirect_hop(server):
     seen = []
 

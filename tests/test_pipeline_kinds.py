@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import pickle
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -17,6 +19,7 @@ from matchers.relevance import load_matcher
 from storage.archive import Archive
 from tests.articles import SYRIA_OTHER, TANF_DRONE, TANF_FOLLOW_UP
 from tests.conftest import rss
+from watchers.feeds import parse_feed
 from watchers.fetch import Fetcher
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -167,3 +170,51 @@ async def test_telegram_posts_are_entries_with_their_own_text(tmp_path, site):
             "select url, text from articles where url like 'https://t.me/%'").fetchone()
     assert row == ("https://t.me/desertdesk/8", text)
     assert not {p for p, _ in site.requests if p.startswith("/desertdesk/")}  # no post fetch
+
+
+async def test_script_only_and_paywalled_pages_fall_back_to_the_feed_text(tmp_path, site):
+    script_only = site.add("live/drones", "<!DOCTYPE html><html><head><title>Live</title>"
+                           "<script>window.app.render()</script></head><body><div id='app'>"
+                           "</div><noscript>Enable JavaScript.</noscript></body></html>")
+    paywalled = site.add("premium/pentagon", dated_article(
+        {"title": TANF_FOLLOW_UP["title"], "paragraphs": ["Subscribe to read this story."]},
+        None))
+    bodies = {script_only: " ".join(TANF_DRONE["paragraphs"]),
+              paywalled: " ".join(TANF_FOLLOW_UP["paragraphs"])}
+    feed = site.add("desk.rss", rss([
+        {"title": TANF_DRONE["title"], "link": script_only, "summary": bodies[script_only],
+         "published": NOW - timedelta(hours=2)},
+        {"title": TANF_FOLLOW_UP["title"], "link": paywalled, "summary": bodies[paywalled],
+         "published": NOW - timedelta(hours=1)},
+    ]), "application/rss+xml")
+    source = Source("desk", feed)
+    async with pipeline_for(tmp_path, source) as pipeline:
+        report = (await pipeline.poll_all([source]))[0]
+        assert report.ok and report.processed == 2, report
+        rows = dict(pipeline.archive.db.execute(
+            "select url, text from articles where url in (?, ?)", [script_only, paywalled]))
+    assert {"/live/drones", "/premium/pentagon"} <= {p for p, _ in site.requests}  # fetched
+    assert rows == bodies  # the pages gave no usable text: the feed's own text was kept
+
+
+async def test_feeds_and_pages_can_be_parsed_in_an_executor(tmp_path, site):
+    page = site.add("story/drones-near-the-base", dated_article(TANF_DRONE, None))
+    body = rss([{"title": TANF_DRONE["title"], "link": page,
+                 "published": NOW - timedelta(hours=1)}])
+    feed = site.add("desk.rss", body, "application/rss+xml")
+    parsed = parse_feed(body.encode(), url=feed)
+    assert pickle.loads(pickle.dumps(parsed)) == parsed  # a process pool can carry it back
+    source = Source("desk", feed)
+    settings = Settings(sources=(source,), db_path=tmp_path / "a.db")
+    archive = Archive.open(settings.db_path)
+    try:
+        judge = load_judge(archive, load_matcher(), now=NOW)
+        with ThreadPoolExecutor(1) as pool:
+            async with Fetcher() as fetcher:
+                pipeline = Pipeline(settings, archive, fetcher, judge, clock=lambda: NOW,
+                                    executor=pool)
+                report = (await pipeline.poll_all([source]))[0]
+        assert report.ok and (report.entries, report.processed) == (1, 1), report
+        assert archived_urls(pipeline) == {page}
+    finally:
+        archive.close()

@@ -11,13 +11,10 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import inspect
-import ipaddress
 import logging
 import re
-import socket
 import time
-import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,12 +22,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from watchers.errors import BlockedError, FetchError
-
-try:  # brotli is an optional extra of httpx
-    import brotli
-except ImportError:  # pragma: no cover
-    brotli = None
+from watchers.addresses import check_public_url
+from watchers.decompress import ACCEPT_ENCODING, CHUNK, BoundedDecoder
+from watchers.errors import FetchError
 
 __all__ = [
     "USER_AGENT",
@@ -43,9 +37,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "tanfwatch/0.1 (+https://github.com/tanfwatch/tanfwatch)"
-_CHUNK = 65_536
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_ACCEPT_ENCODING = "gzip, deflate, br" if brotli else "gzip, deflate"
 _ERRNO = re.compile(r"^\[Errno -?\d+\]\s*")
 
 
@@ -80,83 +72,6 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def _is_public(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    # is_global excludes private, loopback, link-local (cloud metadata), CGNAT, reserved
-    return addr.is_global and not addr.is_multicast
-
-
-async def check_public_url(url: str) -> None:
-    """Raise BlockedError unless ``url`` is http(s) and every address it resolves to is public."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise BlockedError(f"not an http(s) URL: {parts.scheme or 'no scheme'}", url=url)
-    host = parts.hostname
-    if not host:
-        raise BlockedError("no host in URL", url=url)
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise BlockedError("bad port in URL", url=url) from None
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        raise FetchError(f"DNS lookup failed for {host}", url=url) from None
-    for *_, sockaddr in infos:
-        addr = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-        if not _is_public(addr):
-            raise BlockedError(f"refused non-public address {addr} for {host}", url=url)
-
-
-class _Decoder:
-    """Incremental decompression whose output per step is bounded (gzip-bomb safe)."""
-
-    def __init__(self, coding: str, url: str) -> None:
-        self._coding = coding
-        self._url = url
-        self._zlib: zlib._Decompress | None = None
-        self._brotli = None
-        self._fed = False
-        if coding in ("gzip", "x-gzip", "deflate"):
-            self._zlib = zlib.decompressobj(47)  # 32 + 15: auto-detect gzip or zlib header
-        elif coding == "br" and brotli is not None:
-            self._brotli = brotli.Decompressor()
-        elif coding not in ("", "identity"):
-            raise FetchError(f"unsupported content-encoding: {coding}", url=url)
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        try:
-            if self._zlib is not None:
-                yield from self._feed_zlib(data)
-            elif self._brotli is not None:
-                yield from self._feed_brotli(data)
-            else:
-                yield data
-        except (zlib.error, getattr(brotli, "error", zlib.error)) as exc:
-            raise FetchError(f"bad {self._coding} body: {exc}", url=self._url) from None
-
-    def _feed_zlib(self, data: bytes) -> Iterator[bytes]:
-        assert self._zlib is not None
-        first, self._fed = not self._fed, True
-        try:
-            out = self._zlib.decompress(data, _CHUNK)
-        except zlib.error:
-            if self._coding != "deflate" or not first:
-                raise
-            self._zlib = zlib.decompressobj(-15)  # "deflate" servers often send raw deflate
-            out = self._zlib.decompress(data, _CHUNK)
-        yield out
-        while self._zlib.unconsumed_tail:
-            yield self._zlib.decompress(self._zlib.unconsumed_tail, _CHUNK)
-
-    def _feed_brotli(self, data: bytes) -> Iterator[bytes]:
-        yield self._brotli.process(data, output_buffer_limit=_CHUNK)
-        while not self._brotli.can_accept_more_data():
-            yield self._brotli.process(b"", output_buffer_limit=_CHUNK)
 
 
 @dataclass
@@ -239,7 +154,7 @@ class Fetcher:
         accept: str | None = None,
     ) -> FetchResult:
         """GET ``url``, following redirects; FetchError/BlockedError carry a specific message."""
-        headers = {"User-Agent": self._user_agent, "Accept-Encoding": _ACCEPT_ENCODING}
+        headers = {"User-Agent": self._user_agent, "Accept-Encoding": ACCEPT_ENCODING}
         if accept:
             headers["Accept"] = accept
         if etag:
@@ -334,11 +249,11 @@ class Fetcher:
         declared = resp.headers.get("content-length", "")
         if not coding and declared.isdigit() and int(declared) > self._max_bytes:
             raise self._too_big(url)  # refuse before reading a byte
-        decoder = _Decoder(coding, url)
+        decoder = BoundedDecoder(coding, url)
         parts: list[bytes] = []
         size = 0
         try:
-            async for raw in resp.aiter_raw(_CHUNK):
+            async for raw in resp.aiter_raw(CHUNK):
                 for chunk in decoder.feed(raw):
                     size += len(chunk)
                     if size > self._max_bytes:

@@ -1,0 +1,44 @@
+"""The daemon's schedule: one job per source, jittered, spread out, never overlapping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import _schedule_sources
+from bot.settings import Settings, Source
+from storage.archive import Archive
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+async def _poll(source: Source) -> None:
+    return None
+
+
+def test_each_source_gets_its_own_jittered_spread_non_overlapping_job(tmp_path):
+    sources = tuple(Source(name=f"s{i}", url=f"http://127.0.0.1:9/{i}.xml", interval=600)
+                    for i in range(200))
+    settings = Settings(sources=(*sources, Source(name="off", url="http://127.0.0.1:9/x",
+                                                  enabled=False)), db_path=tmp_path / "a.db")
+    archive = Archive.open(settings.db_path)
+    try:
+        rt = SimpleNamespace(settings=settings, archive=archive, clock=lambda: NOW,
+                             pipeline=SimpleNamespace(poll=_poll))
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        _schedule_sources(scheduler, rt)
+        _schedule_sources(scheduler, rt)  # the minute job runs it again: no duplicates
+        jobs = scheduler.get_jobs()
+    finally:
+        archive.close()
+    assert sorted(j.id for j in jobs) == sorted(f"source:{s.name}" for s in sources)
+    assert all(j.max_instances == 1 and j.coalesce for j in jobs)  # no overlapping runs
+    assert all(j.trigger.interval == timedelta(seconds=600) and j.trigger.jitter == 60
+               for j in jobs)
+    starts = sorted(j.next_run_time for j in jobs)
+    assert starts[0] == NOW and starts[-1] > NOW + timedelta(seconds=50)  # spread over ~1 min
+    per_second = max(sum(1 for s in starts if s.replace(microsecond=0) == t.replace(
+        microsecond=0)) for t in starts)
+    assert per_second <= 5
