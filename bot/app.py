@@ -13,6 +13,7 @@ import logging
 import random
 import signal
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -63,12 +64,15 @@ class Runtime:
     async def deliver(self) -> DeliveryReport:
         return await deliver(self.archive, self.sender, clock=self.clock,
                              digest_after=self.settings.digest_after, max_wait=self.max_wait,
-                             archive_url=self.settings.archive_url)
+                             archive_url=self.settings.archive_url,
+                             follow_ups=self.settings.follow_ups)
 
 
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
-                       sender: Sender | None = None) -> AsyncIterator[Runtime]:
+                       sender: Sender | None = None,
+                       executor: Executor | None = None) -> AsyncIterator[Runtime]:
+    """The wired seams; ``executor`` (a process pool) takes feed parsing and extraction."""
     archive = Archive.open(settings.db_path)
     bot = None
     try:
@@ -86,7 +90,7 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
         async with Fetcher(**kwargs) as fetcher, \
                 Fetcher(**kwargs, guard=check_public_url) as guarded:
             pipeline = Pipeline(settings, archive, fetcher, judge, clock=clock,
-                                untrusted_fetcher=guarded)
+                                untrusted_fetcher=guarded, executor=executor)
             yield Runtime(settings, archive, pipeline, sender, clock)
     finally:
         if bot is not None:

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import random
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -83,10 +84,15 @@ def plan_entries(entries: Sequence[FeedEntry], unseen: set[str], *, first_poll: 
     return _Plan(tuple(process), tuple(skip), tuple(check))
 
 
+def _extract_job(content: bytes, url: str, headers: dict[str, str]) -> Extracted | None:
+    return extract_article(content, url=url, headers=headers)
+
+
 class Pipeline:
     def __init__(self, settings: Settings, archive: Archive, fetcher: Fetcher, judge: Judge,
                  *, clock: Clock, rng: random.Random | None = None,
-                 untrusted_fetcher: Fetcher | None = None) -> None:
+                 untrusted_fetcher: Fetcher | None = None,
+                 executor: Executor | None = None) -> None:
         self.settings = settings
         self.archive = archive
         self.fetcher = fetcher
@@ -97,6 +103,8 @@ class Pipeline:
         self.judge = judge
         self.clock = clock
         self.rng = rng or random.Random()
+        # A process pool for CPU work (feed parsing, article extraction); None: in-process.
+        self.executor = executor
         self._lock = asyncio.Lock()  # judging + archiving is serial: dedup sees every article
         self.robots = RobotsCache(fetcher)
         for host, delay in HOST_DELAYS.items():  # GDELT: one request per 5 s
@@ -147,7 +155,7 @@ class Pipeline:
         state = self.archive.sources.get(source.name)
         assert state is not None  # sync() ran first
         fetcher, robots = self._seams(source)
-        listing = await list_entries(source, state, fetcher, robots)
+        listing = await list_entries(source, state, fetcher, robots, executor=self.executor)
         now = self.clock()
         if listing.unchanged:  # never re-parse; the previous entry count stands
             self._succeeded(source, listing, new=0)
@@ -175,7 +183,8 @@ class Pipeline:
         self.archive.sources.record_success(
             source.name, now=now, etag=listing.etag, last_modified=listing.last_modified,
             body_hash=listing.body_hash, entries=None if listing.unchanged else listing.count,
-            new=new, next_attempt=now + timedelta(seconds=listing.hint or 0) if later else None)
+            new=new, next_attempt=now + timedelta(seconds=listing.hint or 0) if later else None,
+            problem=listing.problem)
         if self.archive.sources.flag_quiet(source.name, now):
             self.archive.sources.add_notice(
                 "quiet", source.name, f"source {source.name} has had no new entries for far "
@@ -196,8 +205,11 @@ class Pipeline:
             log.info("article %s: %s; using the feed's content", url, exc)
             return None
         # Extraction is CPU work (~20 ms a page): keep it off the event loop.
-        return await asyncio.to_thread(extract_article, page.content, url=page.url,
-                                       headers=page.headers)
+        if self.executor is None:
+            return await asyncio.to_thread(extract_article, page.content, url=page.url,
+                                           headers=page.headers)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, _extract_job, page.content, page.url, dict(page.headers))
 
     async def process_entry(self, source: Source, entry: FeedEntry, *, feed_title: str,
                             cutoff: datetime | None = None) -> int:
@@ -216,6 +228,8 @@ class Pipeline:
         now = self.clock()
         published = entry.published or (page.published if page else None)
         if known_id is not None or (cutoff and (published is None or published < cutoff)):
+            if known_id is not None and url:  # a known article at this address too: keep it
+                self.archive.add_url(known_id, url, now)
             self.archive.sources.mark_seen(source.name, [(entry.key, entry.url)], now=now)
             return 0 if known_id is not None else -1
         text = page.text if page and len(page.text) >= len(entry.content) // 2 else entry.content
@@ -240,6 +254,5 @@ class Pipeline:
         return len(chats) if added else 0
 
     def _chats_for(self, j: object) -> tuple[str, ...]:
-        if getattr(j, "follow_up", False) and self.settings.follow_ups == "mute":
-            return ()
+        # Follow-ups are queued too: delivery applies each chat's mode (thread/digest/mute).
         return (self.settings.chat_id or "console",)

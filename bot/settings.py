@@ -180,6 +180,8 @@ _NUMBERS: dict[str, type] = {
     "per_host": int,
     "digest_after": int,
 }
+_OPTION_KEYS = {*_NUMBERS, "backfill", "follow_ups", "archive_url", "link_preview", "admin_ids",
+                "admin_chat_id"}
 
 
 def _options(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -187,6 +189,14 @@ def _options(data: Mapping[str, Any]) -> dict[str, Any]:
     table = data.get("tanfwatch", data)
     if not isinstance(table, dict):
         raise ConfigError("tanfwatch: expected a table")
+    where = "tanfwatch." if table is not data else ""
+    allowed = _OPTION_KEYS | ({"tanfwatch", "sources"} if table is data else set())
+    unknown = sorted(set(table) - allowed)
+    if unknown:  # a typo must not silently fall back to a default
+        raise ConfigError(f"{where}{unknown[0]}: unknown key")
+    if table is not data and set(data) - {"tanfwatch", "sources"}:
+        raise ConfigError(f"{sorted(set(data) - {'tanfwatch', 'sources'})[0]}: unknown key "
+                          "(options belong in [tanfwatch])")
     return {**_number_options(table), **_other_options(table)}
 
 

@@ -195,3 +195,26 @@ def test_follow_ups_pending_together_arrive_as_one_reply_in_digest_mode(
     assert also.plain_text.startswith("↪️ Also reported by")
     assert TANF_FOLLOW_UP["title"] in also.plain_text
     assert TANF_SECOND_FOLLOW_UP["title"] in also.plain_text
+
+
+def test_config_mute_archives_follow_ups_without_sending_them(tmp_path, site, fake_telegram):
+    """`follow_ups = "mute"` in the config: the story is alerted, its follow-up
+    is archived and its alert parked as muted, never sent."""
+    from tests.articles import TANF_FOLLOW_UP
+
+    now = datetime.now(UTC)
+    feed_url = publish(site, [("tanf-drones", TANF_DRONE, None)], now - timedelta(hours=5))
+    config = write_config(tmp_path, feed_url)
+    config.write_text('[tanfwatch]\nfollow_ups = "mute"\n\n' + config.read_text())
+    db = tmp_path / "a.db"
+    env = bot_env(fake_telegram, config=config, db=db, chat=CHAT)
+    assert run_cli(["run", "--once"], env).returncode == 0
+    publish(site, [("follow-up", TANF_FOLLOW_UP, None), ("tanf-drones", TANF_DRONE, None)], now)
+    result = run_cli(["run", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    assert [m.plain_text.count(TANF_DRONE["title"]) > 0 for m in fake_telegram.messages(CHAT)] \
+        == [True]
+    conn = sqlite3.connect(db)
+    rows = conn.execute("select a.title, o.status from outbox o join articles a "
+                        "on a.id = o.article_id order by o.id").fetchall()
+    assert rows == [(TANF_DRONE["title"], "sent"), (TANF_FOLLOW_UP["title"], "muted")]

@@ -42,6 +42,9 @@ def test_config_from_env_and_explicit_path(tmp_path):
         ('[tanfwatch]\nfollow_ups = "loud"\n', "follow_ups"),
         ('[tanfwatch]\nbackfill_hours = -1\n', "backfill_hours"),
         ("[[sources]\n", "invalid TOML"),
+        ('[tanfwatch]\nfollowups = "mute"\n', "tanfwatch.followups: unknown key"),
+        ('[telegram]\nfollow_ups = "mute"\n', "telegram: unknown key"),
+        ('[tanfwatch]\nbackfill_hours = 1\n[telegram]\nx = 1\n', "telegram: unknown key"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, text, key):
