@@ -28,6 +28,27 @@ def fake_telegram() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
+def archive(tmp_path: Path):
+    """A fresh archive file in tmp_path (storage is imported lazily: conftest loads first)."""
+    from storage.archive import Archive
+
+    archive = Archive.open(tmp_path / "a.db")
+    yield archive
+    archive.close()
+
+
+@pytest.fixture
+async def bot(fake_telegram: FakeTelegram):
+    """A python-telegram-bot Bot talking to the fake Bot API."""
+    from telegram import Bot
+
+    bot = Bot(fake_telegram.token, base_url=fake_telegram.base_url)
+    await bot.initialize()
+    yield bot
+    await bot.shutdown()
+
+
+@pytest.fixture
 def site(tmp_path: Path) -> Iterator[LoopbackServer]:
     """A loopback web server over an empty folder; tests add routes to it."""
     root = tmp_path / "site"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,21 +43,6 @@ def add(archive: Archive, n: int, chats: tuple[str, ...] = (CHAT,), *,
         archive.add_article(record, alert_chats=chats, now=START)
         ids.append(record.id)
     return ids
-
-
-@pytest.fixture
-def archive(tmp_path) -> AsyncIterator[Archive]:
-    archive = Archive.open(tmp_path / "a.db")
-    yield archive
-    archive.close()
-
-
-@pytest.fixture
-async def bot(fake_telegram) -> AsyncIterator[Bot]:
-    bot = Bot(fake_telegram.token, base_url=fake_telegram.base_url)
-    await bot.initialize()
-    yield bot
-    await bot.shutdown()
 
 
 def sender(bot: Bot) -> TelegramSender:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -34,18 +33,8 @@ def report(archive: Archive, aid: str, *, story: str, outlet: str,
 
 
 @pytest.fixture
-def archive(tmp_path) -> AsyncIterator[Archive]:
-    archive = Archive.open(tmp_path / "a.db")
-    yield archive
-    archive.close()
-
-
-@pytest.fixture
-async def sender(fake_telegram) -> AsyncIterator[TelegramSender]:
-    bot = Bot(fake_telegram.token, base_url=fake_telegram.base_url)
-    await bot.initialize()
-    yield TelegramSender(bot, limiter=RateLimiter(FAST))
-    await bot.shutdown()
+def sender(bot: Bot) -> TelegramSender:
+    return TelegramSender(bot, limiter=RateLimiter(FAST))
 
 
 async def run(archive: Archive, sender: TelegramSender, mode: str = "thread"):
