@@ -14,23 +14,25 @@ each as a reply to the story's first alert; `digest` sends, per story, one "also
 message (a reply to that first alert) for the follow-ups pending together; `mute` marks them
 muted, never sent. In `thread` mode too, two or more follow-ups of one story pending together
 go out as one "also reported by" reply: a burst about one event is one message, not many.
+
+The Sender seam and its outcomes are in sender.py, archive rows -> AlertView in alertviews.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
 
 from storage.archive import Archive
 from storage.outbox import PendingAlert
 
-from .render import AlertView, render_alert, render_also_reported, render_digest, render_plain
+from .alertviews import alert_view, message_link
+from .render import render_alert, render_also_reported, render_digest, render_plain
+from .sender import ChatGone, DeliveryReport, Rejected, RetryLater, RetryPolicy, Sender
 
 __all__ = [
     "ChatGone",
@@ -45,106 +47,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class RetryLater(Exception):
-    """Try again later: after `delay` seconds (Retry-After), or by back-off when it is None."""
-
-    def __init__(self, delay: float | None, reason: str) -> None:
-        super().__init__(reason)
-        self.delay = delay
-
-
-class ChatGone(Exception):
-    """The bot was blocked, kicked or the chat does not exist: stop sending there."""
-
-
-class Rejected(Exception):
-    """Telegram refused this message for good (not the chat)."""
-
-
-class Sender(Protocol):
-    async def send(self, chat_id: str, html: str, plain: str, *, reply_to: int | None,
-                   feedback: str | None = None) -> int | None: ...
-
-
-@dataclass
-class DeliveryReport:
-    sent: int = 0
-    deferred: int = 0
-    failed: int = 0
-    digests: int = 0
-    muted: int = 0
-    paused: bool = False
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long to wait. A Retry-After up to `max_wait` is slept out in place (the daemon
-    gives minutes, `run --once` a few seconds); longer ones, and network errors (back-off
-    `base * 2**attempts`, capped), are recorded as the alert's next attempt."""
-
-    max_wait: float = 0.0
-    backoff_base: float = 15.0
-    backoff_cap: float = 900.0
-    max_sleeps: int = 5  # Retry-Afters slept out per chat and run, then defer
-
-    def backoff(self, attempts: int) -> float:
-        return min(self.backoff_cap, self.backoff_base * 2 ** min(attempts, 20))
-
-
-def message_link(chat_id: str, message_id: int | None) -> str | None:
-    if message_id is None:
-        return None
-    if chat_id.startswith("@"):
-        return f"https://t.me/{chat_id[1:]}/{message_id}"
-    if chat_id.startswith("-100"):
-        return f"https://t.me/c/{chat_id[4:]}/{message_id}"
-    return None
-
-
-def _published(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _sentence_terms(match: dict[str, Any]) -> tuple[str | None, tuple[tuple[int, int], ...]]:
-    sentence = match.get("key_sentence")
-    if not sentence:
-        return None, ()
-    spans = []
-    for hit in match.get("hits", []):
-        found = hit.get("found") or ""
-        at = sentence.find(found) if found else -1
-        if at >= 0:
-            spans.append((at, at + len(found)))
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(set(spans), key=lambda s: (s[0], -s[1])):
-        if merged and start < merged[-1][1]:
-            continue  # overlapping terms: keep the longest first one; bold tags must not nest
-        merged.append((start, end))
-    return sentence, tuple(merged)
-
-
-def alert_view(article: dict[str, Any], *, story: dict[str, Any] | None = None,
-               story_link: str | None = None, archive_url: str | None = None) -> AlertView:
-    """`archive_url`, e.g. a Datasette row page with `{id}`, turns the archive id into a link."""
-    match = json.loads(article["match"]) if article.get("match") else {}
-    sentence, terms = _sentence_terms(match)
-    return AlertView(
-        title=article.get("title") or article.get("url") or article["id"],
-        # `url` is the page's own canonical link; `canonical_url` is only a comparison key.
-        url=article.get("url") or article.get("canonical_url") or "",
-        outlet=article.get("outlet") or article.get("source") or "",
-        language=article.get("language"),
-        published=_published(article.get("published")),
-        topics=tuple(json.loads(article.get("topics") or "[]")),
-        sentence=sentence,
-        terms=terms,
-        score=float(article.get("score") or 0.0),
-        story_line=(story.get("title") or story["id"]) if story else None,
-        story_link=story_link,
-        archive_ref=archive_url.format(id=article["id"]) if archive_url else article["id"],
-    )
 
 
 async def _send_one(archive: Archive, sender: Sender, alert: PendingAlert,

@@ -1,0 +1,55 @@
+"""The sending seam of delivery: the `Sender` protocol, the outcomes it raises (retry later,
+chat gone, rejected), the retry policy and the report of one delivery run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["ChatGone", "DeliveryReport", "Rejected", "RetryLater", "RetryPolicy", "Sender"]
+
+
+class RetryLater(Exception):
+    """Try again later: after `delay` seconds (Retry-After), or by back-off when it is None."""
+
+    def __init__(self, delay: float | None, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class ChatGone(Exception):
+    """The bot was blocked, kicked or the chat does not exist: stop sending there."""
+
+
+class Rejected(Exception):
+    """Telegram refused this message for good (not the chat)."""
+
+
+class Sender(Protocol):
+    async def send(self, chat_id: str, html: str, plain: str, *, reply_to: int | None,
+                   feedback: str | None = None) -> int | None: ...
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    digests: int = 0
+    muted: int = 0
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to wait. A Retry-After up to `max_wait` is slept out in place (the daemon
+    gives minutes, `run --once` a few seconds); longer ones, and network errors (back-off
+    `base * 2**attempts`, capped), are recorded as the alert's next attempt."""
+
+    max_wait: float = 0.0
+    backoff_base: float = 15.0
+    backoff_cap: float = 900.0
+    max_sleeps: int = 5  # Retry-Afters slept out per chat and run, then defer
+
+    def backoff(self, attempts: int) -> float:
+        return min(self.backoff_cap, self.backoff_base * 2 ** min(attempts, 20))
