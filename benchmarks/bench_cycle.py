@@ -7,7 +7,8 @@ Three things are timed in the same run, round by round, on feeds served from loo
 
 * bare: an httpx.AsyncClient loop fetching the same URLs (round 2 with the stored validators);
 * watchers stage: what the watchers cost -- fetch (limits, conditional GET), parse (lxml fast
-  path / feedparser), and the seen bookkeeping in SQLite (unseen, mark_seen, record_success);
+  path / feedparser), and the seen bookkeeping in SQLite (unseen; successes and seen keys
+  committed in batches, as `Pipeline.poll_all` does);
 * full cycle: `Pipeline.poll_all`, what the daemon runs -- the watchers stage plus, for new
   recent entries, the article fetch, extraction, judging (relevance, dedup, stories) and archive.
 
@@ -34,9 +35,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_watchers import run_bare, serve  # noqa: E402
 from bot.app import open_runtime  # noqa: E402
+from bot.pipeline import SUCCESS_BATCH  # noqa: E402
 from bot.settings import Settings, Source  # noqa: E402
 from bot.sourcekinds import fetcher_kwargs, list_entries  # noqa: E402
 from storage.archive import Archive  # noqa: E402
+from storage.sources import SourceSuccess  # noqa: E402
 from watchers.errors import WatchError  # noqa: E402
 from watchers.fetch import Fetcher  # noqa: E402
 from watchers.robots import RobotsCache  # noqa: E402
@@ -58,36 +61,47 @@ def write_feed(path: Path, n: int, version: int, base: str, *, start: datetime) 
 
 
 async def watch_stage(settings: Settings, executor: Executor | None) -> tuple[float, int]:
-    """Fetch + parse + seen bookkeeping for every source: (seconds, failures)."""
+    """Fetch + parse + seen bookkeeping for every source: (seconds, failures).
+
+    The bookkeeping is what `Pipeline.poll_all` does: the unseen keys looked up, then the
+    success and the keys to mark seen committed in batches of SUCCESS_BATCH sources.
+    """
     archive = Archive.open(settings.db_path)
     store = archive.sources
+    batch: list[SourceSuccess] = []
     try:
         async with Fetcher(**fetcher_kwargs(settings)) as fetcher:
             robots = RobotsCache(fetcher)
 
             async def one(source: Source) -> int:
                 state = store.get(source.name)
+                assert state is not None
+                brief = (datetime.now(UTC) - timedelta(hours=settings.backfill_hours)
+                         if state.first_poll else None)  # as Pipeline does
                 try:
                     listing = await list_entries(source, state, fetcher, robots,
-                                                 executor=executor)
+                                                 executor=executor, brief_before=brief)
                 except WatchError:
                     return 1
-                now = datetime.now(UTC)
-                new = 0
+                seen: tuple[tuple[str, str | None], ...] = ()
+                unseen: set[str] = set()
                 if not listing.unchanged:
-                    unseen = store.unseen(source.name, [e.key for e in listing.entries])
-                    store.mark_seen(source.name, [(e.key, e.url) for e in listing.entries
-                                                  if e.key in unseen], now=now)
-                    new = len(unseen)
-                store.record_success(source.name, now=now, etag=listing.etag,
-                                     last_modified=listing.last_modified,
-                                     body_hash=listing.body_hash,
-                                     entries=None if listing.unchanged else listing.count, new=new)
+                    unseen = store.unseen(source.name, [e.key for e in listing.entries],
+                                          has_seen=state.has_seen)
+                    seen = tuple((e.key, e.url) for e in listing.entries if e.key in unseen)
+                batch.append(SourceSuccess(
+                    source.name, datetime.now(UTC), listing.etag, listing.last_modified,
+                    listing.body_hash, None if listing.unchanged else listing.count, len(unseen),
+                    seen=seen))
+                if len(batch) >= SUCCESS_BATCH:
+                    store.record_successes(batch[:])
+                    batch.clear()
                 return 0
 
             started = time.perf_counter()
             store.sync(settings.sources)
             failed = sum(await asyncio.gather(*(one(s) for s in settings.sources)))
+            store.record_successes(batch)
             return time.perf_counter() - started, failed
     finally:
         archive.close()

@@ -12,6 +12,7 @@ import logging
 import re
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -132,10 +133,13 @@ def _unchanged(result: FetchResult, state: Any) -> Listing:
 
 
 async def list_entries(source: Source, state: Any, fetcher: Fetcher, robots: RobotsCache,
-                       *, executor: Executor | None = None) -> Listing:
+                       *, executor: Executor | None = None,
+                       brief_before: datetime | None = None) -> Listing:
     """Fetch a source and list its entries; raises WatchError on failure.
 
     With ``executor`` (a process pool) feeds are parsed there, off the event loop.
+    ``brief_before``: feed entries older than this may come without their text (see
+    `parse_feed`); pass a first poll's backfill cutoff, as those are only recorded as seen.
     """
     lister = _Lister(fetcher, robots, state)
     url = source_url(source)
@@ -156,20 +160,23 @@ async def list_entries(source: Source, state: Any, fetcher: Fetcher, robots: Rob
         channel = urlsplit(result.url).path.rstrip("/").rsplit("/", 1)[-1]
         posts = parse_channel_preview(result.content, channel=channel)
         return _listing(posts, result, digest, title=f"Telegram @{channel}")
-    return await _feed_listing(source, result, digest, executor)
+    return await _feed_listing(source, result, digest, executor, brief_before)
 
 
-def _parse_job(content: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
-    return parse_feed(content, url=url, headers=headers)
+def _parse_job(content: bytes, url: str, headers: dict[str, str],
+               brief_before: datetime | None) -> ParsedFeed:
+    return parse_feed(content, url=url, headers=headers, brief_before=brief_before)
 
 
 async def _feed_listing(source: Source, result: FetchResult, digest: str | None,
-                        executor: Executor | None) -> Listing:
+                        executor: Executor | None, brief_before: datetime | None) -> Listing:
     if executor is None:
-        feed = parse_feed(result.content, url=result.url, headers=result.headers)
+        feed = parse_feed(result.content, url=result.url, headers=result.headers,
+                          brief_before=brief_before)
     else:
         feed = await asyncio.get_running_loop().run_in_executor(
-            executor, _parse_job, result.content, result.url, dict(result.headers))
+            executor, _parse_job, result.content, result.url, dict(result.headers),
+            brief_before)
     if feed.problem:
         log.warning("source %s: recovered from a malformed feed: %s", source.name, feed.problem)
     entries = list(feed.entries)

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-__all__ = ["AdminNotice", "SourceState", "SourceStore"]
+__all__ = ["AdminNotice", "SourceState", "SourceStore", "SourceSuccess"]
 
 QUIET_FACTOR = 5.0  # quiet: no entries for this many median gaps
 QUIET_MIN_ARRIVALS = 4  # "usually yields entries": at least this many fetches with new ones
 ARRIVALS_KEPT = 30
 _STATE_COLUMNS = (
     "name, url, kind, status, etag, last_modified, body_hash, last_checked, last_error, "
-    "consecutive_failures, next_attempt, entries, new, last_success"
+    "consecutive_failures, next_attempt, entries, new, last_success, "
+    "exists(select 1 from seen where seen.source = sources.name)"
 )
 
 
@@ -42,6 +43,23 @@ class SourceState:
     entries: int
     new: int
     first_poll: bool  # never fetched successfully: the backfill rule applies
+    has_seen: bool = True  # False: no entry of it recorded yet, every key is unseen
+
+
+@dataclass(frozen=True)
+class SourceSuccess:
+    """A healthy fetch to record (see :meth:`SourceStore.record_success`)."""
+
+    name: str
+    now: datetime
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    entries: int | None  # None: a 304 keeps the previous count
+    new: int
+    next_attempt: datetime | None = None
+    problem: str | None = None
+    seen: tuple[tuple[str, str | None], ...] = ()  # (key, url) pairs to mark seen
 
 
 @dataclass(frozen=True)
@@ -75,7 +93,7 @@ class SourceStore:
             name=r[0], url=r[1], kind=r[2], status=r[3] or "new", etag=r[4],
             last_modified=r[5], body_hash=r[6], last_checked=r[7], last_error=r[8],
             consecutive_failures=r[9] or 0, next_attempt=r[10], entries=r[11] or 0,
-            new=r[12] or 0, first_poll=r[13] is None,
+            new=r[12] or 0, first_poll=r[13] is None, has_seen=bool(r[14]),
         )
 
     def all(self) -> list[dict[str, Any]]:
@@ -84,29 +102,43 @@ class SourceStore:
     def record_success(self, name: str, *, now: datetime, etag: str | None,
                        last_modified: str | None, body_hash: str | None,
                        entries: int | None, new: int,
-                       next_attempt: datetime | None = None, problem: str | None = None) -> None:
+                       next_attempt: datetime | None = None, problem: str | None = None,
+                       seen: Iterable[tuple[str, str | None]] = ()) -> None:
         """A healthy fetch (a 304 too): re-enables a source disabled by failures.
 
         ``problem`` is a survivable one (a malformed feed read anyway): kept as ``last_error``
-        while the status is ok, so `tanfwatch sources` shows it.
+        while the status is ok, so `tanfwatch sources` shows it. ``seen`` (key, url) pairs
+        are marked seen in the same transaction.
         """
+        self.record_successes([SourceSuccess(name, now, etag, last_modified, body_hash, entries,
+                                             new, next_attempt, problem, tuple(seen))])
+
+    def record_successes(self, successes: Sequence[SourceSuccess]) -> None:
+        """Several sources' successes in one transaction: a cycle commits once per batch."""
+        if not successes:
+            return
+        with self.db.atomic():  # the commit is most of the cost of a poll's bookkeeping
+            for success in successes:
+                self._write_success(success)
+
+    def _write_success(self, s: SourceSuccess) -> None:
         values: dict[str, Any] = {
-            "status": "ok", "last_checked": _iso(now), "last_success": _iso(now),
-            "last_error": problem, "consecutive_failures": 0, "next_attempt": _iso(next_attempt),
-            "new": new,
-            "etag": etag, "last_modified": last_modified, "body_hash": body_hash,
+            "status": "ok", "last_checked": _iso(s.now), "last_success": _iso(s.now),
+            "last_error": s.problem, "consecutive_failures": 0,
+            "next_attempt": _iso(s.next_attempt), "new": s.new,
+            "etag": s.etag, "last_modified": s.last_modified, "body_hash": s.body_hash,
         }
-        if entries is not None:  # a 304 keeps the previous count
-            values["entries"] = entries
-        with self.db.atomic():  # one commit for the three writes
-            if new:
-                values["last_entry_at"] = _iso(now)
-                values["quiet_since"] = None
-                self.db.execute(
-                    "insert or replace into arrivals (source, at, count) values (?, ?, ?)",
-                    [name, _iso(now), new])
-                self._trim_arrivals(name)
-            self._update(name, values)
+        if s.entries is not None:  # a 304 keeps the previous count
+            values["entries"] = s.entries
+        self._insert_seen(s.name, s.seen, s.now)
+        if s.new:
+            values["last_entry_at"] = _iso(s.now)
+            values["quiet_since"] = None
+            self.db.execute(
+                "insert or replace into arrivals (source, at, count) values (?, ?, ?)",
+                [s.name, _iso(s.now), s.new])
+            self._trim_arrivals(s.name)
+        self._update(s.name, values)
 
     def _update(self, name: str, values: dict[str, Any]) -> None:
         # plain SQL: sqlite-utils' Table.update re-reads the schema on every call
@@ -177,7 +209,11 @@ class SourceStore:
         return dict(Counter(r[0] or "new" for r in rows))
 
     # -- seen entries ---------------------------------------------------------------------------
-    def unseen(self, source: str, keys: Iterable[str]) -> set[str]:
+    def unseen(self, source: str, keys: Iterable[str], *, has_seen: bool = True) -> set[str]:
+        """The keys not yet seen for ``source``; ``has_seen=False`` (from `SourceState`, read
+        in the same poll) skips the lookup: a source's first entries are all new."""
+        if not has_seen:
+            return set(keys)
         keys = list(dict.fromkeys(keys))
         seen: set[str] = set()
         for i in range(0, len(keys), 500):
@@ -189,10 +225,16 @@ class SourceStore:
 
     def mark_seen(self, source: str, entries: Iterable[tuple[str, str | None]], *,
                   now: datetime) -> None:
+        entries = list(entries)
+        if entries:
+            with self.db.atomic():  # one commit, not one per row
+                self._insert_seen(source, entries, now)
+
+    def _insert_seen(self, source: str, entries: Iterable[tuple[str, str | None]],
+                     now: datetime) -> None:
         stamp = _iso(now)
         rows = [(source, k, u, stamp) for k, u in entries]
         if rows:
-            with self.db.atomic():  # one commit, not one per row
-                self.db.conn.executemany(
-                    "insert or ignore into seen (source, key, url, first_seen) "
-                    "values (?, ?, ?, ?)", rows)
+            self.db.conn.executemany(
+                "insert or ignore into seen (source, key, url, first_seen) "
+                "values (?, ?, ?, ?)", rows)

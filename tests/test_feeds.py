@@ -208,3 +208,27 @@ def test_fixture_feed_matches_feedparser(served, path):
             assert ours.published.timetuple()[:6] == tuple(when)[:6]
         if theirs.get("title_detail", {}).get("type") == "text/plain":
             assert ours.title == " ".join(theirs["title"].split()) or "\n" in theirs["title"]
+
+
+def test_struct_times_become_the_same_aware_datetimes_as_through_timegm():
+    import calendar
+    import random
+
+    from watchers.feedmodel import aware
+
+    def reference(struct):
+        try:
+            return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+        except (OverflowError, ValueError, TypeError):
+            return None
+
+    rng = random.Random(11)
+    structs = [(2026, 11, 1, 23, 59, 60, 0, 1, 0), (2026, 2, 30, 0, 0, 0, 0, 1, 0),
+               (1901, 1, 1, 0, 0, 0, 0, 1, 0), (8999, 12, 31, 24, 0, 0, 0, 1, 0)]
+    structs += [(rng.randint(1890, 9010), rng.randint(0, 13), rng.randint(0, 32),
+                 rng.randint(0, 25), rng.randint(0, 61), rng.randint(0, 62), 0, 1, 0)
+                for _ in range(3000)]
+    for struct in structs:
+        assert aware(struct) == reference(struct), struct
+    assert aware(None) is None and aware((2026, 11, 1, 10, 0, 0, 0, 1, 0)) == datetime(
+        2026, 11, 1, 10, tzinfo=UTC)

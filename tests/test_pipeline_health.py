@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import bot.pipeline as pipeline_module
 from bot.known import load_judge
 from bot.pipeline import DISABLE_AFTER, Pipeline
 from bot.reports import source_rows
@@ -129,3 +131,39 @@ async def test_cache_hints_lengthen_the_next_interval(tmp_path, site):
         assert pipeline.archive.sources.get("plain").next_attempt is None
         clock.now = T0 + timedelta(minutes=30)
         assert not pipeline.due(hinted) and pipeline.due(plain)
+
+
+async def test_poll_all_commits_sources_in_batches_and_a_single_poll_at_once(
+        tmp_path, site, monkeypatch):
+    monkeypatch.setattr(pipeline_module, "SUCCESS_BATCH", 2)
+    sources = [Source(f"b{i}", site.add(f"b{i}.xml", rss(old_items(2)), "application/rss+xml"))
+               for i in range(5)]
+    clock = Clock(T0)
+    async with pipeline_for(tmp_path, clock, *sources) as pipeline:
+        store = pipeline.archive.sources
+        batches: list[list[str]] = []
+        record = store.record_successes
+
+        def spy(successes):
+            batches.append([s.name for s in successes])
+            record(successes)
+
+        monkeypatch.setattr(store, "record_successes", spy)
+        store.sync(sources)
+        assert not store.get("b0").has_seen  # nothing to look up on its first poll
+        reports = await pipeline.poll_all(sources)
+        assert all(store.get(s.name).has_seen for s in sources)
+        assert [len(b) for b in batches] == [2, 2, 1]
+        assert sorted(n for b in batches for n in b) == [s.name for s in sources]
+        assert all(r.ok and r.new == 2 and r.processed == 0 for r in reports)
+        # committed: another connection sees every source's state and its old entries as seen
+        other = sqlite3.connect(tmp_path / "a.db")
+        try:
+            rows = other.execute("select name, status, entries from sources order by name")
+            assert rows.fetchall() == [(s.name, "ok", 2) for s in sources]
+            assert other.execute("select count(*) from seen").fetchone() == (10,)
+        finally:
+            other.close()
+        clock.now += timedelta(hours=1)
+        await pipeline.poll(sources[0], force=True)  # alone: committed at once
+        assert batches[-1] == ["b0"]

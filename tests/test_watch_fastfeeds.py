@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from datetime import UTC, datetime
 
 import pytest
 
@@ -251,3 +252,117 @@ def test_random_feeds_read_the_same_on_both_paths():
             taken += 1
             assert fast == parse_feed(body, url=URL, headers=XML, fast=False), body
     assert taken > 200
+
+
+def _published(feed) -> list:
+    return sorted(e.published for e in feed.entries if e.published is not None)
+
+
+def _assert_brief(brief, full, cutoff) -> None:
+    """Old entries keep key, url and date only; every other entry reads in full."""
+    assert (brief.title, brief.link, brief.ttl, brief.skipped) == (
+        full.title, full.link, full.ttl, full.skipped)
+    assert len(brief.entries) == len(full.entries)
+    for short, whole in zip(brief.entries, full.entries, strict=True):
+        assert (short.key, short.url, short.published) == (whole.key, whole.url, whole.published)
+        if whole.published is not None and whole.published < cutoff:
+            assert (short.title, short.summary, short.content, short.author) == ("", "", "", None)
+        else:
+            assert short == whole
+
+
+def test_brief_entries_on_every_fixture_feed(served, both):
+    """A first poll's cutoff: the same decisions on both paths, the text of old entries dropped."""
+    checked = 0
+    for path in FEEDS:
+        fast, slow = both[path]
+        if isinstance(slow, ParseError) or len(_published(slow)) < 2:
+            continue
+        dates = _published(slow)
+        cutoff = dates[len(dates) // 2]  # some entries on each side
+        result = served[path]
+        headers = {k.lower(): v for k, v in result.headers.items()}
+        brief_fast = parse_fast(result.content, url=result.url, headers=headers,
+                                brief_before=cutoff)
+        brief_slow = parse_feed(result.content, url=result.url, headers=headers, fast=False,
+                                brief_before=cutoff)
+        assert (brief_fast is None) == (fast is None), path  # declines do not depend on it
+        _assert_brief(brief_slow, slow, cutoff)
+        if brief_fast is not None:
+            assert brief_fast == brief_slow, path
+            checked += 1
+    assert checked >= 20, checked  # fast-path fixtures with two or more dated entries
+
+
+def test_brief_needs_an_id_or_link_and_a_date():
+    old = "Mon, 02 Nov 2020 10:00:00 GMT"
+    body = _rss(f"<item><guid>g1</guid><title>Kept?</title><pubDate>{old}</pubDate>"
+                f"<description>Gone</description><author>x@example.org</author></item>"
+                f"<item><title>No key</title><description>Text</description>"
+                f"<pubDate>{old}</pubDate></item>"
+                f"<item><link>http://127.0.0.1:9/undated</link><title>Undated</title></item>")
+    cutoff = datetime(2021, 1, 1, tzinfo=UTC)
+    feed = parse_fast(body, url=URL, headers=XML, brief_before=cutoff)
+    assert feed == parse_feed(body, url=URL, headers=XML, fast=False, brief_before=cutoff)
+    first, hashed, undated = feed.entries
+    assert (first.key, first.title, first.content, first.author) == ("g1", "", "", None)
+    assert first.published == datetime(2020, 11, 2, 10, tzinfo=UTC)
+    assert (hashed.title, hashed.content) == ("No key", "Text")  # its key is their hash
+    assert hashed.key == parse_feed(body, url=URL, headers=XML).entries[1].key
+    assert undated.title == "Undated"
+
+
+def test_brief_entries_still_decline_what_feedparser_must_read():
+    old = "<pubDate>Mon, 02 Nov 2020 10:00:00 GMT</pubDate>"
+    cutoff = datetime(2021, 1, 1, tzinfo=UTC)
+    for text in ('<description type="application/xhtml+xml">x</description>',
+                 "<title>a<b>c</b></title>",
+                 '<content:encoded mode="base64">eA==</content:encoded>'):
+        body = _rss(f"<item><guid>g</guid>{old}{text}</item>",
+                    ns='xmlns:content="http://purl.org/rss/1.0/modules/content/"')
+        assert parse_fast(body, url=URL, headers=XML) is None, text
+        assert parse_fast(body, url=URL, headers=XML, brief_before=cutoff) is None, text
+
+
+def test_random_feeds_read_the_same_on_both_paths_with_a_cutoff():
+    rng = random.Random(7)
+    cutoff = datetime(2026, 1, 1, tzinfo=UTC)
+    taken = 0
+    for n in range(200):
+        body = _random_feed(rng, atom=bool(n % 2))
+        fast = parse_fast(body, url=URL, headers=XML, brief_before=cutoff)
+        if fast is not None:
+            taken += 1
+            slow = parse_feed(body, url=URL, headers=XML, fast=False, brief_before=cutoff)
+            assert fast == slow, body
+            _assert_brief(slow, parse_feed(body, url=URL, headers=XML, fast=False), cutoff)
+    assert taken > 100
+
+
+def _date_strings(rng: random.Random, n: int) -> list[str]:
+    days, months = "Mon Tue Sun".split(), "Jan Feb Oct Dec".split()
+    zones = ["GMT", "UT", "UTC", "Z", "+0000", "-0000", "+0530", "-1200", "+2399", "EST"]
+    out = ["Mon, 30 Feb 2026 10:00:00 GMT", "01 Jan 0001 00:30:00 +0100",
+           "Fri, 31 Dec 9999 23:59:59 -0100", "Sun, 01 Nov 2026 23:59:60 GMT",
+           "Sun, 01 Nov 2026 24:00:00 GMT", "2026-11-01T10:00:00Z", "mon, 02 nov 2026 10:00:00 gmt"]
+    for _ in range(n):
+        day = f"{rng.choice(days)}, " if rng.random() < 0.7 else ""
+        out.append(f"{day}{rng.randint(0, 32):0{rng.choice((1, 2))}d} {rng.choice(months)} "
+                   f"{rng.choice((1, 1999, 2026, 9999)):04d} {rng.randint(0, 25):02d}:"
+                   f"{rng.randint(0, 61):02d}:{rng.randint(0, 61):02d} {rng.choice(zones)}")
+    return out
+
+
+def test_rfc822_dates_read_as_feedparser_reads_them():
+    from feedparser.datetimes import _parse_date
+
+    from watchers.feedmodel import aware
+    from watchers.feedvalues import parse_date, read_date
+
+    parsed = 0
+    for text in _date_strings(random.Random(3), 3000):
+        ours, theirs = parse_date(text), _parse_date(text)
+        assert ours == theirs, text
+        assert aware(read_date(text)) == aware(theirs), text  # the fast path's shortcut
+        parsed += ours is not None
+    assert parsed > 1500

@@ -14,23 +14,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
-from feedparser.datetimes import _parse_date
 from feedparser.encodings import convert_to_utf8
 from lxml import etree
 
-from watchers.feedmodel import ParsedFeed, build_feed
+from watchers.feedmodel import ParsedFeed, build_feed, is_brief
 from watchers.feedvalues import (
     HTML_TYPES,
+    KNOWN_KEYS,
     Decline,
     attributes,
+    check_detail,
     detail,
     element_key,
     finish,
     has_handler,
     raw_text,
     read_author,
+    read_date,
     read_guid,
     read_link,
 )
@@ -54,6 +57,7 @@ _SUMMARIES = {
 }
 _CONTENTS = {"content:encoded": "text/html", "content": "text/plain"}
 _AUTHORS = frozenset({"author", "dc:creator", "dc:author", "itunes:author"})
+_TEXT_KEYS = _TITLES | _SUMMARIES.keys() | _CONTENTS.keys() | _AUTHORS
 # Elements feedparser handles without touching any field we read.
 _HARMLESS = frozenset(
     "category dc:subject comments enclosure source dc:language language dc:rights rights "
@@ -74,10 +78,12 @@ _PEOPLE = "\0people"
 _UNLOCK_TITLE = frozenset({"item", "entry", "image", "textinput", "source"})
 
 
-def parse_fast(content: bytes, *, url: str, headers: Mapping[str, str]) -> ParsedFeed | None:
+def parse_fast(content: bytes, *, url: str, headers: Mapping[str, str],
+               brief_before: datetime | None = None) -> ParsedFeed | None:
     """The feed as parse_feed would give it through feedparser, or None to use feedparser.
 
-    ``headers`` must have lower-cased names.
+    ``headers`` must have lower-cased names. Entries older than ``brief_before`` are brief
+    (`feedmodel.is_brief`): their text is only checked for what would make us decline.
     """
     if headers.get("content-location"):
         return None  # a base URI: feedparser resolves links against it
@@ -91,29 +97,32 @@ def parse_fast(content: bytes, *, url: str, headers: Mapping[str, str]) -> Parse
                              load_dtd=False)
     try:
         root = etree.fromstring(data, parser)
-        feed, entries = _read_document(root)
+        feed, entries = _read_document(root, brief_before)
     except (etree.XMLSyntaxError, Decline):
         return None
     except Exception:  # a fast path must never be the reason a feed fails: feedparser decides
         logger.debug("feed %s: fast path failed, using feedparser", url, exc_info=True)
         return None
-    return build_feed(feed, entries, url=url, problem=None)
+    return build_feed(feed, entries, url=url, problem=None, brief_before=brief_before)
 
 
-def _read_document(root: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _read_document(root: Any, brief_before: datetime | None,
+                   ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     feed: dict[str, Any] = {}
     entries: list[dict[str, Any]] = []
     key = element_key(root)
     if root.tag == f"{_ATOM}feed":
-        _read_feed_level(root, feed, entries, atom=True, item="entry")
+        _read_feed_level(root, feed, entries, atom=True, item="entry", brief=brief_before)
     elif key == "rss":
         channels = list(root.iterchildren(tag=etree.Element))
         if len(channels) > 1 or any(element_key(c) != "channel" for c in channels):
             raise Decline
         for channel in channels:
-            _read_feed_level(channel, feed, entries, atom=False, item="item")
+            _read_feed_level(channel, feed, entries, atom=False, item="item",
+                             brief=brief_before)
     elif root.tag == _RDF_ROOT:
-        _read_feed_level(root, feed, entries, atom=False, item="item", rdf=True)
+        _read_feed_level(root, feed, entries, atom=False, item="item", rdf=True,
+                         brief=brief_before)
     else:
         raise Decline
     return {k: v for k, v in feed.items() if k[0] != "\0"}, entries
@@ -126,7 +135,8 @@ def _media_children(el: Any) -> None:
             raise Decline
 
 
-def _read_entry(el: Any, *, atom: bool) -> dict[str, Any]:
+def _entry_start(el: Any) -> dict[str, Any]:
+    """The entry's own attributes: an RDF item's about is its id."""
     attrs = attributes(el)
     if "lastmod" in attrs or "href" in attrs:
         raise Decline
@@ -135,12 +145,47 @@ def _read_entry(el: Any, *, atom: bool) -> dict[str, Any]:
         entry["id"] = el.attrib.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
         if entry["id"] is None:
             raise Decline
+    return entry
+
+
+def _read_entry(el: Any, *, atom: bool, brief: datetime | None) -> dict[str, Any]:
+    entry = _entry_start(el)
+    # Text and authors are read after the rest: an old entry's (see is_brief) are only checked.
+    # They touch no other field, and the title unlocks keep their place among them.
+    text: list[tuple[str, Any]] = []
     for child in el.iterchildren(tag=etree.Element):  # comments and PIs do not count
-        key = element_key(child)
+        key = KNOWN_KEYS.get(child.tag) or element_key(child)
+        if key in _TEXT_KEYS:
+            text.append((key, child))
+            continue
+        handler = _ENTRY_HANDLERS.get(key)  # the common elements: one dispatch, no more
+        if handler is not None:
+            handler(child, entry, atom)
+            continue
         _entry_child(key, child, entry, atom=atom)
         if key in _UNLOCK_TITLE:
-            entry[_TITLE_LOCK] = False
+            text.append((key, None))
+    if is_brief(entry, brief):
+        _check_text(text, entry)
+    else:
+        for key, child in text:
+            if child is None:
+                entry[_TITLE_LOCK] = False
+            else:
+                _entry_child(key, child, entry, atom=atom)
     return {k: v for k, v in entry.items() if k[0] != "\0"}
+
+
+def _check_text(text: list[tuple[str, Any]], entry: dict[str, Any]) -> None:
+    """What reading these elements would decline on, without their values."""
+    for key, el in text:
+        if el is None:
+            continue
+        if key in _AUTHORS:
+            _entry_author(el, entry)  # rare; its refusals depend on the entry's other persons
+        else:
+            check_detail(el)
+    entry.pop("author", None)
 
 
 def _entry_child(key: str, el: Any, entry: dict[str, Any], *, atom: bool) -> None:
@@ -149,8 +194,6 @@ def _entry_child(key: str, el: Any, entry: dict[str, Any], *, atom: bool) -> Non
         handler(el, entry, atom)
     elif key in _SUMMARIES or key in _CONTENTS:
         _text_block(key, el, entry, atom)
-    elif key in _DATES:
-        entry[_DATES[key]] = _parse_date(finish(raw_text(el)))
     elif key in _AUTHORS:
         _entry_author(el, entry)
     elif key == "media:content" and len(el):
@@ -198,16 +241,26 @@ _ENTRY_HANDLERS: dict[str, Callable[[Any, dict[str, Any], bool], None]] = {
 }
 
 
+def _date_reader(field: str) -> Callable[[Any, dict[str, Any], bool], None]:
+    def read(el: Any, entry: dict[str, Any], atom: bool) -> None:
+        entry[field] = read_date(finish(raw_text(el)))  # feedmodel.aware takes both forms
+    return read
+
+
+_ENTRY_HANDLERS.update({key: _date_reader(field) for key, field in _DATES.items()})
+
+
 def _read_feed_level(parent: Any, feed: dict[str, Any], entries: list[dict[str, Any]], *,
-                     atom: bool, item: str, rdf: bool = False) -> None:
+                     atom: bool, item: str, rdf: bool = False,
+                     brief: datetime | None = None) -> None:
     for child in parent.iterchildren(tag=etree.Element):
         key = element_key(child)
         if key in _UNLOCK_TITLE:
             feed[_TITLE_LOCK] = False
         if key == item:
-            entries.append(_read_entry(child, atom=atom))
+            entries.append(_read_entry(child, atom=atom, brief=brief))
         elif rdf and key == "channel":
-            _read_feed_level(child, feed, entries, atom=False, item="\0")
+            _read_feed_level(child, feed, entries, atom=False, item="\0", brief=brief)
         elif key in _TITLES:
             _title(child, feed, atom)
         elif key == "link":

@@ -18,7 +18,10 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
 
-__all__ = ["FeedEntry", "ParsedFeed", "aware", "build_feed", "hash_key", "html_to_text", "tidy"]
+__all__ = [
+    "FeedEntry", "ParsedFeed", "aware", "build_feed", "entry_published", "hash_key", "html_to_text",
+    "is_brief", "tidy",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +116,19 @@ def _detail_text(detail: Mapping[str, Any] | None, fallback: str = "") -> str:
 
 
 def aware(struct: Any) -> datetime | None:
-    """A time.struct_time (UTC, as feedparser gives) as an aware datetime."""
+    """A time.struct_time (UTC, as feedparser gives) as an aware datetime.
+
+    The fast path may store the aware datetime itself (`feedvalues.read_date`): kept as is.
+    """
     if not struct:
         return None
+    if isinstance(struct, datetime):
+        return struct
+    try:
+        if 1900 < struct[0] < 9000:  # the same value as below, 3x cheaper
+            return datetime(*struct[:6], tzinfo=UTC)
+    except (ValueError, TypeError):
+        pass  # fields out of range: timegm normalises them (second 60 is the next minute)
     try:
         return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
     except (OverflowError, ValueError, TypeError):
@@ -141,9 +154,30 @@ def _join(base: str, link: str) -> str:
     return link if _PLAIN_URL.fullmatch(link) else urljoin(base, link)
 
 
-def _convert_entry(entry: Mapping[str, Any], base: str) -> FeedEntry | None:
+def entry_published(entry: Mapping[str, Any]) -> datetime | None:
+    # dict.get: FeedParserDict.get("updated_parsed") warns when it falls back to published
+    return aware(dict.get(entry, "published_parsed")) or aware(dict.get(entry, "updated_parsed"))
+
+
+def is_brief(entry: Mapping[str, Any], brief_before: datetime | None,
+             published: datetime | None = None) -> bool:
+    """Only recorded as seen: published before ``brief_before`` and keyed by its id or link.
+
+    ``published``: the entry's `entry_published`, when the caller has it already.
+    """
+    if brief_before is None or not (entry.get("id") or entry.get("link")):
+        return False
+    published = published or entry_published(entry)
+    return published is not None and published < brief_before
+
+
+def _convert_entry(entry: Mapping[str, Any], base: str,
+                   brief_before: datetime | None) -> FeedEntry | None:
     link = entry.get("link") or None
     url = _join(base, link) if link else None
+    published = entry_published(entry)
+    if is_brief(entry, brief_before, published):  # the text is never read: not converted
+        return FeedEntry(entry.get("id") or url or "", url, "", "", "", published, None)
     title = _detail_text(entry.get("title_detail"), entry.get("title") or "")
     summary = _detail_text(entry.get("summary_detail"), entry.get("summary") or "")
     contents = [_detail_text(c) for c in entry.get("content") or ()]
@@ -151,25 +185,25 @@ def _convert_entry(entry: Mapping[str, Any], base: str) -> FeedEntry | None:
     if not (entry.get("id") or url or title or content):
         return None
     key = entry.get("id") or url or hash_key(title, summary)
-    # dict.get: FeedParserDict.get("updated_parsed") warns when it falls back to published
-    published = aware(dict.get(entry, "published_parsed")) or aware(
-        dict.get(entry, "updated_parsed")
-    )
     author = entry.get("author") or None
     return FeedEntry(key, url, title, summary, content, published, author)
 
 
 def build_feed(
     feed: Mapping[str, Any], raw_entries: Sequence[Mapping[str, Any]], *, url: str,
-    problem: str | None,
+    problem: str | None, brief_before: datetime | None = None,
 ) -> ParsedFeed:
-    """Our ParsedFeed from feedparser-shaped ``feed`` and ``entries`` dicts."""
-    base = urljoin(url, feed.get("link") or url)
-    converted = [_convert_entry(raw, base) for raw in raw_entries]
+    """Our ParsedFeed from feedparser-shaped ``feed`` and ``entries`` dicts.
+
+    Entries published before ``brief_before`` (with an id or link) are brief: key, url and
+    published only, text fields empty and no author (see :func:`is_brief`).
+    """
+    link = _join(url, feed["link"]) if feed.get("link") else None
+    base = link or _join(url, url)  # _join: urljoin unless the URL is plain
+    converted = [_convert_entry(raw, base, brief_before) for raw in raw_entries]
     entries = tuple(e for e in converted if e is not None)
     skipped = len(raw_entries) - len(entries)
     if skipped:
         logger.warning("feed %s: skipped %d empty entries", url, skipped)
     title = _detail_text(feed.get("title_detail"), feed.get("title") or "")
-    link = urljoin(url, feed["link"]) if feed.get("link") else None
     return ParsedFeed(title, link, entries, problem, _ttl(feed), skipped)

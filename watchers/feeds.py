@@ -61,10 +61,13 @@ def _html_problem(content: bytes, ctype: str) -> str | None:
 
 
 def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = None,
-               fast: bool = True) -> ParsedFeed:
+               fast: bool = True, brief_before: datetime | None = None) -> ParsedFeed:
     """Parse a feed body; ``headers`` are the HTTP response headers (they carry the charset).
 
     ``fast=False`` skips the lxml fast path (the equivalence tests compare both).
+    With ``brief_before`` (a first poll's backfill cutoff), RSS/Atom entries published before
+    it that have an id or link are brief: key, url and published only, the text fields empty
+    and no author -- they are only recorded as seen, so their text is not converted.
     """
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
     ctype = lowered.get("content-type", "").split(";")[0].strip().lower()
@@ -73,7 +76,7 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
     if _looks_like_json(content, ctype):
         return _parse_json_feed(content, url=url)
     if fast:
-        parsed_fast = parse_fast(content, url=url, headers=lowered)
+        parsed_fast = parse_fast(content, url=url, headers=lowered, brief_before=brief_before)
         if parsed_fast is not None:
             return parsed_fast
     # BytesIO: feedparser treats a bytes argument that names a file or URL as one to open
@@ -87,7 +90,7 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
     if problem:
         logger.warning("feed %s: %s", url, problem)
     return build_feed(parsed.get("feed") or {}, parsed.get("entries") or (), url=url,
-                      problem=problem)
+                      problem=problem, brief_before=brief_before)
 
 
 def _looks_like_json(content: bytes, ctype: str) -> bool:
