@@ -28,7 +28,18 @@ import numpy as np
 
 from matchers.postings import Postings
 from matchers.signature import MAX_LEVEL, Signature, level, sample, signature
-from matchers.stories import day_hashes, idf, kind_boost, story_similarity, time_anchors
+from matchers.stories import (
+    MIN_CROSS_TERMS,
+    cross_language_similarity,
+    day_hashes,
+    fact_mask,
+    idf,
+    kind_boost,
+    portable_mask,
+    story_similarity,
+    time_anchors,
+    word_mask,
+)
 from matchers.urls import canonical_url
 
 __all__ = ["DedupResult", "KnownArticles", "Signature", "signature"]
@@ -183,7 +194,10 @@ class KnownArticles:
         if len(docs) == 0:
             return None
         cand, inverse = np.unique(docs, return_inverse=True)
-        shared = np.bincount(inverse, weights=q_w[which])
+        # one pass gives both the shared weight and its part in plain words (per candidate)
+        by_kind = np.bincount(inverse * 2 + word_mask(q_terms)[which], weights=q_w[which],
+                              minlength=2 * len(cand)).reshape(-1, 2)
+        shared, shared_words = by_kind.sum(axis=1), by_kind[:, 1]
         anchors = time_anchors(sig.terms, sig.published)
         gaps = self._gaps(cand, anchors)
         shared[gaps > self._window_s] = 0.0  # outside the window: another event, however similar
@@ -197,16 +211,44 @@ class KnownArticles:
         d_terms = [np.frombuffer(self._terms[int(cand[i])], dtype="<u4") for i in order]
         d_w = np.split(self._weights(np.concatenate(d_terms), n), np.cumsum(
             [len(t) for t in d_terms])[:-1])
+        by_doc = dict(zip(order, d_terms, strict=True))
+        cross = self._cross_shared(sig, q_w, shared_words, by_doc, gaps)
         own_days = day_hashes(sig.published)
-        best: _Match | None = None
-        for i, terms, weights in zip(order, d_terms, d_w, strict=True):
-            score = float(story_similarity([pooled[i]], q_w.tolist(), weights.tolist()))
+        q_total = [float(q_w.sum())]
+        q_portable = [float(q_w[portable_mask(q_terms)].sum())]
+        best, best_score, best_threshold = 0, 0.0, 0.0
+        for k, (i, terms, weights) in enumerate(zip(order, d_terms, d_w, strict=True)):
+            score = story_similarity([pooled[i]], q_total, [float(weights.sum())])
+            if i in cross:  # two languages: compare what both can write
+                score = max(score, cross_language_similarity(
+                    cross[i], q_portable, [float(weights[portable_mask(terms)].sum())]))
             threshold = self._threshold(float(gaps[i]), own_days, terms)
-            if best is None or score - threshold > best.score - best.threshold:
-                held = set(terms.tolist())
-                common = [t for t, h in zip(sig.terms, q_terms.tolist(), strict=True) if h in held]
-                best = _Match(int(cand[i]), score, ", ".join(common[:6]), threshold)
-        return best
+            if k == 0 or score - threshold > best_score - best_threshold:
+                best, best_score, best_threshold = k, score, threshold
+        held = set(d_terms[best].tolist())
+        common = [t for t, h in zip(sig.terms, q_terms.tolist(), strict=True) if h in held]
+        return _Match(int(cand[order[best]]), best_score, ", ".join(common[:6]), best_threshold)
+
+    @staticmethod
+    def _cross_shared(sig: Signature, q_w: np.ndarray, words: np.ndarray,
+                      candidates: dict[int, np.ndarray], gaps: np.ndarray) -> dict[int, float]:
+        """Per candidate sharing no word at all with the query (two languages), the weight of
+        the portable terms (concepts, dates, figures) they share.
+
+        Concepts alone say where and who, not what: Rukban camp and its refugees recur for years,
+        and Palmyra and Homs are in the news every day. So the two must share a date or a figure
+        that pins the event, or be close in time (a date gap) and share MIN_CROSS_TERMS terms.
+        """
+        q_terms = sig.term_hashes
+        out: dict[int, float] = {}
+        for i, terms in candidates.items():
+            if words[i] > 0:
+                continue
+            common = np.isin(q_terms, terms) & portable_mask(q_terms)
+            placed = not math.isnan(gaps[i]) and common.sum() >= MIN_CROSS_TERMS
+            if placed or (common & fact_mask(sig.terms)).any():
+                out[i] = float(q_w[common].sum())
+        return {i: w for i, w in out.items() if w > 0}
 
     def _gaps(self, cand: np.ndarray, anchors: np.ndarray) -> np.ndarray:
         """Seconds between each candidate's date and the query's nearest anchor (NaN: unknown)."""

@@ -8,7 +8,11 @@ time window can join a story. Dates are language-independent terms (month names 
 map to one key; a full date with its year also gives date:YYYY-MM-DD, which places an undated page
 in time). Names also give cross-script keys (`matchers.crossscript`: "Rukban", "Рукбан" and
 "الركبان" are one key), kept beside the terms, so reports in Arabic or Russian can join an English
-story. Everything here is pure: text in, terms out.
+story; names spelled differently (Palmyra / Tadmur / تدمر) and event words (drone / مسيرة /
+беспилотник) become gazetteer concepts (`matchers.gazetteer`, "ent:@palmyra"), also kept beside
+the terms. Two texts in different languages share no word, so `cross_language_similarity` compares
+them on what every language writes alike: concepts, dates and figures (`portable_mask`).
+Everything here is pure: text in, terms out.
 """
 
 from __future__ import annotations
@@ -24,26 +28,41 @@ from datetime import UTC, datetime
 import numpy as np
 
 from matchers.crossscript import is_latin, name_key
+from matchers.gazetteer import concepts, fold
 
 __all__ = [
+    "CONCEPT_PREFIX",
+    "CROSS_FACTOR",
     "MAX_ANCHORS",
+    "MAX_CONCEPTS",
     "MAX_KEYS",
     "MAX_TERMS",
+    "MIN_CROSS_TERMS",
+    "cross_language_similarity",
     "day_hashes",
     "day_term",
+    "fact_mask",
     "idf",
     "kind_boost",
     "mentioned_days",
+    "portable_mask",
     "story_similarity",
     "story_terms",
     "term_hash",
     "time_anchors",
+    "word_mask",
 ]
 
 MAX_TERMS = 64
-MAX_KEYS = 16  # cross-script name keys kept beside the terms
+MAX_KEYS = 12  # cross-script name keys kept beside the terms (concepts took over the commonest)
+MAX_CONCEPTS = 12  # gazetteer concepts kept beside the terms and keys
 _BOOST = np.array([1.0, 1.5, 2.5, 1.5])  # word, name, date, number
 MAX_ANCHORS = 4  # an undated text naming more full dates than this is not about one event
+MIN_CROSS_TERMS = 3  # two places say where, not what: a dated cross-language match needs three
+CROSS_FACTOR = 0.5  # a portable-term overlap counts half: a cross-language match needs twice it
+CONCEPT_PREFIX = "ent:@"  # a name term, so it weighs like one
+_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_CONCEPT_RANGE = 0xFF  # top byte of concept term hashes (1/256 of other terms share it: noise)
 _LEDE_WORDS = 60  # words of the lede that get the title's bonus
 
 # Function words of the languages the corpus carries; they say nothing about an event.
@@ -111,7 +130,37 @@ def term_hash(term: str) -> int:
     The low two bits carry the term's kind (word, name, date, number) so that an index holding
     only hashes can still weigh a shared date above a shared word.
     """
-    return (zlib.crc32(term.encode("utf-8")) & ~3) | _kind(term)
+    crc = zlib.crc32(term.encode("utf-8"))
+    if term.startswith(CONCEPT_PREFIX):  # a range of their own, so an index can tell them
+        return (_CONCEPT_RANGE << 24) | (crc & 0x00FFFFFC) | 1
+    return (crc & ~3) | _kind(term)
+
+
+def portable_mask(hashes: np.ndarray) -> np.ndarray:
+    """Which term hashes every language writes alike: concepts, dates, numbers."""
+    return ((hashes & 3) >= 2) | ((hashes >> 24) == _CONCEPT_RANGE)
+
+
+def word_mask(hashes: np.ndarray) -> np.ndarray:
+    """Which term hashes are plain words: the terms only texts in one language share."""
+    return (hashes & 3) == 0
+
+
+def fact_mask(terms: Sequence[str]) -> np.ndarray:
+    """Which terms pin down one event: dates and figures other than years ("28", "apr-14")."""
+    return np.array([t.startswith("date:") or t.isdigit() and not _YEAR_RE.fullmatch(t)
+                     for t in terms], dtype=bool)
+
+
+def cross_language_similarity(shared: float, weights_a: Sequence[float],
+                              weights_b: Sequence[float]) -> float:
+    """Overlap of two texts in different languages, on their portable terms only.
+
+    Words of one language can never meet the other's, so over all terms two reports of one event
+    in Arabic and English look unrelated; over concepts, dates and figures they do not. Damped
+    (CROSS_FACTOR): fewer terms make a noisier measure.
+    """
+    return CROSS_FACTOR * story_similarity([shared], weights_a, weights_b)
 
 
 def kind_boost(hashes: np.ndarray) -> np.ndarray:
@@ -178,9 +227,11 @@ def _subject_only(name: str) -> bool:
     return all(part in _SUBJECT or part in _STOP for part in name.replace("-", " ").split())
 
 
-def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, int]) -> None:
+def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, int],
+                   covered: frozenset[str]) -> None:
     """Cross-script keys of the names (capitalised words; every word of a script without case)
-    so an Arabic or Russian report meets an English one on "Rukban" or "Palmyra"."""
+    so an Arabic or Russian report meets an English one on "Rukban" or "Khidr". Words the
+    gazetteer already made a concept of (`covered`) give no key: one fact, one term."""
     known: dict[str, str | None] = {}  # a name recurs: transliterate it once
     for pos, word in enumerate(_WORD_RE.findall(raw)):
         if word in known:
@@ -188,6 +239,8 @@ def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, in
         else:
             folded = word.casefold()
             if len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit():
+                key = None
+            elif fold(folded) in covered:
                 key = None
             elif word[0].islower() or (word == folded and is_latin(word)):
                 key = None  # a lower-case word in a script with case is not a name
@@ -227,12 +280,15 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
             score[date] += 3.0
             first.setdefault(date, match.start() // 6)
     ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
+    hits = concepts(raw)
     keys: Counter[str] = Counter()
-    _add_name_keys(raw, lede, keys, first)
-    # Name keys come on top of the usual terms, never in their place: same-language matching
-    # keeps its evidence, and the keys add what two scripts can share.
+    _add_name_keys(raw, lede, keys, first, hits.words)
+    # Name keys and concepts come on top of the usual terms, never in their place: same-language
+    # matching keeps its evidence, and keys and concepts add what two languages can share.
     extra = sorted(keys, key=lambda t: (-keys[t], first[t], t))
-    return tuple(ranked[:MAX_TERMS] + [k for k in extra if k not in score][:MAX_KEYS])
+    found = sorted(hits.counts, key=lambda c: (-hits.counts[c], hits.first[c], c))
+    return tuple(ranked[:MAX_TERMS] + [k for k in extra if k not in score][:MAX_KEYS]
+                 + [CONCEPT_PREFIX + c for c in found[:MAX_CONCEPTS]])
 
 
 def idf(df: np.ndarray, n_docs: int) -> np.ndarray:

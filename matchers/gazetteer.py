@@ -1,0 +1,168 @@
+"""A small multilingual gazetteer: the region's places, actors and event words as concepts.
+
+Reports of one event in English, Arabic and Russian share few spellings: Palmyra is "Tadmur",
+"تدمر" and "Пальмира"; Daesh is ISIS. Transliteration keys (`matchers.crossscript`) catch names
+spelled alike, not names that differ, nor common words ("drone", "مسيرة", "беспилотник"). Here each
+concept lists its spellings (`gazetteer.toml`, package data) and `concepts` maps a text to the
+concept ids it mentions, so every language yields the same story term. Matching is on folded words:
+case, accents, Arabic hamza seats, ta marbuta and harakat, the Arabic article and clinging
+prepositions; a spelling ending in "*" is a stem (Russian and Arabic endings); an all-capitals
+Latin spelling ("IS", "US") matches only capitals, so the words "is" and "us" are not concepts.
+Pure: text in, concepts out.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+__all__ = ["ConceptHits", "Gazetteer", "concepts", "fold", "load_gazetteer"]
+
+_MAX_ENDING = 3  # letters a stem may be followed by (case endings, Arabic suffixes)
+_MIN_STEM = 3
+_MARKS = re.compile(r"[\u0300-\u036f\u064b-\u065f\u0670\u0640]")  # accents, harakat, tatweel
+_FOLD = str.maketrans("ىةیأإآؤئ", "يهيااايي")
+_TOKEN = re.compile(r"\w+")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_CLITIC = "وفبكل"  # one-letter prefixes that cling to an Arabic word: wa-, fa-, bi-, ka-, li-
+
+
+def fold(text: str) -> str:
+    """Accents, harakat, tatweel and Arabic letter variants removed; case kept."""
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text)).translate(_FOLD)
+
+
+def _strip_article(word: str) -> str:
+    if len(word) > 3 and word.startswith(("ال", "لل")):
+        return word[2:]
+    return word
+
+
+def _variants(word: str) -> tuple[str, ...]:
+    """A folded word and, for Arabic, the word without its clitic prefix and article."""
+    if not _ARABIC.match(word):
+        return (word,)
+    forms = [word]
+    if len(word) > 3 and word[0] in _CLITIC:
+        forms.append(word[1:])
+        if len(word) > 4 and word[0] in "وف" and word[1] in "بكل":  # wa-bi-, fa-li-
+            forms.append(word[2:])
+    forms += [s for f in list(forms) if (s := _strip_article(f)) != f]
+    return tuple(dict.fromkeys(forms))
+
+
+@dataclass(frozen=True)
+class _Part:
+    text: str
+    stem: bool
+    exact_case: bool
+
+    def matches(self, raw: str, forms: tuple[str, ...]) -> bool:
+        if self.exact_case:
+            return raw == self.text
+        if not self.stem:
+            return self.text in forms
+        return any(f.startswith(self.text) and len(f) - len(self.text) <= _MAX_ENDING
+                   for f in forms)
+
+
+@dataclass(frozen=True)
+class ConceptHits:
+    """Concepts a text mentions: how often, where first (word index), and the words matched."""
+
+    counts: dict[str, int]
+    first: dict[str, int]
+    words: frozenset[str]  # folded, lower-cased words that belong to a concept
+
+
+def _part(spelling: str) -> _Part:
+    bare = spelling.rstrip("*")
+    exact = bare.isascii() and bare.isupper()
+    text = bare if exact else _strip_article(fold(bare).casefold())
+    return _Part(text, spelling.endswith("*") and len(text) >= _MIN_STEM, exact)
+
+
+_Entry = tuple[tuple[_Part, ...], str]  # a spelling's words and its concept
+_CACHE = 200_000  # words remembered with their candidate spellings
+
+
+class Gazetteer:
+    """Spellings indexed by their first word, for a single left-to-right pass over a text."""
+
+    def __init__(self, table: dict[str, list[str]]) -> None:
+        self._exact: dict[str, list[_Entry]] = {}
+        self._stems: dict[str, list[_Entry]] = {}
+        self._seen: dict[str, tuple[tuple[str, ...], list[_Entry]]] = {}
+        for concept, spellings in table.items():
+            for spelling in spellings:
+                parts = tuple(_part(w) for w in _TOKEN.findall(spelling.replace("*", "")))
+                if not parts:
+                    continue
+                if spelling.endswith("*"):
+                    parts = parts[:-1] + (_part(_TOKEN.findall(spelling)[-1] + "*"),)
+                head = parts[0]
+                index = self._stems if head.stem else self._exact
+                index.setdefault(head.text, []).append((parts, concept))
+
+    def _candidates(self, raw: str, forms: tuple[str, ...]) -> list[_Entry]:
+        found: list[_Entry] = []
+        for form in dict.fromkeys((raw, *forms)):
+            found += self._exact.get(form, ())
+        for form in forms:
+            for size in range(max(_MIN_STEM, len(form) - _MAX_ENDING), len(form) + 1):
+                found += self._stems.get(form[:size], ())
+        return found
+
+    def _word(self, raw: str) -> tuple[tuple[str, ...], list[_Entry]]:
+        """A word's forms and the spellings that may start at it (cached: words recur)."""
+        hit = self._seen.get(raw)
+        if hit is None:
+            forms = _variants(raw.casefold())
+            hit = self._seen[raw] = (forms, self._candidates(raw, forms))
+            if len(self._seen) > _CACHE:
+                self._seen.clear()
+        return hit
+
+    def match(self, text: str) -> ConceptHits:
+        """The concepts of a text; at each word the longest spelling starting there wins."""
+        raws = _TOKEN.findall(fold(text))
+        looked = [self._word(w) for w in raws]
+        forms = [f for f, _ in looked]
+        counts: Counter[str] = Counter()
+        first: dict[str, int] = {}
+        words: set[str] = set()
+        i = 0
+        while i < len(raws):
+            best, size = None, 0
+            for parts, concept in looked[i][1]:
+                n = len(parts)
+                if n > size and i + n <= len(raws) and all(
+                        p.matches(raws[i + k], forms[i + k]) for k, p in enumerate(parts)):
+                    best, size = concept, n
+            if best is None:
+                i += 1
+                continue
+            counts[best] += 1
+            first.setdefault(best, i)
+            words.update(forms[k][0] for k in range(i, i + size))
+            i += size
+        return ConceptHits(dict(counts), first, frozenset(words))
+
+
+@cache
+def load_gazetteer() -> Gazetteer:
+    """The shipped gazetteer (matchers/gazetteer.toml), read once."""
+    data = tomllib.loads(resources.files("matchers").joinpath("gazetteer.toml").read_text("utf-8"))
+    table = {concept: spellings for section in data.values()
+             for concept, spellings in section.items()}
+    return Gazetteer(table)
+
+
+def concepts(text: str) -> ConceptHits:
+    """The concepts the text mentions, by the shipped gazetteer."""
+    return load_gazetteer().match(text)
