@@ -57,6 +57,21 @@ def site(tmp_path: Path) -> Iterator[LoopbackServer]:
         yield server
 
 
+def fetch_fixtures(paths: list[str]) -> dict:
+    """Fetch fixture files from a loopback server with our Fetcher: {path: FetchResult}."""
+    import asyncio
+
+    from watchers.fetch import Fetcher
+
+    async def fetch_all(server: LoopbackServer) -> dict:
+        async with Fetcher(per_host=8) as fetcher:
+            results = await asyncio.gather(*(fetcher.fetch(server.url_for(p)) for p in paths))
+        return dict(zip(paths, results, strict=True))
+
+    with LoopbackServer() as server:
+        return asyncio.run(fetch_all(server))
+
+
 def rss(items: list[dict], *, title: str = "Test outlet") -> str:
     """A small RSS 2.0 document; items carry title, link, guid, published (aware), summary."""
     from html import escape

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -11,14 +10,11 @@ from urllib.parse import urljoin
 import feedparser
 import pytest
 
+from tests.conftest import fetch_fixtures
+from tests.loopback import FIXTURES
 from watchers.errors import ParseError
 from watchers.feeds import FeedEntry, ParsedFeed, html_to_text, parse_feed
-from watchers.fetch import Fetcher, FetchResult
-
-try:
-    from tests.loopback import FIXTURES, LoopbackServer
-except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from loopback import FIXTURES, LoopbackServer  # type: ignore[no-redef]
+from watchers.fetch import FetchResult
 
 URL = "http://127.0.0.1:9/feed.xml"
 
@@ -159,13 +155,7 @@ FEED_PATHS = _fixture_feeds()
 
 @pytest.fixture(scope="module")
 def served() -> dict[str, FetchResult]:
-    async def fetch_all(server: LoopbackServer) -> dict[str, FetchResult]:
-        async with Fetcher(per_host=8) as fetcher:
-            results = await asyncio.gather(*(fetcher.fetch(server.url_for(p)) for p in FEED_PATHS))
-        return dict(zip(FEED_PATHS, results, strict=True))
-
-    with LoopbackServer() as server:
-        return asyncio.run(fetch_all(server))
+    return fetch_fixtures(FEED_PATHS)
 
 
 def _expected_key(entry: dict, base: str) -> str | None:

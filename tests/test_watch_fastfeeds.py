@@ -7,22 +7,18 @@ summary becomes content, content copied to summary, Atom person names).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import fetch_fixtures
+from tests.loopback import FIXTURES
 from watchers.errors import ParseError
 from watchers.feedfast import parse_fast
 from watchers.feeds import parse_feed
-from watchers.fetch import Fetcher, FetchResult
-
-try:
-    from tests.loopback import FIXTURES, LoopbackServer
-except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from loopback import FIXTURES, LoopbackServer  # type: ignore[no-redef]
+from watchers.fetch import FetchResult
 
 URL = "http://127.0.0.1:9/feed.xml"
 XML = {"content-type": "application/rss+xml"}
@@ -36,13 +32,7 @@ MIN_FAST = 45
 
 @pytest.fixture(scope="module")
 def served() -> dict[str, FetchResult]:
-    async def fetch_all(server: LoopbackServer) -> dict[str, FetchResult]:
-        async with Fetcher(per_host=8) as fetcher:
-            results = await asyncio.gather(*(fetcher.fetch(server.url_for(p)) for p in FEEDS))
-        return dict(zip(FEEDS, results, strict=True))
-
-    with LoopbackServer() as server:
-        return asyncio.run(fetch_all(server))
+    return fetch_fixtures(FEEDS)
 
 
 def _both(result: FetchResult):
