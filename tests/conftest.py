@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +58,27 @@ def site(tmp_path: Path) -> Iterator[LoopbackServer]:
     root.mkdir()
     with LoopbackServer(root) as server:
         yield server
+
+
+@contextlib.asynccontextmanager
+async def open_pipeline(tmp_path: Path, sources: tuple, *, clock: Callable[[], datetime],
+                        **fetcher_kwargs: Any) -> AsyncIterator[Any]:
+    """A Pipeline over a fresh archive in tmp_path, with the seeded judge and our Fetcher."""
+    from bot.known import load_judge
+    from bot.pipeline import Pipeline
+    from bot.settings import Settings
+    from matchers.relevance import load_matcher
+    from storage.archive import Archive
+    from watchers.fetch import Fetcher
+
+    settings = Settings(sources=sources, db_path=tmp_path / "a.db")
+    archive = Archive.open(settings.db_path)
+    try:
+        judge = load_judge(archive, load_matcher(), now=clock())
+        async with Fetcher(**fetcher_kwargs) as fetcher:
+            yield Pipeline(settings, archive, fetcher, judge, clock=clock)
+    finally:
+        archive.close()
 
 
 def fetch_fixtures(paths: list[str]) -> dict:

@@ -12,15 +12,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.known import load_judge
 from bot.pipeline import Pipeline
 from bot.reports import source_rows
-from bot.settings import Settings, Source
-from matchers.relevance import load_matcher
-from storage.archive import Archive
+from bot.settings import Source
 from tests import loopback
-from tests.conftest import rss
-from watchers.fetch import Fetcher
+from tests.conftest import open_pipeline, rss
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 TIMEOUT = 0.5
@@ -53,14 +49,9 @@ FAILING = {  # source -> (route, the error recorded on it)
 
 @contextlib.asynccontextmanager
 async def pipeline_for(tmp_path: Path, *sources: Source) -> AsyncIterator[Pipeline]:
-    settings = Settings(sources=sources, db_path=tmp_path / "a.db")
-    archive = Archive.open(settings.db_path)
-    try:
-        judge = load_judge(archive, load_matcher(), now=NOW)
-        async with Fetcher(timeout=TIMEOUT, per_host=4, concurrency=32) as fetcher:
-            yield Pipeline(settings, archive, fetcher, judge, clock=lambda: NOW)
-    finally:
-        archive.close()
+    async with open_pipeline(tmp_path, sources, clock=lambda: NOW, timeout=TIMEOUT, per_host=4,
+                             concurrency=32) as pipeline:
+        yield pipeline
 
 
 def _site(site) -> dict[str, str]:

@@ -9,14 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import bot.pipeline as pipeline_module
-from bot.known import load_judge
 from bot.pipeline import DISABLE_AFTER, Pipeline
 from bot.reports import source_rows
 from bot.settings import Settings, Source
-from matchers.relevance import load_matcher
-from storage.archive import Archive
-from tests.conftest import rss
-from watchers.fetch import Fetcher
+from tests.conftest import open_pipeline, rss
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -32,14 +28,8 @@ class Clock:
 @contextlib.asynccontextmanager
 async def pipeline_for(tmp_path: Path, clock: Clock, *sources: Source
                        ) -> AsyncIterator[Pipeline]:
-    settings = Settings(sources=sources, db_path=tmp_path / "a.db")
-    archive = Archive.open(settings.db_path)
-    try:
-        judge = load_judge(archive, load_matcher(), now=clock())
-        async with Fetcher() as fetcher:
-            yield Pipeline(settings, archive, fetcher, judge, clock=clock)
-    finally:
-        archive.close()
+    async with open_pipeline(tmp_path, sources, clock=clock) as pipeline:
+        yield pipeline
 
 
 def old_items(n: int) -> list[dict]:

@@ -18,7 +18,7 @@ from bot.sourcekinds import fetcher_kwargs, source_url
 from matchers.relevance import load_matcher
 from storage.archive import Archive
 from tests.articles import SYRIA_OTHER, TANF_DRONE, TANF_FOLLOW_UP
-from tests.conftest import rss
+from tests.conftest import open_pipeline, rss
 from watchers.feeds import parse_feed
 from watchers.fetch import Fetcher
 
@@ -37,14 +37,8 @@ def dated_article(article: dict, when: datetime | None) -> str:
 
 @contextlib.asynccontextmanager
 async def pipeline_for(tmp_path: Path, *sources: Source) -> AsyncIterator[Pipeline]:
-    settings = Settings(sources=sources, db_path=tmp_path / "a.db")
-    archive = Archive.open(settings.db_path)
-    try:
-        judge = load_judge(archive, load_matcher(), now=NOW)
-        async with Fetcher() as fetcher:
-            yield Pipeline(settings, archive, fetcher, judge, clock=lambda: NOW)
-    finally:
-        archive.close()
+    async with open_pipeline(tmp_path, sources, clock=lambda: NOW) as pipeline:
+        yield pipeline
 
 
 def archived_urls(pipeline: Pipeline) -> set[str]:
