@@ -75,10 +75,10 @@ def seeded_judge(matcher: Matcher) -> Judge:
 def load_judge(archive: Archive, matcher: Matcher, *, now: datetime) -> Judge:
     """A Judge that knows every archived article (and the seeds, archiving them if new)."""
     known = KnownArticles()
-    for article_id, sig, story, url, dup in archive.signatures():
+    for article_id, sig, story, url, dup, relevant in archive.signatures():
         try:
             known.add(article_id, Signature.from_bytes(sig), story=story or article_id,
-                      url=url, duplicate_of=dup, url_is_canonical=True)
+                      url=url, duplicate_of=dup, url_is_canonical=True, relevant=bool(relevant))
         except ValueError:
             log.warning("article %s: unreadable signature, skipped from dedup index", article_id)
     known.compact()

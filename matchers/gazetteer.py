@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["ConceptHits", "Gazetteer", "concepts", "fold", "load_gazetteer"]
+__all__ = ["ConceptHits", "Gazetteer", "broad_concepts", "concepts", "fold", "load_gazetteer"]
 
 _MAX_ENDING = 3  # letters a stem may be followed by (case endings, Arabic suffixes)
 _MIN_STEM = 3
@@ -155,12 +155,23 @@ class Gazetteer:
 
 
 @cache
+def _data() -> dict[str, dict[str, list[str]]]:
+    return tomllib.loads(resources.files("matchers").joinpath("gazetteer.toml").read_text("utf-8"))
+
+
+@cache
 def load_gazetteer() -> Gazetteer:
     """The shipped gazetteer (matchers/gazetteer.toml), read once."""
-    data = tomllib.loads(resources.files("matchers").joinpath("gazetteer.toml").read_text("utf-8"))
-    table = {concept: spellings for section in data.values()
+    table = {concept: spellings for name, section in _data().items() if name != "broad"
              for concept, spellings in section.items()}
     return Gazetteer(table)
+
+
+@cache
+def broad_concepts() -> frozenset[str]:
+    """Concepts that never tell one event from another: event words, countries, standing parties."""
+    data = _data()
+    return frozenset(data["events"]) | frozenset(data["broad"]["ids"])
 
 
 def concepts(text: str) -> ConceptHits:

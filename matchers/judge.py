@@ -70,7 +70,7 @@ class Judge:
         match = self.matcher.match(text, title=title, language=language)
         sig = signature(text, title=title, published=published)
         canon = canonical_url(url) if url else None
-        dedup = self.known.check(sig, url=canon)
+        dedup = self.known.check(sig, url=canon, stories=match.relevant)
         return Judgement(article_id, match, dedup, sig, canon)
 
     def remember(self, judgement: Judgement) -> None:
@@ -80,4 +80,5 @@ class Judge:
             story=judgement.story,
             url=judgement.canonical_url,
             duplicate_of=judgement.duplicate_of,
+            relevant=judgement.relevant,
         )

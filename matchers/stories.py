@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
 from matchers.gazetteer import concepts, fold
 
@@ -46,6 +47,9 @@ __all__ = [
     "kind_boost",
     "mentioned_days",
     "portable_mask",
+    "concept_mask",
+    "date_mask",
+    "name_mask",
     "story_similarity",
     "story_terms",
     "term_hash",
@@ -112,8 +116,13 @@ _DATE_RE = re.compile(
     r"(?:,?\s+(?:de\s+)?(\d{4})\b)?"
 )
 _FULL_DATE_RE = re.compile(r"date:\d{4}-\d{2}-\d{2}")
-_ENTITY_RE = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)*")
+# a name never spans lines: a headline and the next paragraph are not one name
+_ENTITY_RE = re.compile(r"\b[A-Z][\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)*")
 _WORD_RE = re.compile(r"\w+")
+# A number followed by a unit of time ("24 hours", "48-hour", "7 days") is a span, not a figure
+_SPAN_RE = re.compile(
+    r"[\s-]*(?:hours?|days?|weeks?|months?|years?|minutes?|heures?|jours?|ore|giorni|horas?"
+    r"|d[ií]as|час\w*|суто?к\w*|дн\w*|недел\w*|лет|год\w*|ساع\w*|يوم\w*|أيام|ايام|اسبوع\w*)\b")
 
 
 def _kind(term: str) -> int:
@@ -139,6 +148,21 @@ def term_hash(term: str) -> int:
 def portable_mask(hashes: np.ndarray) -> np.ndarray:
     """Which term hashes every language writes alike: concepts, dates, numbers."""
     return ((hashes & 3) >= 2) | ((hashes >> 24) == _CONCEPT_RANGE)
+
+
+def date_mask(hashes: np.ndarray) -> np.ndarray:
+    """Which term hashes are dates."""
+    return (hashes & 3) == 2
+
+
+def concept_mask(hashes: np.ndarray) -> np.ndarray:
+    """Which term hashes are gazetteer concepts."""
+    return (hashes >> 24) == _CONCEPT_RANGE
+
+
+def name_mask(hashes: np.ndarray) -> np.ndarray:
+    """Which term hashes are names (multi-word names, cross-script keys), concepts excepted."""
+    return ((hashes & 3) == 1) & ~concept_mask(hashes)
 
 
 def word_mask(hashes: np.ndarray) -> np.ndarray:
@@ -213,7 +237,17 @@ _SUBJECT = frozenset(
     tanf tanaf al-tanf at-tanf attanf altanf التنف تنف танф эт-танф ат-танф аль-танф
     maghawir maghaweir mughawir thawra thowra al-thawra al-thowra saura مغاوير الثورة магавир
     garrison base syria syrian syria's سوريا السورية сирия сирии syrie siria
-    coalition deconfliction de-confliction zone 55-km 55km
+    coalition deconfliction de-confliction zone 55-km 55km 55
+    """.split()
+) | frozenset(
+    # Who reported, not what happened: news agencies and outlets that carry many events' reports
+    """
+    reuters afp associated press sputnik sana tass ria novosti interfax xinhua anadolu
+    jazeera aljazeera arabiya alarabiya shafaq rudaw kurdistan24 almayadeen mayadeen alalam
+    enab baladi observatory sohr bbc cnn fox cbs nbc abc pentagon.gov centcom.mil ani irna
+    mehr fars tasnim presstv almasdar masdar
+    سانا سبوتنيك رويترز الجزيرة العربية الميادين العالم شفق تاس ريا рейтер спутник тасс риа
+    интерфакс новости
     """.split()
 )
 
@@ -238,7 +272,8 @@ def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, in
             key = known[word]
         else:
             folded = word.casefold()
-            if len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit():
+            if (len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit()
+                    or folded in common_words()):
                 key = None
             elif fold(folded) in covered:
                 key = None
@@ -252,6 +287,10 @@ def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, in
             first.setdefault(_KEY_PREFIX + key, pos)
 
 
+def _date_spans(folded: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _DATE_RE.finditer(folded)]
+
+
 def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     """The article's most telling terms, best first: dates, names, then words of the headline/lede.
 
@@ -263,11 +302,20 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     score: Counter[str] = Counter()
     first: dict[str, int] = {}
     lede = len(_WORD_RE.findall(title.casefold())) + _LEDE_WORDS
-    for pos, word in enumerate(_WORD_RE.findall(folded)):
-        if word in _STOP or word in _SUBJECT or not (
+    common = common_words()
+    hits = concepts(raw)
+    in_dates = _date_spans(folded)
+    for pos, found in enumerate(_WORD_RE.finditer(folded)):
+        word = found.group(0)
+        if word in _STOP or word in _SUBJECT or word in common or not (
             len(word) > 3 or word.isdigit() and len(word) > 1
         ):
             continue
+        if word.isdigit() and (any(lo <= found.start() < hi for lo, hi in in_dates)
+                               or _SPAN_RE.match(folded, found.end())):
+            continue  # "June 20" is a date term and "24 hours" a span, not figures
+        if fold(word) in hits.words:
+            continue  # "drones", "Iraqi": the gazetteer's concept stands for them
         score[word] += 1.0 + (1.0 if pos < lede else 0.0)
         first.setdefault(word, pos)
     for match in _ENTITY_RE.finditer(raw):
@@ -280,7 +328,6 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
             score[date] += 3.0
             first.setdefault(date, match.start() // 6)
     ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
-    hits = concepts(raw)
     keys: Counter[str] = Counter()
     _add_name_keys(raw, lede, keys, first, hits.words)
     # Name keys and concepts come on top of the usual terms, never in their place: same-language

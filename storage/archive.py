@@ -196,10 +196,11 @@ class Archive:
         rows = list(self.db["stories"].rows_where("id = ?", [story_id], limit=1))
         return Story.from_row(rows[0]) if rows else None
 
-    def signatures(self) -> Iterator[tuple[str, bytes, str | None, str | None, str | None]]:
-        """(id, signature, story, canonical_url, duplicate_of) of each article, oldest first."""
+    def signatures(self) -> Iterator[tuple[str, bytes, str | None, str | None, str | None, bool]]:
+        """(id, signature, story, canonical_url, duplicate_of, relevant) of each article, oldest
+        first."""
         sql = (
-            "select id, signature, story, canonical_url, duplicate_of from articles "
+            "select id, signature, story, canonical_url, duplicate_of, relevant = 1 from articles "
             "where signature is not null order by rowid"
         )
         yield from self.db.execute(sql)
