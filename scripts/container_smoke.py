@@ -101,7 +101,8 @@ def stop_daemon(env: dict[str, str], db: Path) -> None:
         daemon.kill()
         _, stderr = daemon.communicate()
     took = time.monotonic() - sent
-    step("daemon stopped on SIGTERM with exit 0", daemon.returncode == 0,
+    step("daemon stopped on SIGTERM with exit 0, no traceback",
+         daemon.returncode == 0 and "Traceback" not in stderr,
          f"exit {daemon.returncode} after {took:.1f} s" + (f"; {stderr.strip()}" if stderr else ""))
 
 
