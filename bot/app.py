@@ -146,14 +146,27 @@ def _schedule_sources(scheduler: AsyncIOScheduler, rt: Runtime) -> None:
             continue
         # Spread first runs so a cycle never fires every request at once.
         first = rt.clock() + timedelta(seconds=spread * i / max(1, len(sources)))
-        scheduler.add_job(rt.pipeline.poll, "interval", args=[source], id=f"source:{source.name}",
+        scheduler.add_job(_poll_job, "interval", args=[rt, source], id=f"source:{source.name}",
                           seconds=source.interval, jitter=max(1, source.interval // 10),
                           next_run_time=first, max_instances=1, coalesce=True)
 
 
+# A job cut short by SIGTERM ends quietly: APScheduler would log its CancelledError as a job
+# error with a traceback on every `docker stop`. Its writes are whole (each is synchronous).
+async def _poll_job(rt: Runtime, source: Source) -> None:
+    try:
+        await rt.pipeline.poll(source)
+    except asyncio.CancelledError:
+        log.info("source %s: poll cut short by shutdown; polled again at the next start",
+                 source.name)
+
+
 async def _deliver_all(rt: Runtime) -> None:
-    await rt.deliver()
-    await send_admin_notices(rt)
+    try:
+        await rt.deliver()
+        await send_admin_notices(rt)
+    except asyncio.CancelledError:
+        log.info("delivery cut short by shutdown; pending alerts are sent at the next start")
 
 
 def _schedule(scheduler: AsyncIOScheduler, rt: Runtime, rng: random.Random) -> None:

@@ -158,9 +158,17 @@ def sources_add(obj: _Context, url: str, name: str | None, config: str | None) -
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--check", is_flag=True,
+              help="Health check: exit 1 if the archive cannot be opened or every source fails.")
 @click.pass_obj
-def status(obj: _Context, as_json: bool) -> None:
+def status(obj: _Context, as_json: bool, check: bool) -> None:
     """Archive and delivery status: articles, alerts pending/sent, source health."""
+    if check:
+        from .health import check_archive
+
+        healthy, line = check_archive(Path(obj.settings().db_path))
+        click.echo(line, err=not healthy)
+        sys.exit(0 if healthy else 1)
     from .reports import status_summary
 
     summary = status_summary(obj.settings())
