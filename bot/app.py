@@ -21,7 +21,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from matchers.relevance import load_matcher
 from storage.archive import Archive
-from watchers.fetch import Fetcher, check_public_url
+from watchers.fetch import Fetcher
+from watchers.pinned import guarded_fetcher
 
 from .commands import build_application, start_bot, stop_bot
 from .deliver import ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
@@ -88,7 +89,7 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
                 sender = ConsoleSender()
         kwargs = fetcher_kwargs(settings)
         async with Fetcher(**kwargs) as fetcher, \
-                Fetcher(**kwargs, guard=check_public_url) as guarded:
+                guarded_fetcher(**kwargs) as guarded:
             pipeline = Pipeline(settings, archive, fetcher, judge, clock=clock,
                                 untrusted_fetcher=guarded, executor=executor)
             yield Runtime(settings, archive, pipeline, sender, clock)

@@ -24,7 +24,7 @@ import httpx
 
 from watchers.addresses import check_public_url
 from watchers.decompress import ACCEPT_ENCODING, CHUNK, BoundedDecoder
-from watchers.errors import FetchError
+from watchers.errors import FetchError, WatchError
 
 __all__ = [
     "USER_AGENT",
@@ -112,6 +112,7 @@ class Fetcher:
         user_agent: str = USER_AGENT,
         guard: Callable[[str], object] | None = None,
         host_delays: Mapping[str, float] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._timeout = timeout
         self._httpx_timeout = httpx.Timeout(timeout, connect=min(10.0, timeout))
@@ -120,6 +121,7 @@ class Fetcher:
             timeout=self._httpx_timeout,
             follow_redirects=False,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            transport=transport,  # e.g. watchers.pinned: connect to checked addresses only
         )
         self._max_bytes = max_bytes
         self._global = asyncio.Semaphore(concurrency)
@@ -214,6 +216,10 @@ class Fetcher:
                 raise FetchError(f"protocol error: {_clean(exc)}", url=url) from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"{type(exc).__name__}: {_clean(exc)}", url=url) from None
+            except WatchError as exc:
+                if exc.url.startswith("//"):  # from a pinned transport, which knows no URL
+                    exc.url = url
+                raise
 
     async def _request(
         self, url: str, headers: dict[str, str], started: float
