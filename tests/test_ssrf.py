@@ -4,13 +4,20 @@ configured feeds that point at internal pages on another host."""
 from __future__ import annotations
 
 import ipaddress
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 
+from bot.settings import Source
+from tests.articles import TANF_DRONE
+from tests.conftest import article_html, open_pipeline, rss
 from tests.loopback import LoopbackServer
-from watchers.addresses import check_public_url, is_public
+from watchers.addresses import LinkGuard, check_public_url, is_public
 from watchers.errors import BlockedError
 from watchers.pinned import guarded_fetcher
+
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.mark.parametrize("address", [
@@ -87,3 +94,77 @@ async def test_the_connection_goes_to_the_checked_address_with_the_host_name_kep
         assert result.content == b"the page"
         [(path, headers)] = allowed.requests
         assert headers["Host"] == f"news.example:{allowed.port}" and other.requests == []
+
+
+SECRET = "Internal wiki: the al-Tanf garrison rota and the Rukban camp access codes, do not share."
+
+
+def internal_server() -> LoopbackServer:
+    """An internal service on another loopback address, with a page worth stealing."""
+    server = LoopbackServer(host="127.0.0.2")
+    server.add("2026/11/internal/secret-rota-page",
+               article_html("Internal rota for the al-Tanf garrison", [SECRET] * 4))
+    server.add("robots.txt", "", "text/plain")
+    return server
+
+
+async def test_feed_links_to_another_internal_host_are_not_fetched(tmp_path, site):
+    with internal_server() as internal:
+        secret_url = internal.url_for("2026/11/internal/secret-rota-page")
+        own = site.add("2026/11/drones-target-the-garrison",
+                       article_html(TANF_DRONE["title"], TANF_DRONE["paragraphs"]))
+        hop = site.url_for("_fault/redirect/2?to=" + quote(secret_url, safe=""))
+        items = [{"title": TANF_DRONE["title"], "link": own, "published": NOW - timedelta(hours=3)},
+                 {"title": "Rota", "link": secret_url, "summary": "see link",
+                  "published": NOW - timedelta(hours=2)},
+                 {"title": "Rota again", "link": hop, "summary": "see link",
+                  "published": NOW - timedelta(hours=1)}]
+        feed = site.add("feed.xml", rss(items), "application/rss+xml")
+        source = Source("intranet-feed", feed)
+        async with open_pipeline(tmp_path, (source,), clock=lambda: NOW) as pipeline:
+            [report] = await pipeline.poll_all([source])
+            assert report.ok and report.processed == 3, report
+            texts = [r[0] for r in pipeline.archive.db.execute("select text from articles")]
+            hits = pipeline.archive.search("access codes")
+        assert internal.requests == []  # not the page, not its robots.txt
+        assert not any("access codes" in t for t in texts) and hits == []
+        assert any("Two drones were shot down" in t for t in texts)  # its own host: fetched
+        assert any(path.startswith("/_fault/redirect/1") for path, _ in site.requests)
+
+
+async def test_sitemap_links_and_children_on_another_internal_host_are_not_fetched(
+        tmp_path, site):
+    with internal_server() as internal:
+        secret_url = internal.url_for("2026/11/internal/secret-rota-page")
+        own = site.add("2026/11/drones-target-the-garrison",
+                       article_html(TANF_DRONE["title"], TANF_DRONE["paragraphs"]))
+        sitemap = site.add("sitemap.xml", (
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<url><loc>{own}</loc></url><url><loc>{secret_url}</loc></url></urlset>"),
+            "application/xml")
+        index = site.add("index.xml", (
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+            f'sitemap/0.9"><sitemap><loc>{sitemap}</loc></sitemap><sitemap><loc>'
+            f"{internal.url_for('sitemap.xml')}</loc></sitemap></sitemapindex>"),
+            "application/xml")
+        site.add("robots.txt", "", "text/plain")
+        source = Source("intranet-sitemap", index, kind="sitemap")
+        async with open_pipeline(tmp_path, (source,), clock=lambda: NOW) as pipeline:
+            [report] = await pipeline.poll_all([source])
+            assert report.ok, report
+            urls = {r[0] for r in pipeline.archive.db.execute("select url from articles")}
+        assert internal.requests == []
+        assert secret_url not in urls
+
+
+async def test_the_link_guard_allows_the_source_host_and_public_hosts_only():
+    async def resolver(host: str, port: int) -> list[str]:
+        return {"public.example": ["93.184.215.14"]}.get(host, ["10.0.0.7"])
+
+    guard = LinkGuard("http://intranet.local:8080/feed.xml", resolver=resolver)
+    await guard("http://intranet.local:8080/2026/11/story")  # its own host and port
+    await guard("https://public.example/2026/11/story")
+    for url in ("http://intranet.local:9200/_cat", "http://wiki.local/secret",
+                "http://127.0.0.2/", "file:///etc/passwd", "gopher://intranet.local:8080/"):
+        with pytest.raises(BlockedError):
+            await guard(url)

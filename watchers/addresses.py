@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from watchers.errors import BlockedError, FetchError
 
 __all__ = [
-    "IPAddress", "Resolver", "check_public_url", "embedded_ipv4", "is_public",
+    "IPAddress", "LinkGuard", "Resolver", "check_public_url", "embedded_ipv4", "is_public",
     "public_addresses", "system_resolver", "url_host_port",
 ]
 
@@ -97,3 +97,39 @@ async def check_public_url(url: str, *, resolver: Resolver | None = None) -> Non
     host, port = url_host_port(url)
     await public_addresses(host, port, url=url, resolver=resolver)
 
+
+
+def _effective(host: str, port: int) -> tuple[str, int]:
+    return host.lower().rstrip("."), 0 if port in (80, 443) else port
+
+
+class LinkGuard:
+    """Links found inside a source (and their redirects) may reach a private address only on
+    the source's own host (the same name and port); anything else must be public.
+
+    A configured feed on an intranet may link its own pages; it may not make the bot fetch
+    another internal service. Answers are cached per host for the guard's lifetime (a poll).
+    """
+
+    def __init__(self, home: str, *, resolver: Resolver | None = None) -> None:
+        try:
+            self._home: tuple[str, int] | None = _effective(*url_host_port(home))
+        except BlockedError:
+            self._home = None
+        self._resolver = resolver
+        self._refused: dict[tuple[str, int], str | None] = {}
+
+    async def __call__(self, url: str) -> None:
+        host, port = url_host_port(url)
+        key = _effective(host, port)
+        if key == self._home:
+            return
+        if key not in self._refused:
+            try:
+                await public_addresses(host, port, url=url, resolver=self._resolver)
+                self._refused[key] = None
+            except BlockedError as exc:
+                self._refused[key] = exc.message
+        reason = self._refused[key]
+        if reason is not None:
+            raise BlockedError(f"{reason} (a link outside the source's own host)", url=url)

@@ -154,8 +154,12 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str | None = None,
+        guard: Callable[[str], object] | None = None,
     ) -> FetchResult:
-        """GET ``url``, following redirects; FetchError/BlockedError carry a specific message."""
+        """GET ``url``, following redirects; FetchError/BlockedError carry a specific message.
+
+        ``guard`` is checked on every hop too, after the fetcher's own guard (both must pass).
+        """
         headers = {"User-Agent": self._user_agent, "Accept-Encoding": ACCEPT_ENCODING}
         if accept:
             headers["Accept"] = accept
@@ -166,7 +170,8 @@ class Fetcher:
         started = time.monotonic()
         current, seen = url, {url}
         for _ in range(self._max_redirects + 1):
-            await self._check(current)
+            await self._check(current, self._guard)
+            await self._check(current, guard)
             outcome = await self._fetch_once(current, headers, started)
             if isinstance(outcome, FetchResult):
                 return outcome
@@ -176,10 +181,11 @@ class Fetcher:
             current = outcome.location
         raise FetchError(f"too many redirects (over {self._max_redirects})", url=url)
 
-    async def _check(self, url: str) -> None:
-        if self._guard is None:
+    @staticmethod
+    async def _check(url: str, guard: Callable[[str], object] | None) -> None:
+        if guard is None:
             return
-        result = self._guard(url)
+        result = guard(url)
         if inspect.isawaitable(result):
             await result
 
