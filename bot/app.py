@@ -21,15 +21,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from matchers.relevance import load_matcher
 from storage.archive import Archive
-from watchers.fetch import Fetcher
-from watchers.pinned import guarded_fetcher
+from watchers.pinned import guarded_fetcher, trusted_fetcher
 
 from .commands import build_application, start_bot, stop_bot
 from .deliver import ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
 from .known import load_judge
 from .pipeline import Pipeline, SourceReport
 from .settings import Settings, Source
-from .sourcekinds import fetcher_kwargs
+from .sourcekinds import fetcher_kwargs, source_url
 from .telegram import ConsoleSender, TelegramSender, make_bot
 
 __all__ = [
@@ -88,7 +87,8 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
             else:
                 sender = ConsoleSender()
         kwargs = fetcher_kwargs(settings)
-        async with Fetcher(**kwargs) as fetcher, \
+        configured = [source_url(s) for s in settings.sources]  # their hosts may be private
+        async with trusted_fetcher(configured, **kwargs) as fetcher, \
                 guarded_fetcher(**kwargs) as guarded:
             pipeline = Pipeline(settings, archive, fetcher, judge, clock=clock,
                                 untrusted_fetcher=guarded, executor=executor)

@@ -15,7 +15,7 @@ from tests.conftest import article_html, open_pipeline, rss
 from tests.loopback import LoopbackServer
 from watchers.addresses import LinkGuard, check_public_url, is_public
 from watchers.errors import BlockedError
-from watchers.pinned import guarded_fetcher
+from watchers.pinned import guarded_fetcher, trusted_fetcher
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -168,3 +168,18 @@ async def test_the_link_guard_allows_the_source_host_and_public_hosts_only():
                 "http://127.0.0.2/", "file:///etc/passwd", "gopher://intranet.local:8080/"):
         with pytest.raises(BlockedError):
             await guard(url)
+
+
+async def test_a_feed_link_that_rebinds_is_refused_by_the_trusted_fetcher():
+    with LoopbackServer(host="127.0.0.1") as server:
+        server.add("feed.xml", "<rss/>", "application/rss+xml")
+        server.add("secret", "internal")
+        home = server.url_for("feed.xml")
+        resolver = Rebinding("93.184.215.14", "127.0.0.1")
+        async with trusted_fetcher([home], resolver=resolver, timeout=5.0) as fetcher:
+            assert (await fetcher.fetch(home)).content == b"<rss/>"  # its own host: by name
+            with pytest.raises(BlockedError, match="non-public address 127.0.0.1"):
+                await fetcher.fetch(f"http://localhost:{server.port}/secret",
+                                    guard=LinkGuard(home, resolver=resolver))
+        assert [path for path, _ in server.requests] == ["/feed.xml"]
+        assert resolver.calls == ["localhost", "localhost"]

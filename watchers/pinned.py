@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -26,7 +27,7 @@ from watchers.addresses import (
 )
 from watchers.fetch import Fetcher
 
-__all__ = ["PinnedBackend", "guarded_fetcher", "pinned_transport"]
+__all__ = ["PinnedBackend", "guarded_fetcher", "pinned_transport", "trusted_fetcher"]
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -34,15 +35,22 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, *, resolver: Resolver | None = None,
                  allow: Callable[[IPAddress], bool] = is_public,
-                 inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+                 inner: httpcore.AsyncNetworkBackend | None = None,
+                 open_hosts: Iterable[str] = ()) -> None:
         self._resolver = resolver
         self._allow = allow
         self._inner = inner or httpcore.AnyIOBackend()
+        # hosts connected by name, whatever they resolve to: the config's own sources
+        self._open = frozenset(h.lower().rstrip(".") for h in open_hosts)
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Iterable[Any] | None = None,
                           ) -> httpcore.AsyncNetworkStream:
+        if host.lower().rstrip(".") in self._open:
+            return await self._inner.connect_tcp(host, port, timeout=timeout,
+                                                 local_address=local_address,
+                                                 socket_options=socket_options)
         addresses = await public_addresses(host, port, url=f"//{host}:{port}",
                                            resolver=self._resolver, allow=self._allow)
         error: Exception | None = None
@@ -67,7 +75,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
 def pinned_transport(*, limits: httpx.Limits | None = None, resolver: Resolver | None = None,
                      allow: Callable[[IPAddress], bool] = is_public,
-                     ) -> httpx.AsyncHTTPTransport:
+                     open_hosts: Iterable[str] = ()) -> httpx.AsyncHTTPTransport:
     """An AsyncHTTPTransport whose connections go through a :class:`PinnedBackend`."""
     limits = limits or httpx.Limits()
     transport = httpx.AsyncHTTPTransport(limits=limits)
@@ -77,7 +85,7 @@ def pinned_transport(*, limits: httpx.Limits | None = None, resolver: Resolver |
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=PinnedBackend(resolver=resolver, allow=allow),
+        network_backend=PinnedBackend(resolver=resolver, allow=allow, open_hosts=open_hosts),
     )
     return transport
 
@@ -88,4 +96,15 @@ def guarded_fetcher(*, resolver: Resolver | None = None, concurrency: int = 16,
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     return Fetcher(guard=functools.partial(check_public_url, resolver=resolver),
                    transport=pinned_transport(limits=limits, resolver=resolver),
+                   concurrency=concurrency, **kwargs)
+
+
+def trusted_fetcher(source_urls: Iterable[str], *, resolver: Resolver | None = None,
+                    concurrency: int = 16, **kwargs: Any) -> Fetcher:
+    """A Fetcher for the config's sources: their own hosts may be private (an intranet feed);
+    any other host is connected only at the public address it resolved to, so a link that
+    `watchers.addresses.LinkGuard` found public stays public when the connection is made."""
+    hosts = {urlsplit(u).hostname or "" for u in source_urls} - {""}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return Fetcher(transport=pinned_transport(limits=limits, resolver=resolver, open_hosts=hosts),
                    concurrency=concurrency, **kwargs)
