@@ -104,7 +104,7 @@ def test_a_json_feed_entry_is_capped():
 def control_feed() -> bytes:
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>F</title>'
             f"<item><title>Drones{C0} near al-Tanf</title><link>http://127.0.0.1/a</link>"
-            f"<author>A\x00B</author>"
+            f"<author>A\x00B</author><pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate>"
             f"<description>Two drones{C0}\tshot down\nat the garrison</description>"
             f"</item></channel></rss>").encode()
 
