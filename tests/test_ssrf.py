@@ -183,3 +183,18 @@ async def test_a_feed_link_that_rebinds_is_refused_by_the_trusted_fetcher():
                                     guard=LinkGuard(home, resolver=resolver))
         assert [path for path, _ in server.requests] == ["/feed.xml"]
         assert resolver.calls == ["localhost", "localhost"]
+
+
+async def test_discover_does_not_follow_a_page_feed_link_to_another_internal_host(site):
+    from watchers.discover import discover
+    from watchers.fetch import Fetcher
+
+    with internal_server() as internal:
+        internal.add("feed.xml", rss([]), "application/rss+xml")
+        own = site.add("own.xml", rss([]), "application/rss+xml")
+        links = "".join(f'<link rel="alternate" type="application/rss+xml" href="{u}">'
+                        for u in (internal.url_for("feed.xml"), own))
+        page = site.add("index.html", f"<html><head>{links}</head><body>hi</body></html>")
+        async with Fetcher() as fetcher:
+            assert await discover(page, fetcher) == ("feed", own)
+        assert internal.requests == []
