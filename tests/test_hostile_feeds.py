@@ -159,3 +159,14 @@ async def test_hostile_feeds_through_the_pipeline_archive_bounded_clean_text(tmp
     assert len(by_source["bomb"][2]) < 10_000
     _, title, text = by_source["controls"]
     assert title == TANF_DRONE["title"] and text == body
+
+
+def test_control_characters_are_dropped_from_sitemap_titles():
+    from watchers.sitemaps import parse_sitemap
+
+    doc = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+           b'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url>'
+           b"<loc>http://127.0.0.1/2026/11/a</loc><news:news><news:title>al-&#1;Tanf&#27;"
+           b"</news:title></news:news></url></urlset>")
+    [page], _ = parse_sitemap(doc, url="http://127.0.0.1/sitemap.xml")
+    assert page.title == "al-Tanf"
