@@ -21,14 +21,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from matchers.relevance import load_matcher
 from storage.archive import Archive
-from watchers.fetch import Fetcher, check_public_url
+from watchers.pinned import guarded_fetcher, trusted_fetcher
 
 from .commands import build_application, start_bot, stop_bot
 from .deliver import ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
 from .known import load_judge
 from .pipeline import Pipeline, SourceReport
 from .settings import Settings, Source
-from .sourcekinds import fetcher_kwargs
+from .sourcekinds import fetcher_kwargs, source_url
 from .telegram import ConsoleSender, TelegramSender, make_bot
 
 __all__ = [
@@ -87,8 +87,9 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
             else:
                 sender = ConsoleSender()
         kwargs = fetcher_kwargs(settings)
-        async with Fetcher(**kwargs) as fetcher, \
-                Fetcher(**kwargs, guard=check_public_url) as guarded:
+        configured = [source_url(s) for s in settings.sources]  # their hosts may be private
+        async with trusted_fetcher(configured, **kwargs) as fetcher, \
+                guarded_fetcher(**kwargs) as guarded:
             pipeline = Pipeline(settings, archive, fetcher, judge, clock=clock,
                                 untrusted_fetcher=guarded, executor=executor)
             yield Runtime(settings, archive, pipeline, sender, clock)

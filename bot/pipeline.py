@@ -20,6 +20,7 @@ from matchers.judge import Judge
 from matchers.urls import canonical_url, unwrap_redirect
 from storage.archive import Archive
 from storage.sources import SourceSuccess
+from watchers.addresses import LinkGuard
 from watchers.backoff import next_delay
 from watchers.errors import BlockedError, WatchError
 from watchers.extract import Extracted, extract_article
@@ -30,7 +31,7 @@ from watchers.search import HOST_DELAYS
 
 from .known import article_record
 from .settings import Settings, Source
-from .sourcekinds import Listing, list_entries
+from .sourcekinds import Listing, list_entries, source_url
 
 __all__ = ["SUCCESS_BATCH", "Pipeline", "SourceReport", "article_id"]
 
@@ -181,7 +182,7 @@ class Pipeline:
         # a first poll only records old entries as seen: their text need not be converted
         brief = self.clock() - backfill if state.first_poll else None
         listing = await list_entries(source, state, fetcher, robots, executor=self.executor,
-                                     brief_before=brief)
+                                     brief_before=brief, link_guard=LinkGuard(source_url(source)))
         now = self.clock()
         if listing.unchanged:  # never re-parse; the previous entry count stands
             self._succeeded(source, listing, new=0)
@@ -235,8 +236,8 @@ class Pipeline:
         return self.untrusted, self.untrusted_robots
 
     async def _extract(self, url: str, source: Source) -> Extracted | None:
-        try:
-            page = await self._seams(source)[0].fetch(url)
+        try:  # a link from the feed: a private address only on the source's own host
+            page = await self._seams(source)[0].fetch(url, guard=LinkGuard(source_url(source)))
         except WatchError as exc:
             log.info("article %s: %s; using the feed's content", url, exc)
             return None

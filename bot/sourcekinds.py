@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from watchers.addresses import LinkGuard
 from watchers.errors import WatchError
 from watchers.feeds import FeedEntry, ParsedFeed, parse_feed
 from watchers.fetch import Fetcher, FetchResult
@@ -83,10 +84,12 @@ def _bare(url: str, published: Any = None, title: str = "") -> FeedEntry:
 
 
 class _Lister:
-    def __init__(self, fetcher: Fetcher, robots: RobotsCache, state: Any) -> None:
+    def __init__(self, fetcher: Fetcher, robots: RobotsCache, state: Any,
+                 link_guard: LinkGuard | None = None) -> None:
         self.fetcher = fetcher
         self.robots = robots
         self.state = state
+        self.link_guard = link_guard  # for URLs found in the source, checked before robots
 
     async def fetch(self, url: str, *, polite: bool, accept: str | None = None
                     ) -> tuple[FetchResult, str | None, bool]:
@@ -103,8 +106,10 @@ class _Lister:
         out: list[FeedEntry] = []
         for child in children[:MAX_CHILD_SITEMAPS]:
             try:
+                if self.link_guard is not None:
+                    await self.link_guard(child)
                 await self.robots.check(child)
-                result = await self.fetcher.fetch(child)
+                result = await self.fetcher.fetch(child, guard=self.link_guard)
                 pages, _ = parse_sitemap(result.content, url=result.url)
             except WatchError as exc:  # one bad child sitemap must not lose the others
                 log.info("child sitemap %s: %s", child, exc)
@@ -113,8 +118,19 @@ class _Lister:
         return out
 
     async def allowed(self, entries: list[FeedEntry]) -> list[FeedEntry]:
-        """Only links robots.txt lets us fetch (the articles are fetched next)."""
-        return [e for e in entries if e.url and await self.robots.allowed(e.url)]
+        """Only links the link guard and robots.txt let us fetch (the articles come next)."""
+        return [e for e in entries if e.url and await self._guarded(e.url)
+                and await self.robots.allowed(e.url)]
+
+    async def _guarded(self, url: str) -> bool:
+        if self.link_guard is None:
+            return True
+        try:
+            await self.link_guard(url)
+        except WatchError as exc:
+            log.info("link %s: %s", url, exc)
+            return False
+        return True
 
 
 def _listing(entries: list[FeedEntry], result: FetchResult, digest: str | None, *,
@@ -134,14 +150,16 @@ def _unchanged(result: FetchResult, state: Any) -> Listing:
 
 async def list_entries(source: Source, state: Any, fetcher: Fetcher, robots: RobotsCache,
                        *, executor: Executor | None = None,
-                       brief_before: datetime | None = None) -> Listing:
+                       brief_before: datetime | None = None,
+                       link_guard: LinkGuard | None = None) -> Listing:
     """Fetch a source and list its entries; raises WatchError on failure.
 
     With ``executor`` (a process pool) feeds are parsed there, off the event loop.
     ``brief_before``: feed entries older than this may come without their text (see
     `parse_feed`); pass a first poll's backfill cutoff, as those are only recorded as seen.
+    ``link_guard`` checks the URLs a page or sitemap lists before anything is fetched there.
     """
-    lister = _Lister(fetcher, robots, state)
+    lister = _Lister(fetcher, robots, state, link_guard)
     url = source_url(source)
     polite = source.kind in ("page", "sitemap")
     accept = _FEED_ACCEPT if source.kind in ("feed", "search") else None

@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import fetch_fixtures
 from tests.loopback import FIXTURES
 from watchers.errors import ParseError
+from watchers.feedmodel import drop_controls
 from watchers.feeds import FeedEntry, ParsedFeed, html_to_text, parse_feed
 from watchers.fetch import FetchResult
 
@@ -197,7 +198,8 @@ def test_fixture_feed_matches_feedparser(served, path):
         if when:
             assert ours.published.timetuple()[:6] == tuple(when)[:6]
         if theirs.get("title_detail", {}).get("type") == "text/plain":
-            assert ours.title == " ".join(theirs["title"].split()) or "\n" in theirs["title"]
+            title = drop_controls(theirs["title"])  # we drop control characters at the boundary
+            assert ours.title == " ".join(title.split()) or "\n" in title
 
 
 def test_struct_times_become_the_same_aware_datetimes_as_through_timegm():

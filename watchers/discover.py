@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from courlan import get_hostinfo
 from trafilatura.feeds import FeedParameters, determine_feed
 
+from watchers.addresses import LinkGuard
 from watchers.errors import ParseError, WatchError
 from watchers.extract import decode_html
 from watchers.feeds import parse_feed
@@ -44,12 +45,13 @@ def _is_sitemap(content: bytes, url: str) -> bool:
     return bool(pages or children)
 
 
-async def _first_feed(html: str, url: str, fetcher: Fetcher) -> str | None:
+async def _first_feed(html: str, url: str, fetcher: Fetcher, home: str) -> str | None:
     domain, base = get_hostinfo(url)
     candidates = determine_feed(html, FeedParameters(base, domain or "", url))
+    guard = LinkGuard(home)  # feed links on the page: private only on the given URL's host
     for candidate in candidates[:MAX_CANDIDATES]:
         try:
-            result = await fetcher.fetch(candidate, accept=_ACCEPT)
+            result = await fetcher.fetch(candidate, accept=_ACCEPT, guard=guard)
             parse_feed(result.content, url=result.url, headers=result.headers)
         except WatchError as exc:
             logger.info("discover %s: candidate %s: %s", url, candidate, exc)
@@ -76,7 +78,7 @@ async def discover(url: str, fetcher: Fetcher) -> tuple[str, str]:
     else:
         return "feed", result.url
     html = decode_html(result.content, result.headers)
-    feed = await _first_feed(html, result.url, fetcher)
+    feed = await _first_feed(html, result.url, fetcher, url)
     if feed:
         return "feed", feed
     return "page", result.url

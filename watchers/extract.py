@@ -13,12 +13,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from courlan import extract_domain
 from trafilatura.utils import detect_encoding
 
-__all__ = ["Extracted", "decode_html", "extract_article"]
+from watchers.feedmodel import drop_controls
+
+__all__ = ["Extracted", "decode_html", "extract_article", "same_site_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ _META_LANG = re.compile(
 _LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
 _META_TAG = re.compile(r"<meta\b[^>]*>", re.I)
 _ATTR = re.compile(r"""\b([a-z:_-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_GOOD_PER_BAD = 20  # valid non-ASCII characters needed per invalid sequence
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
@@ -61,6 +65,18 @@ def _try_decode(data: bytes, charset: str | None) -> str | None:
         return None
 
 
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with replacement when a few bad bytes sit among many valid sequences.
+
+    A page of UTF-8 with one stray byte is not windows-1252 (the whole page would become
+    mojibake); a legacy 8-bit page has almost no valid multi-byte sequences.
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    good = len(text) - len(text.encode("ascii", "ignore")) - text.count("\ufffd")
+    return text if good >= _GOOD_PER_BAD * max(bad, 1) else None
+
+
 def decode_html(data: bytes, headers: Mapping[str, str] | None = None) -> str:
     """Decode an HTML body, distrusting declared charsets that the bytes contradict."""
     for bom, codec in _BOMS:
@@ -69,6 +85,9 @@ def decode_html(data: bytes, headers: Mapping[str, str] | None = None) -> str:
     utf8 = _try_decode(data, "utf-8")
     if utf8 is not None:
         return utf8  # valid UTF-8 with non-ASCII bytes is almost never anything else
+    utf8 = _mostly_utf8(data)
+    if utf8 is not None:
+        return utf8
     ctype = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
     header = _HEADER_CHARSET.search(ctype)
     meta = _META_CHARSET.search(data[:65_536])  # some pages declare it after byte 1024
@@ -140,10 +159,32 @@ def extract_article(
         return None
     canonical = _canonical(text_html, url) or getattr(doc, "url", None)
     return Extracted(
-        title=getattr(doc, "title", None) or None,
-        text=text,
+        title=drop_controls(getattr(doc, "title", None) or "") or None,
+        text=drop_controls(text),
         published=_date(getattr(doc, "date", None)),
         language=getattr(doc, "language", None) or _language(text_html, headers),
-        canonical_url=urljoin(url, canonical) if canonical else None,
-        site_name=getattr(doc, "sitename", None) or None,
+        canonical_url=same_site_url(url, urljoin(url, canonical)) if canonical else None,
+        site_name=drop_controls(getattr(doc, "sitename", None) or "") or None,
     )
+
+
+def _site(url: str) -> str:
+    """The registrable domain (public suffix list, private suffixes too), else the host."""
+    try:
+        domain = extract_domain(url)
+    except (ValueError, AttributeError):
+        domain = None
+    return (domain or urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+def same_site_url(page_url: str, candidate: str) -> str | None:
+    """``candidate`` (a canonical link) if it is http(s) on the page's own site, else None.
+
+    A page may only speak for its own site: a canonical naming another outlet's article
+    would make that article "known" before it is ever judged. ``javascript:`` and other
+    schemes are never a URL to store.
+    """
+    parts = urlsplit(candidate)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return candidate if _site(candidate) == _site(page_url) else None

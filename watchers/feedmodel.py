@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 __all__ = [
-    "FeedEntry", "ParsedFeed", "aware", "build_feed", "entry_published", "hash_key", "html_to_text",
-    "is_brief", "tidy",
+    "MAX_TEXT_CHARS", "MAX_TITLE_CHARS", "FeedEntry", "ParsedFeed", "aware", "build_feed",
+    "capped", "drop_controls", "entry_published", "hash_key", "html_to_text", "is_brief", "tidy",
 ]
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,14 @@ _BLOCK_TAGS = frozenset(
 )
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template"})
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# C0 controls but tab, newline and the whitespace _SPACES turns into spaces; DEL; C1 controls.
+# A NUL in an archived title breaks FTS snippets and Telegram's HTML parser.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]+")
+# Per-entry text caps: a feed's text is a teaser or one article, never megabytes. The markup
+# is cut first (bounding the HTML-to-text work), the text after.
+MAX_TITLE_CHARS = 2_000
+MAX_TEXT_CHARS = 200_000
+_MAX_MARKUP_CHARS = 4 * MAX_TEXT_CHARS
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 # An absolute http(s) URL that urljoin would return unchanged (no params, empty query or
 # fragment, brackets, controls or spaces): joining it is skipped, it costs ~15 us an entry.
@@ -100,19 +108,41 @@ def html_to_text(markup: str) -> str:
 
 
 def tidy(text: str) -> str:
+    """Whitespace collapsed, control characters (NUL...) dropped, ends stripped."""
     if text.isprintable() and "  " not in text:
         # the common case: no tab, newline or no-break space, nothing for the substitutions
         return text.strip()
-    return _BLANK_LINES.sub("\n", _SPACES.sub(" ", text)).strip()
+    return _BLANK_LINES.sub("\n", _SPACES.sub(" ", _CONTROLS.sub("", text))).strip()
 
 
-def _detail_text(detail: Mapping[str, Any] | None, fallback: str = "") -> str:
+def drop_controls(text: str) -> str:
+    """``text`` without control characters other than whitespace (NUL, DEL, C1...)."""
+    return _CONTROLS.sub("", text)
+
+
+def capped(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` cut to ``limit`` characters (a hostile feed's megabyte entry)."""
+    return text if len(text) <= limit else text[:limit].rstrip()
+
+
+def _detail_text(detail: Mapping[str, Any] | None, fallback: str = "",
+                 limit: int = MAX_TEXT_CHARS) -> str:
     if not detail:
-        return tidy(fallback) if "<" not in fallback else html_to_text(fallback)
-    value = detail.get("value") or ""
+        fallback = fallback[:_MAX_MARKUP_CHARS]
+        return capped(tidy(fallback) if "<" not in fallback else html_to_text(fallback), limit)
+    value = (detail.get("value") or "")[:_MAX_MARKUP_CHARS]
     if "html" in (detail.get("type") or ""):
-        return html_to_text(value)
-    return tidy(value)
+        return capped(html_to_text(value), limit)
+    return capped(tidy(value), limit)
+
+
+def _title_text(item: Mapping[str, Any]) -> str:
+    title = item.get("title") or ""
+    detail = item.get("title_detail")
+    if detail and detail.get("value") != title:
+        # feedparser overwrites title_detail with a nested <image><title>, not title
+        detail = {**detail, "value": title}
+    return _detail_text(detail, title, MAX_TITLE_CHARS)
 
 
 def aware(struct: Any) -> datetime | None:
@@ -178,14 +208,14 @@ def _convert_entry(entry: Mapping[str, Any], base: str,
     published = entry_published(entry)
     if is_brief(entry, brief_before, published):  # the text is never read: not converted
         return FeedEntry(entry.get("id") or url or "", url, "", "", "", published, None)
-    title = _detail_text(entry.get("title_detail"), entry.get("title") or "")
+    title = _title_text(entry)
     summary = _detail_text(entry.get("summary_detail"), entry.get("summary") or "")
     contents = [_detail_text(c) for c in entry.get("content") or ()]
     content = max([*contents, summary], key=len)
     if not (entry.get("id") or url or title or content):
         return None
     key = entry.get("id") or url or hash_key(title, summary)
-    author = entry.get("author") or None
+    author = capped(drop_controls(entry.get("author") or ""), MAX_TITLE_CHARS) or None
     return FeedEntry(key, url, title, summary, content, published, author)
 
 
@@ -205,5 +235,5 @@ def build_feed(
     skipped = len(raw_entries) - len(entries)
     if skipped:
         logger.warning("feed %s: skipped %d empty entries", url, skipped)
-    title = _detail_text(feed.get("title_detail"), feed.get("title") or "")
+    title = _title_text(feed)
     return ParsedFeed(title, link, entries, problem, _ttl(feed), skipped)

@@ -23,13 +23,18 @@ from urllib.parse import urljoin
 import feedparser
 from feedparser.datetimes import _parse_date  # RFC 822 and the other date shapes
 
+from watchers.entities import defuse_entities
 from watchers.errors import ParseError
 from watchers.feedfast import parse_fast
 from watchers.feedmodel import (
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
     FeedEntry,
     ParsedFeed,
     aware,
     build_feed,
+    capped,
+    drop_controls,
     hash_key,
     html_to_text,
     tidy,
@@ -79,9 +84,11 @@ def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str] | None = 
         parsed_fast = parse_fast(content, url=url, headers=lowered, brief_before=brief_before)
         if parsed_fast is not None:
             return parsed_fast
+    content, defused = defuse_entities(content)  # feedparser's loose parser has no limit
     # BytesIO: feedparser treats a bytes argument that names a file or URL as one to open
     parsed = feedparser.parse(io.BytesIO(content), response_headers=lowered)
     problem = _problem(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+    problem = "; ".join(p for p in (defused, problem) if p) or None
     if not parsed.get("version") and not parsed.get("entries"):
         raise ParseError(
             _html_problem(content, ctype) or f"not a feed: {problem or ctype or 'unknown format'}",
@@ -124,10 +131,10 @@ def _parse_json_feed(content: bytes, *, url: str) -> ParsedFeed:
 def _convert_json_item(item: Mapping[str, Any], base: str) -> FeedEntry | None:
     link = item.get("url") or item.get("external_url")
     url = urljoin(base, link) if isinstance(link, str) and link else None
-    title = html_to_text(str(item.get("title") or ""))
-    summary = html_to_text(str(item.get("summary") or ""))
-    text = str(item.get("content_text") or "") or html_to_text(str(item.get("content_html") or ""))
-    content = max([tidy(text), summary], key=len)
+    title = capped(html_to_text(_field(item, "title")), MAX_TITLE_CHARS)
+    summary = capped(html_to_text(_field(item, "summary")))
+    text = _field(item, "content_text") or html_to_text(_field(item, "content_html"))
+    content = max([capped(tidy(text)), summary], key=len)
     raw_id = item.get("id")
     if raw_id in (None, "") and not (url or title or content):
         return None
@@ -135,7 +142,13 @@ def _convert_json_item(item: Mapping[str, Any], base: str) -> FeedEntry | None:
     published = _iso_date(item.get("date_published")) or _iso_date(item.get("date_modified"))
     authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
     names = [str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")]
-    return FeedEntry(key, url, title, summary, content, published, ", ".join(names) or None)
+    author = drop_controls(", ".join(names))[:MAX_TITLE_CHARS] or None
+    return FeedEntry(key, url, title, summary, content, published, author)
+
+
+def _field(item: Mapping[str, Any], name: str) -> str:
+    """A text field, its markup cut to a bound first (see `feedmodel.capped`)."""
+    return str(item.get(name) or "")[:4 * MAX_TEXT_CHARS]
 
 
 def _iso_date(value: Any) -> datetime | None:

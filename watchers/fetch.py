@@ -24,7 +24,7 @@ import httpx
 
 from watchers.addresses import check_public_url
 from watchers.decompress import ACCEPT_ENCODING, CHUNK, BoundedDecoder
-from watchers.errors import FetchError
+from watchers.errors import FetchError, WatchError
 
 __all__ = [
     "USER_AGENT",
@@ -112,6 +112,7 @@ class Fetcher:
         user_agent: str = USER_AGENT,
         guard: Callable[[str], object] | None = None,
         host_delays: Mapping[str, float] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._timeout = timeout
         self._httpx_timeout = httpx.Timeout(timeout, connect=min(10.0, timeout))
@@ -120,6 +121,7 @@ class Fetcher:
             timeout=self._httpx_timeout,
             follow_redirects=False,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            transport=transport,  # e.g. watchers.pinned: connect to checked addresses only
         )
         self._max_bytes = max_bytes
         self._global = asyncio.Semaphore(concurrency)
@@ -152,8 +154,12 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str | None = None,
+        guard: Callable[[str], object] | None = None,
     ) -> FetchResult:
-        """GET ``url``, following redirects; FetchError/BlockedError carry a specific message."""
+        """GET ``url``, following redirects; FetchError/BlockedError carry a specific message.
+
+        ``guard`` is checked on every hop too, after the fetcher's own guard (both must pass).
+        """
         headers = {"User-Agent": self._user_agent, "Accept-Encoding": ACCEPT_ENCODING}
         if accept:
             headers["Accept"] = accept
@@ -164,7 +170,8 @@ class Fetcher:
         started = time.monotonic()
         current, seen = url, {url}
         for _ in range(self._max_redirects + 1):
-            await self._check(current)
+            await self._check(current, self._guard)
+            await self._check(current, guard)
             outcome = await self._fetch_once(current, headers, started)
             if isinstance(outcome, FetchResult):
                 return outcome
@@ -174,10 +181,11 @@ class Fetcher:
             current = outcome.location
         raise FetchError(f"too many redirects (over {self._max_redirects})", url=url)
 
-    async def _check(self, url: str) -> None:
-        if self._guard is None:
+    @staticmethod
+    async def _check(url: str, guard: Callable[[str], object] | None) -> None:
+        if guard is None:
             return
-        result = self._guard(url)
+        result = guard(url)
         if inspect.isawaitable(result):
             await result
 
@@ -214,6 +222,10 @@ class Fetcher:
                 raise FetchError(f"protocol error: {_clean(exc)}", url=url) from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"{type(exc).__name__}: {_clean(exc)}", url=url) from None
+            except WatchError as exc:
+                if exc.url.startswith("//"):  # from a pinned transport, which knows no URL
+                    exc.url = url
+                raise
 
     async def _request(
         self, url: str, headers: dict[str, str], started: float

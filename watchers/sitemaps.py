@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from watchers.errors import ParseError
+from watchers.feedmodel import drop_controls
 
 __all__ = ["SitemapUrl", "parse_sitemap"]
 
@@ -90,5 +91,6 @@ def parse_sitemap(content: bytes, *, url: str) -> tuple[list[SitemapUrl], list[s
             children.append(target)
         else:
             when = _date(_child(element, "publication_date")) or _date(_child(element, "lastmod"))
-            pages.append(SitemapUrl(target, when, _child(element, "title")))
+            title = _child(element, "title")  # recover mode keeps &#1;: controls dropped
+            pages.append(SitemapUrl(target, when, drop_controls(title) if title else title))
     return pages, children

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import lxml.html
 from lxml import etree
 
+from watchers.feedmodel import tidy
 from watchers.feeds import FeedEntry, html_to_text
 
 __all__ = ["channel_preview_url", "parse_channel_preview"]
@@ -59,7 +60,7 @@ def _entry(post: etree._Element, channel: str) -> FeedEntry | None:
     url = f"https://t.me/{name}/{number}"
     text = _post_text(post)
     owners = post.xpath(_OWNER)
-    author = owners[0].text_content().strip() if owners else None
+    author = tidy(owners[0].text_content()) if owners else None  # tidy: controls dropped too
     return FeedEntry(url, url, _title(text), text, text, _published(post), author or None)
 
 
