@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 from storage.archive import Archive
 
 from .settings import Settings
+from .tgtext import fit_html
 
 __all__: list[str] = []
 
@@ -33,7 +34,8 @@ def _ctx(context: ContextTypes.DEFAULT_TYPE) -> _Ctx:
 
 async def _reply(update: Update, html: str,
                  markup: InlineKeyboardMarkup | None = None) -> None:
-    await update.effective_message.reply_html(html[:4000], reply_markup=markup,
+    # fitted by Telegram's rules: a cut falls between characters, the open tags are closed
+    await update.effective_message.reply_html(fit_html(html), reply_markup=markup,
                                               disable_web_page_preview=True)
 
 

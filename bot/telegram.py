@@ -28,6 +28,7 @@ from telegram.request import HTTPXRequest
 
 from .deliver import ChatGone, Rejected, RetryLater
 from .settings import Settings
+from .tgtext import tg_safe
 
 __all__ = [
     "ConsoleSender",
@@ -144,7 +145,7 @@ class TelegramSender:
                  if reply_to else None)
         markup = feedback_markup(feedback) if feedback and self.feedback_buttons else None
         message = await self.bot.send_message(
-            chat_id=chat_id, text=text, parse_mode=ParseMode.HTML if html else None,
+            chat_id=chat_id, text=tg_safe(text), parse_mode=ParseMode.HTML if html else None,
             link_preview_options=LinkPreviewOptions(is_disabled=not self._preview(chat_id)),
             reply_parameters=reply, reply_markup=markup)
         return message.message_id
