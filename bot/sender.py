@@ -4,6 +4,7 @@ chat gone, rejected), the retry policy and the report of one delivery run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 __all__ = ["ChatGone", "DeliveryReport", "Rejected", "RetryLater", "RetryPolicy", "Sender"]
@@ -50,6 +51,10 @@ class RetryPolicy:
     backoff_base: float = 15.0
     backoff_cap: float = 900.0
     max_sleeps: int = 5  # Retry-Afters slept out per chat and run, then defer
+    # how long one run retries writing what Telegram accepted (another writer holds the
+    # database, a full disk) before it stops; the accepted alerts are never sent again
+    write_patience: float = 600.0
+    reprobe_every: timedelta = timedelta(hours=6)  # a gone chat is tried again this often
 
     def backoff(self, attempts: int) -> float:
         return min(self.backoff_cap, self.backoff_base * 2 ** min(attempts, 20))

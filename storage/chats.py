@@ -112,6 +112,21 @@ class ChatStore:
         return {r["chat_id"]: r["reason"] or ""
                 for r in self.db["chats"].rows_where("status = 'gone'")}
 
+    def gone_since(self, before: datetime) -> list[str]:
+        """Gone chats last marked (or tried) at or before `before`."""
+        return [r["chat_id"] for r in self.db["chats"].rows_where(
+            "status = 'gone' and (updated_at is null or updated_at <= ?)", [_iso(before)],
+            order_by="updated_at")]
+
+    def mark_back(self, chat_id: str, *, now: datetime) -> bool:
+        """The chat can be reached again (it re-added the bot, wrote to it, or an admin said
+        so); False if it was not gone."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "update chats set status = 'ok', reason = null, updated_at = ? "
+                "where chat_id = ? and status = 'gone'", [_iso(now), chat_id])
+        return cursor.rowcount > 0
+
     # -- feedback ---------------------------------------------------------------------------
     def vote(self, article_id: str, user_id: int, relevant: bool, *, chat_id: str,
              now: datetime) -> None:
