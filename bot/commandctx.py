@@ -55,6 +55,15 @@ def _is_admin(update: Update, settings: Settings) -> bool:
     return user is not None and user.id in settings.admin_ids
 
 
+async def _may_set_chat(update: Update, ctx: _Ctx) -> bool:
+    """This chat's own settings: anyone in a private chat, the channel itself in a channel
+    (only its admins can post there), the bot's admins in groups."""
+    chat = update.effective_chat
+    if chat is None or chat.type in ("private", "channel"):
+        return True
+    return await _admin_only(update, ctx)
+
+
 async def _admin_only(update: Update, ctx: _Ctx) -> bool:
     if _is_admin(update, ctx.settings):
         return True

@@ -193,6 +193,44 @@ class FakeTelegram(_BotApi):
             self._state.known.setdefault(key, {})[message["message_id"]] = message
             return self.push_update({"message": message})
 
+    def push_channel_post(self, text: str, *, chat_id: int | str = -1001234567890) -> dict:
+        """Queue a post in a channel (no sender user: the channel itself speaks)."""
+        with self._cond:
+            key = _chat_key(chat_id)
+            chat = self._chat(key)
+            post: dict[str, Any] = {"message_id": self._new_id(key), "date": int(time.time()),
+                                    "chat": chat, "sender_chat": chat, "text": text}
+            if text.startswith("/"):
+                command = text.split(maxsplit=1)[0]
+                post["entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
+            self._state.known.setdefault(key, {})[post["message_id"]] = post
+            return self.push_update({"channel_post": post})
+
+    def push_my_chat_member(self, chat_id: int | str, status: str, *, old: str = "left",
+                            user_id: int = 1001) -> dict:
+        """Queue the bot's own membership change in a chat ("member", "administrator",
+        "left", "kicked"), as Telegram sends when the bot is added, removed or blocked."""
+        with self._cond:
+            key = _chat_key(chat_id)
+            return self.push_update({"my_chat_member": {
+                "chat": self._chat(key), "date": int(time.time()),
+                "from": {"id": user_id, "is_bot": False, "first_name": "Test"},
+                "old_chat_member": self._member(old), "new_chat_member": self._member(status),
+            }})
+
+    def _member(self, status: str) -> dict:
+        member: dict[str, Any] = {"status": status, "user": self._bot_user()}
+        if status == "administrator":
+            member.update(dict.fromkeys((
+                "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+                "can_delete_stories"), False), can_post_messages=True)
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
+
     def push_callback_query(
         self, data: str, *, chat_id: int | str, message_id: int, user_id: int = 1001
     ) -> dict:
