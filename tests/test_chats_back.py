@@ -106,3 +106,37 @@ async def test_subscribe_in_a_channel_is_a_channel_post(running, fake_telegram):
     fake_telegram.push_channel_post("/followups digest", chat_id=CHANNEL)
     assert await fake_telegram.wait_for_async(lambda f: len(f.messages(CHANNEL)) == 2)
     assert archive.chats.follow_ups(CHANNEL) == "digest"  # the channel's own setting
+
+
+async def test_chats_list_and_reset_from_the_cli(tmp_path, bot, fake_telegram):
+    import json
+
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    archive = Archive.open(tmp_path / "cli.db")
+    try:
+        await gone_with_parked(archive, fake_telegram, bot)
+        archive.chats.subscribe("555", ["al-tanf"], now=NOW)
+    finally:
+        archive.close()
+    db = ["--db", str(tmp_path / "cli.db")]
+    listed = CliRunner().invoke(cli, [*db, "chats", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {r["chat_id"]: r for r in json.loads(listed.stdout)}
+    assert rows[CHANNEL]["status"] == "gone" and rows[CHANNEL]["parked"] == 2
+    assert rows["555"]["topics"] == ["al-tanf"] and rows["555"]["status"] == "ok"
+    text = CliRunner().invoke(cli, [*db, "chats", "list"])
+    assert "gone (Telegram 403" in text.output and "parked 2" in text.output
+    unknown = CliRunner().invoke(cli, [*db, "chats", "reset", "-42"])
+    assert unknown.exit_code == 1 and "no chat -42" in unknown.output
+    reset = CliRunner().invoke(cli, [*db, "chats", "reset", CHANNEL])
+    assert reset.exit_code == 0 and "2 parked alerts queued again" in reset.output
+    fake_telegram.allow(CHANNEL)
+    archive = Archive.open(tmp_path / "cli.db")
+    try:
+        report = await deliver(archive, sender(bot), clock=lambda: NOW, digest_after=0)
+        assert report.sent == 2 and statuses(archive) == ["sent"] * 2
+    finally:
+        archive.close()
