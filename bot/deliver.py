@@ -120,6 +120,10 @@ class _Run:
 
     def defer(self, alert: PendingAlert, exc: RetryLater) -> None:
         delay = exc.delay if exc.delay is not None else self.policy.backoff(alert.attempts)
+        if exc.maybe_sent:
+            self.report.uncertain += 1
+            log.warning("chat %s: alert %s may have arrived; sending it again may double it",
+                        alert.chat_id, alert.id)
         self.archive.outbox.mark_retry(alert.id, str(exc),
                                        next_attempt=self.clock() + timedelta(seconds=delay))
         log.warning("chat %s: alert %s deferred %.0f s: %s", alert.chat_id, alert.id, delay, exc)

@@ -11,11 +11,16 @@ __all__ = ["ChatGone", "DeliveryReport", "Rejected", "RetryLater", "RetryPolicy"
 
 
 class RetryLater(Exception):
-    """Try again later: after `delay` seconds (Retry-After), or by back-off when it is None."""
+    """Try again later: after `delay` seconds (Retry-After), or by back-off when it is None.
 
-    def __init__(self, delay: float | None, reason: str) -> None:
+    `maybe_sent`: the request reached Telegram but its answer was lost (a read timeout, the
+    connection dropped while waiting): Telegram may have accepted it, and sending again may
+    double it. It is still sent again (an alert is never dropped on a guess), and counted."""
+
+    def __init__(self, delay: float | None, reason: str, *, maybe_sent: bool = False) -> None:
         super().__init__(reason)
         self.delay = delay
+        self.maybe_sent = maybe_sent
 
 
 class ChatGone(Exception):
@@ -39,6 +44,7 @@ class DeliveryReport:
     digests: int = 0
     muted: int = 0
     paused: bool = False
+    uncertain: int = 0  # answers lost after sending: these alerts may arrive twice
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+import httpx
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -182,7 +183,17 @@ class TelegramSender:
             raise Rejected(f"Telegram 400: {exc}") from exc
         except (TimedOut, NetworkError) as exc:
             # 5xx and lost connections: back off by attempts (the delivery loop decides).
+            if _answer_lost(exc):
+                raise RetryLater(None, f"Telegram's answer lost after sending (it may have "
+                                       f"arrived): {exc}", maybe_sent=True) from exc
             raise RetryLater(None, f"Telegram unreachable: {exc}") from exc
+
+
+def _answer_lost(exc: Exception) -> bool:
+    """The request was written but no answer came: a read timeout, or the connection closed
+    while we waited. Connect, write and pool timeouts mean Telegram never had it."""
+    return isinstance(exc.__cause__, (httpx.ReadTimeout, httpx.ReadError,
+                                      httpx.RemoteProtocolError))
 
 
 class ConsoleSender:

@@ -137,3 +137,24 @@ async def test_a_lock_that_outlasts_the_run_is_written_by_the_next_run(archive, 
     assert len(fake_telegram.messages(CHAT)) == 2
     assert [r[0] for r in archive.db.execute("select status from outbox")] == ["sent"] * 2
     other.close()
+
+
+async def test_an_answer_lost_after_acceptance_is_the_one_documented_double(
+        archive, sender, fake_telegram):
+    queue(archive, 2)
+    fake_telegram.lose_answers(1)  # Telegram accepts the first alert, its answer never arrives
+    first = await deliver(archive, sender, clock=lambda: NOW, digest_after=0)
+    assert (first.sent, first.uncertain, first.deferred) == (0, 1, 2)
+    error = archive.db.execute("select last_error from outbox order by id").fetchone()[0]
+    assert "may have arrived" in error
+    later = await deliver(archive, sender, clock=lambda: NOW.replace(hour=13), digest_after=0)
+    assert later.sent == 2
+    titles = [m.plain_text.split(" ", 1)[0] for m in fake_telegram.messages(CHAT)]
+    assert titles == ["R000", "R000", "R001"]  # at least once: the README's residual window
+
+
+async def test_a_5xx_answer_is_not_an_uncertain_send(archive, sender, fake_telegram):
+    queue(archive, 1)
+    fake_telegram.outage(True)  # 502: answered, so surely not accepted
+    report = await deliver(archive, sender, clock=lambda: NOW, digest_after=0)
+    assert report.uncertain == 0 and report.deferred == 1

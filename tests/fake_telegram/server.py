@@ -145,6 +145,13 @@ class FakeTelegram(_BotApi):
             self._state.faults.append(_Fault(status, retry_after, description,
                                              method.lower() if method else None, count))
 
+    def lose_answers(self, count: int = 1, *, method: str = "sendMessage") -> None:
+        """Carry out the next ``count`` calls of ``method`` (a message is accepted) but drop the
+        connection instead of answering: the answer is lost after Telegram accepted."""
+        with self._cond:
+            key = method.lower()
+            self._state.lost_answers[key] = self._state.lost_answers.get(key, 0) + count
+
     def outage(self, on: bool, *, drop: bool = False) -> None:
         """Until switched off, every call gets a 502 (or its connection dropped)."""
         with self._cond:
@@ -287,7 +294,11 @@ class FakeTelegram(_BotApi):
             fault = self._take_fault(method.lower())
             if fault is not None:
                 raise _fault_error(fault)
-            return 200, {"ok": True, "result": handler(params)}
+            result = handler(params)
+            if self._state.lost_answers.get(method.lower(), 0) > 0:
+                self._state.lost_answers[method.lower()] -= 1
+                return None  # done, but the answer never reaches the bot
+            return 200, {"ok": True, "result": result}
         except ApiError as error:
             return error.status, _error_payload(error)
 
