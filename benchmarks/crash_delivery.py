@@ -8,7 +8,8 @@ the fake Bot API (tests/fake_telegram) on loopback; the messages per alert give 
 
 * kill: a child process delivers and is SIGKILLed a random 0-30 ms after one of its
   sendMessage calls reached the fake, then restarted, until everything is sent. A double needs
-  the kill to land after Telegram accepted and before the "sent" commit.
+  the kill to land after Telegram accepted and before the "sent" commit: this measures how
+  long that window is. "anywhere" kills at a random moment of a run instead (10x the alerts).
 * lock: another connection takes the write lock right after a message was accepted and holds
   it 10x longer than the child's busy timeout (100 ms here; 30 s in the bot), `--locks` times;
   the next run is started after each. Before the fix, each lock gave a double.
@@ -99,7 +100,10 @@ def pending(db: Path) -> int:
         conn.close()
 
 
-def scenario_kill(n: int, kills: int, rng: random.Random, tmp: Path) -> str:
+def scenario_kill(n: int, kills: int, rng: random.Random, tmp: Path, *,
+                  anywhere: bool = False) -> str:
+    """SIGKILL 0-30 ms after an acceptance (the worst moment), or `anywhere` in the run
+    (0-2.5 s after the start: start-up, composing, sending, committing)."""
     db = tmp / "kill.db"
     queue(db, n)
     done = 0
@@ -107,14 +111,21 @@ def scenario_kill(n: int, kills: int, rng: random.Random, tmp: Path) -> str:
         while pending(db):
             proc = spawn(db, fake)
             if done < kills:
-                before = len(fake.calls("sendMessage"))
-                if fake.wait_for(lambda f, b=before: len(f.calls("sendMessage")) > b, timeout=60):
+                if anywhere:
+                    time.sleep(rng.uniform(0, 2.5))
+                    hit = proc.poll() is None
+                else:
+                    before = len(fake.calls("sendMessage"))
+                    hit = fake.wait_for(lambda f, b=before: len(f.calls("sendMessage")) > b,
+                                        timeout=60)
                     time.sleep(rng.uniform(0, 0.03))
+                if hit:
                     proc.send_signal(signal.SIGKILL)
                     done += 1
             proc.wait(timeout=120)
         messages, doubles, missing, integrity = count(fake, db, n)
-    return (f"kill : {n} alerts, {messages} messages, {doubles} doubles, {missing} missing; "
+    name = "kill anywhere" if anywhere else "kill 0-30 ms after an acceptance"
+    return (f"{name}: {n} alerts, {messages} messages, {doubles} doubles, {missing} missing; "
             f"{done} SIGKILLs ({doubles / max(done, 1):.3f} doubles per kill); "
             f"integrity {integrity}")
 
@@ -188,7 +199,7 @@ def main() -> None:
     parser.add_argument("--locks", type=int, default=5)
     parser.add_argument("--lost", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--only", choices=("kill", "lock", "lost"), default=None)
+    parser.add_argument("--only", choices=("kill", "anywhere", "lock", "lost"), default=None)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,6 +209,9 @@ def main() -> None:
             print(scenario_lost(args.alerts, args.lost, rng, Path(tmp)), flush=True)
         if args.only in (None, "kill"):
             print(scenario_kill(args.alerts, args.kills, rng, Path(tmp)), flush=True)
+        if args.only in (None, "anywhere"):
+            print(scenario_kill(args.alerts * 10, args.kills, rng, Path(tmp), anywhere=True),
+                  flush=True)
 
 
 if __name__ == "__main__":

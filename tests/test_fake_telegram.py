@@ -339,6 +339,8 @@ def test_form_feed_is_not_a_space_in_a_tag_and_valueless_attributes_are_ignored(
     assert [e.type for e in parsed.entities] == ["bold", "blockquote"]
 
 
-def test_a_lone_surrogate_is_not_utf8() -> None:
+def test_a_lone_surrogate_is_not_utf8_and_a_surrogate_entity_is_invalid() -> None:
     with pytest.raises(ApiError, match="UTF-8"):
         check_message_text("x\ud83d", "HTML")
+    with pytest.raises(ApiError, match="invalid Unicode"):
+        check_message_text("&#xD83D;&#xDE00;", "HTML")

@@ -36,6 +36,8 @@ def check_message_text(
     except UnicodeEncodeError:
         raise ApiError(400, "Bad Request: strings must be encoded in UTF-8") from None
     parsed = _parse_text(text, parse_mode, strict_ampersand)
+    if any("\ud800" <= ch <= "\udfff" for ch in parsed.text):  # from &#xD83D; and the like
+        raise ApiError(400, "Bad Request: text contains invalid Unicode characters")
     cleaned = clean_text(parsed.text).strip(" \n")
     if not cleaned:  # tdlib's "Text must be non-empty", as the Bot API words it
         raise ApiError(400, "Bad Request: message text is empty")
