@@ -20,7 +20,10 @@ MAX_BYTES = 32_768  # telegram-bot-api: "Text is too long", before parsing
 MAX_CHARS = 4_096  # tdlib: code points after entity parsing ("Message is too long")
 
 # A tag, one of the entities Telegram decodes (named ones only lt/gt/amp/quot), or a character.
-_TOKEN = re.compile(r"<[^>]*>|&(?:lt|gt|amp|quot|#[0-9]{1,8}|#x[0-9a-fA-F]{1,7});?|.", re.S)
+# As tdlib's decode_html_entity: a whole letter run for names, and "&#" plus digits under 10
+# characters in all; anything else is literal text.
+_TOKEN = re.compile(r"<[^>]*>|&(?:(?:lt|gt|amp|quot)(?![A-Za-z])|#[0-9]{1,7}(?![0-9])"
+                    r"|#x[0-9a-fA-F]{1,6}(?![0-9a-fA-F]));?|.", re.S)
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _UNSAFE = re.compile(r"[\x00\ud800-\udfff]")
 _ELLIPSIS = "…"

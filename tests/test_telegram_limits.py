@@ -94,3 +94,11 @@ def test_fake_refuses_what_the_old_cut_produced() -> None:
     with pytest.raises(Exception, match="Can't find end tag|not a part of"):
         check_message_text(old, "HTML")
     assert replace(view(), url="") is not None
+
+
+@pytest.mark.parametrize("text", [
+    "&ampx &amp; &amp b", "&#123456789; &#1234567;", "&#x41; &#X41; &#x1F600", "&#0; &nbsp;",
+    "&lt&gt&quot;", "&#65x &#x6g", "&#1114111; &#1114110;", "<b>a</b> &#38;amp;",
+])
+def test_visible_text_decodes_entities_as_tdlib_does(text: str) -> None:
+    assert visible_text(text) == check_message_text(text, "HTML", strict_ampersand=False).text
