@@ -17,6 +17,8 @@ from .render import fit_also_reported, fit_digest, render_alert, render_plain
 
 __all__ = ["Message", "compose_also", "compose_digest", "compose_one"]
 
+_LISTING_MAX = 400  # more lines than 4,096 characters can show (each is over 10)
+
 
 @dataclass(frozen=True)
 class Message:
@@ -46,7 +48,8 @@ def compose_one(archive: Archive, alert: PendingAlert, archive_url: str | None =
 
 def compose_digest(archive: Archive, alerts: list[PendingAlert]) -> Message:
     """The first of the alerts that fit, as one "N new reports" message."""
-    fitted = fit_digest([alert_view(_article(archive, a)) for a in alerts])
+    head = alerts[:_LISTING_MAX]  # no message holds more: a flood is not loaded whole
+    fitted = fit_digest([alert_view(_article(archive, a)) for a in head], total=len(alerts))
     return Message(alerts[0].chat_id, fitted.html, fitted.plain, None, None,
                    tuple(alerts[:fitted.shown]))
 
@@ -56,7 +59,7 @@ def compose_also(archive: Archive, alerts: list[PendingAlert]) -> Message:
     story = alerts[0].story
     reply_to = archive.outbox.story_message_id(story, alerts[0].chat_id) if story else None
     first = archive.article(story) if story and reply_to is None else None
-    fitted = fit_also_reported([alert_view(_article(archive, a)) for a in alerts],
+    fitted = fit_also_reported([alert_view(_article(archive, a)) for a in alerts[:_LISTING_MAX]],
                                story=(first.get("title") or first["id"]) if first else None)
     return Message(alerts[0].chat_id, fitted.html, fitted.plain, reply_to, None,
                    tuple(alerts[:fitted.shown]))

@@ -96,12 +96,14 @@ def render_digest(views: Sequence[AlertView], *, limit: int = 4096) -> str:
     return fit_digest(views, limit=limit).html
 
 
-def fit_digest(views: Sequence[AlertView], *, limit: int = 4096) -> Fitted:
-    """As many alerts as fit, as linked titles; "… and N more in the next message" after them."""
-    count = len(views)
+def fit_digest(views: Sequence[AlertView], *, limit: int = 4096,
+               total: int | None = None) -> Fitted:
+    """As many alerts as fit, as linked titles; "… and N more in the next message" after them.
+    `total`: how many are pending in all, when `views` holds only the first of them."""
+    count = max(total or 0, len(views))
     head = f"🗞 {count} new {'report' if count == 1 else 'reports'}"
     head_html = f"🗞 <b>{head.removeprefix('🗞 ')}</b>"
-    return _listing((head_html, head), views, ("", ""), limit)
+    return _listing((head_html, head), views, ("", ""), limit, count)
 
 
 def render_also_reported(views: Sequence[AlertView], *, story: str | None = None,
@@ -127,20 +129,20 @@ def fit_also_reported(views: Sequence[AlertView], *, story: str | None = None,
 
 
 def _listing(head: tuple[str, str], views: Sequence[AlertView], tail: tuple[str, str],
-             limit: int) -> Fitted:
+             limit: int, total: int | None = None) -> Fitted:
     """Head, as many numbered lines as fit (a line for the rest), then tail; HTML and plain."""
     lines = [_digest_line(view) for view in views]
     low, high = 0, len(lines)
     while low < high:  # the most items that fit
         middle = (low + high + 1) // 2
-        if _html_cost(_digest(head[0], lines, middle, tail[0])) <= limit:
+        if _html_cost(_digest(head[0], lines, middle, tail[0], total)) <= limit:
             low = middle
         else:
             high = middle - 1
-    text = _digest(head[0], lines, low, tail[0])
+    text = _digest(head[0], lines, low, tail[0], total)
     if _html_cost(text) > limit or (low == 0 and lines):
         raise ValueError(f"limit {limit} is too small for a digest")
-    plain = _digest(head[1], [_digest_plain(view) for view in views], low, tail[1])
+    plain = _digest(head[1], [_digest_plain(view) for view in views], low, tail[1], total)
     if len(plain) > limit:  # the URLs do not fit as text: what the HTML shows, without links
         plain = visible_text(text)
     return Fitted(text, plain, low)
@@ -233,11 +235,13 @@ def _line_url(view: AlertView) -> str:
     return url if len(url) <= _LINE_URL_MAX else ""
 
 
-def _digest(head: str, lines: Sequence[str], shown: int, tail: str) -> str:
+def _digest(head: str, lines: Sequence[str], shown: int, tail: str,
+            total: int | None = None) -> str:
     out = [head]
     out += [f"{index}. {line}" for index, line in enumerate(lines[:shown], start=1)]
-    if shown < len(lines):
-        out.append(f"… and {len(lines) - shown} more in the next message")
+    more = max(total or 0, len(lines)) - shown
+    if more > 0:
+        out.append(f"… and {more} more in the next message")
     return "\n".join(out + ([tail] if tail else []))
 
 

@@ -158,3 +158,15 @@ async def test_a_5xx_answer_is_not_an_uncertain_send(archive, sender, fake_teleg
     fake_telegram.outage(True)  # 502: answered, so surely not accepted
     report = await deliver(archive, sender, clock=lambda: NOW, digest_after=0)
     assert report.uncertain == 0 and report.deferred == 1
+
+
+async def test_a_flood_beyond_one_listing_counts_all_and_shows_each(archive, sender,
+                                                                    fake_telegram):
+    queue(archive, 600, title_len=0)
+    report = await deliver(archive, sender, clock=lambda: NOW, digest_after=10)
+    messages = fake_telegram.messages(CHAT)
+    assert report.sent == 600 and visible(archive, fake_telegram) == (600, 600)
+    heads = [m.plain_text.split("\n", 1)[0] for m in messages]
+    assert heads[0] == "🗞 600 new reports" and len(messages) > 1
+    first_more = messages[0].plain_text.rsplit("\n", 1)[1]
+    assert first_more == f"… and {600 - messages[0].plain_text.count('R')} more in the next message"
