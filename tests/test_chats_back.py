@@ -86,6 +86,9 @@ async def test_removing_the_bot_parks_at_once(running, fake_telegram):  # noqa: 
     fake_telegram.push_my_chat_member(CHANNEL, "left", old="administrator")
     await ask(fake_telegram, "/help")
     assert "removed" in archive.chats.gone()[CHANNEL] and statuses(archive) == ["failed"]
+    fake_telegram.push_my_chat_member(PRIVATE, "kicked", old="member")  # a user blocks the bot
+    await ask(fake_telegram, "/help", chat=2002)
+    assert "blocked" in archive.chats.gone()[str(PRIVATE)]
 
 
 async def test_a_command_from_a_gone_private_chat_brings_it_back(running, fake_telegram):  # noqa: F811
