@@ -14,7 +14,7 @@ import random
 import signal
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,7 +24,7 @@ from storage.archive import Archive
 from watchers.pinned import guarded_fetcher, trusted_fetcher
 
 from .commands import build_application, start_bot, stop_bot
-from .deliver import ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
+from .deliver import Accepted, ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
 from .known import load_judge
 from .pipeline import Pipeline, SourceReport
 from .settings import Settings, Source
@@ -60,12 +60,14 @@ class Runtime:
     sender: Sender
     clock: Callable[[], datetime]
     max_wait: float = ONCE_MAX_WAIT
+    # what Telegram accepted but the database has not recorded yet: kept across delivery runs
+    accepted: Accepted = field(default_factory=Accepted)
 
     async def deliver(self) -> DeliveryReport:
         return await deliver(self.archive, self.sender, clock=self.clock,
                              digest_after=self.settings.digest_after, max_wait=self.max_wait,
                              archive_url=self.settings.archive_url,
-                             follow_ups=self.settings.follow_ups)
+                             follow_ups=self.settings.follow_ups, accepted=self.accepted)
 
 
 @contextlib.asynccontextmanager

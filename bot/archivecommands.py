@@ -15,11 +15,13 @@ from storage.archive import Archive
 
 from .commandctx import _ctx, _link, _reply
 from .coverage import PERIODS, count_coverage, coverage_rows, render_png, summary_text
+from .tgtext import fit_html
 
 __all__ = ["cmd_latest", "cmd_report", "cmd_search", "cmd_sources", "cmd_status", "cmd_story",
            "on_page"]
 
 PAGE = 5
+_QUERY_SHOWN = 200  # a long query is echoed shortened: the results need the room
 
 
 async def cmd_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -36,9 +38,10 @@ async def cmd_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 def _search_page(archive: Archive, query: str, page: int
                  ) -> tuple[str, InlineKeyboardMarkup | None]:
     hits = archive.search(query, limit=PAGE + 1, offset=page * PAGE)
+    shown = query if len(query) <= _QUERY_SHOWN else query[:_QUERY_SHOWN] + "…"
     if not hits:
-        return f"No results for <i>{escape(query)}</i>.", None
-    lines = [f"Results for <i>{escape(query)}</i> (page {page + 1}):"]
+        return f"No results for <i>{escape(shown)}</i>.", None
+    lines = [f"Results for <i>{escape(shown)}</i> (page {page + 1}):"]
     for hit in hits[:PAGE]:
         snippet = re.sub(r"\[([^\[\]]*)\]", r"<b>\1</b>", escape(hit.snippet, quote=False))
         lines.append(f"• {_link(hit.title, hit.url)} <code>{escape(hit.id)}</code>\n  {snippet}")
@@ -66,7 +69,7 @@ async def cmd_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     try:
         html, markup = _search_page(_ctx(context).archive, query, 0)
     except ValueError:
-        html, markup = f"Cannot search for <i>{escape(query)}</i>.", None
+        html, markup = f"Cannot search for <i>{escape(query[:_QUERY_SHOWN])}</i>.", None
     await _reply(update, html, markup)
 
 
@@ -130,5 +133,5 @@ async def on_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _, page, text = (query.data or "s:0:").split(":", 2)
     html, markup = _search_page(_ctx(context).archive, text, int(page))
     await query.answer()
-    await query.edit_message_text(html, parse_mode=ParseMode.HTML, reply_markup=markup,
+    await query.edit_message_text(fit_html(html), parse_mode=ParseMode.HTML, reply_markup=markup,
                                   disable_web_page_preview=True)

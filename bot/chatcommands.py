@@ -13,7 +13,7 @@ from storage.chats import ALL_TOPICS, FOLLOW_UP_MODES
 from watchers.errors import WatchError
 from watchers.fetch import check_public_url
 
-from .commandctx import _admin_only, _chat, _ctx, _reply
+from .commandctx import _admin_only, _chat, _ctx, _may_set_chat, _reply
 from .commandspecs import help_text, topic_names
 from .feedback import parse_vote
 
@@ -100,9 +100,8 @@ async def cmd_preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if choice not in ("on", "off"):
         await _reply(update, "Usage: /preview on|off")
         return
-    chat = update.effective_chat
-    if chat is not None and chat.type != "private" and not await _admin_only(update, ctx):
-        return  # in groups and channels only the bot's admins change it
+    if not await _may_set_chat(update, ctx):
+        return  # in groups only the bot's admins change it
     ctx.archive.chats.set_link_preview(_chat(update), choice == "on")
     await _reply(update, f"Link previews are <b>{choice}</b> for alerts in this chat.")
 
@@ -121,9 +120,8 @@ async def cmd_followups(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if choice not in FOLLOW_UP_MODES:
         await _reply(update, "Usage: /followups thread|digest|mute")
         return
-    chat = update.effective_chat
-    if chat is not None and chat.type != "private" and not await _admin_only(update, ctx):
-        return  # in groups and channels only the bot's admins change it
+    if not await _may_set_chat(update, ctx):
+        return  # in groups only the bot's admins change it
     ctx.archive.chats.set_follow_ups(chat_id, choice, now=ctx.clock())
     await _reply(update, f"Follow-ups are <b>{choice}</b> in this chat.")
 

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from .archivecli import export, report, search, serve, show, stories
+from .chatscli import chats
 from .settings import ConfigError, Settings, load_settings
 
 __all__ = ["cli", "main"]
@@ -211,6 +212,7 @@ def feedback(obj: _Context, export: Any) -> None:
 
 for _command in (search, export, stories, show, serve, report):  # the archive-reading ones
     cli.add_command(_command)
+cli.add_command(chats)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 from storage.archive import Archive
 
 from .settings import Settings
+from .tgtext import fit_html
 
 __all__: list[str] = []
 
@@ -33,7 +34,8 @@ def _ctx(context: ContextTypes.DEFAULT_TYPE) -> _Ctx:
 
 async def _reply(update: Update, html: str,
                  markup: InlineKeyboardMarkup | None = None) -> None:
-    await update.effective_message.reply_html(html[:4000], reply_markup=markup,
+    # fitted by Telegram's rules: a cut falls between characters, the open tags are closed
+    await update.effective_message.reply_html(fit_html(html), reply_markup=markup,
                                               disable_web_page_preview=True)
 
 
@@ -51,6 +53,15 @@ def _link(title: str, url: str | None) -> str:
 def _is_admin(update: Update, settings: Settings) -> bool:
     user = update.effective_user
     return user is not None and user.id in settings.admin_ids
+
+
+async def _may_set_chat(update: Update, ctx: _Ctx) -> bool:
+    """This chat's own settings: anyone in a private chat, the channel itself in a channel
+    (only its admins can post there), the bot's admins in groups."""
+    chat = update.effective_chat
+    if chat is None or chat.type in ("private", "channel"):
+        return True
+    return await _admin_only(update, ctx)
 
 
 async def _admin_only(update: Update, ctx: _Ctx) -> bool:

@@ -14,8 +14,16 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from telegram import BotCommand
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    TypeHandler,
+    filters,
+)
 
 from storage.archive import Archive
 
@@ -44,6 +52,7 @@ from .chatcommands import (
 )
 from .commandctx import _Ctx
 from .commandspecs import COMMANDS, BotCommandSpec, help_text, topic_names
+from .membership import on_any_update, on_my_membership
 from .settings import Settings
 
 __all__ = ["COMMANDS", "BotCommandSpec", "build_application", "help_text", "start_bot",
@@ -51,6 +60,8 @@ __all__ = ["COMMANDS", "BotCommandSpec", "build_application", "help_text", "star
 
 log = logging.getLogger(__name__)
 
+# commands in private chats and groups (also edited) and in channels, where they are posts
+_COMMAND_UPDATES = filters.UpdateType.MESSAGES | filters.UpdateType.CHANNEL_POST
 
 _HANDLERS = {
     "report": cmd_report,
@@ -71,8 +82,11 @@ def build_application(settings: Settings, archive: Archive, *,
     app = (Application.builder().token(settings.token.get()).base_url(settings.api_base)
            .job_queue(None).build())
     app.bot_data["tanfwatch"] = _Ctx(settings, archive, clock)
+    app.add_handler(TypeHandler(Update, on_any_update), group=-1)  # a gone chat is back
+    app.add_handler(ChatMemberHandler(on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     for spec in COMMANDS:
-        app.add_handler(CommandHandler(spec.name, _HANDLERS[spec.name]))
+        app.add_handler(CommandHandler(spec.name, _HANDLERS[spec.name],
+                                       filters=_COMMAND_UPDATES))
     app.add_handler(CallbackQueryHandler(on_vote, pattern=r"^fb:"))
     app.add_handler(CallbackQueryHandler(on_page, pattern=r"^s:\d+:"))
     app.add_error_handler(_on_error)

@@ -1,13 +1,20 @@
 """Drain the outbox into Telegram (or the console), once per alert, in order per chat.
 
 Exactly once: an alert is marked sent, with its message id, right after Telegram
-accepted it, in one short transaction. The one window for a double: Telegram accepted
-the message but its answer never reached us (killed process, or a read timeout that we
-retry) before that commit. Nothing else runs between the answer and the commit.
+accepted it, in one short transaction. Telegram's acceptance is first remembered in memory
+(accepted.py): a database that refuses the write (locked, full) is retried with back-off and
+the alert is never sent again meanwhile. The windows left for a double (README, "What can
+double an alert"): the process dies between Telegram's answer and that commit, or the answer
+is lost after Telegram accepted (a read timeout), and we send again.
+
+A listing shows as many alerts as fit; only those are marked sent, the rest go in the next
+message (compose.py). A chat that is gone is tried again after `RetryPolicy.reprobe_every`,
+or as soon as it talks to the bot or re-adds it (commands.py): its parked alerts come back.
 
 Retry policy: a Retry-After up to `max_wait` is slept out in place, a longer one is
 recorded as the alert's next attempt; network errors and 5xx back off by attempts;
-a chat that blocked or removed the bot is marked gone and its alerts parked (failed).
+a chat that blocked or removed the bot is marked gone and its alerts parked (failed,
+"chat gone: ...") until it comes back.
 
 Follow-ups, by the chat's mode (its own choice, else the configured default): `thread` sends
 each as a reply to the story's first alert; `digest` sends, per story, one "also reported by"
@@ -15,26 +22,29 @@ message (a reply to that first alert) for the follow-ups pending together; `mute
 muted, never sent. In `thread` mode too, two or more follow-ups of one story pending together
 go out as one "also reported by" reply: a burst about one event is one message, not many.
 
-The Sender seam and its outcomes are in sender.py, archive rows -> AlertView in alertviews.py.
+The Sender seam and its outcomes are in sender.py, alerts -> messages in compose.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from storage.archive import Archive
 from storage.outbox import PendingAlert
 
+from .accepted import Accepted
 from .alertviews import alert_view, message_link
-from .render import render_alert, render_also_reported, render_digest, render_plain
+from .compose import Message, compose_also, compose_digest, compose_one
 from .sender import ChatGone, DeliveryReport, Rejected, RetryLater, RetryPolicy, Sender
 
 __all__ = [
+    "Accepted",
     "ChatGone",
     "DeliveryReport",
     "Rejected",
@@ -44,41 +54,10 @@ __all__ = [
     "alert_view",
     "deliver",
     "message_link",
+    "reprobe",
 ]
 
 log = logging.getLogger(__name__)
-
-
-async def _send_one(archive: Archive, sender: Sender, alert: PendingAlert,
-                    archive_url: str | None = None) -> int | None:
-    article = archive.article(alert.article_id) or {"id": alert.article_id}
-    story = reply_to = None
-    if alert.kind == "follow-up" and alert.story:
-        story = archive.article(alert.story)
-        reply_to = archive.outbox.story_message_id(alert.story, alert.chat_id)
-    view = alert_view(article, story=story, story_link=message_link(alert.chat_id, reply_to),
-                      archive_url=archive_url)
-    return await sender.send(alert.chat_id, render_alert(view), render_plain(view),
-                             reply_to=reply_to, feedback=alert.article_id)
-
-
-async def _send_digest(archive: Archive, sender: Sender, alerts: list[PendingAlert]
-                       ) -> int | None:
-    views = [alert_view(archive.article(a.article_id) or {"id": a.article_id}) for a in alerts]
-    html = render_digest(views)
-    return await sender.send(alerts[0].chat_id, html, html, reply_to=None)
-
-
-async def _send_also(archive: Archive, sender: Sender, alerts: list[PendingAlert]
-                     ) -> int | None:
-    """Follow-ups of one story as one "also reported by" reply to the story's first alert."""
-    story = alerts[0].story
-    reply_to = archive.outbox.story_message_id(story, alerts[0].chat_id) if story else None
-    first = archive.article(story) if story and reply_to is None else None
-    views = [alert_view(archive.article(a.article_id) or {"id": a.article_id}) for a in alerts]
-    html = render_also_reported(views, story=(first.get("title") or first["id"]) if first
-                                else None)
-    return await sender.send(alerts[0].chat_id, html, html, reply_to=reply_to)
 
 
 def _units(alerts: list[PendingAlert]) -> list[list[PendingAlert]]:
@@ -112,15 +91,18 @@ class _Run:
     policy: RetryPolicy
     sleep: Callable[[float], Awaitable[None]]
     report: DeliveryReport
+    accepted: Accepted
     archive_url: str | None = None
+    stalled: bool = False  # the database would not record what Telegram accepted: stop
 
-    async def attempt(self, send: Callable[[], Awaitable[int | None]],
-                      first: PendingAlert) -> tuple[bool, int | None]:
-        """(True, message id) once sent; (False, None) when the chat must stop for now."""
-        sleeps = 0
+    async def attempt(self, message: Message) -> tuple[str, int | str | None]:
+        """("sent", message id), ("rejected", why) or ("stop", None): the chat stops for now."""
+        first, sleeps = message.alerts[0], 0
         while True:
             try:
-                return True, await send()
+                return "sent", await self.sender.send(
+                    message.chat_id, message.html, message.plain, reply_to=message.reply_to,
+                    feedback=message.feedback)
             except RetryLater as exc:
                 if (exc.delay is not None and exc.delay <= self.policy.max_wait
                         and sleeps < self.policy.max_sleeps):
@@ -132,14 +114,16 @@ class _Run:
             except ChatGone as exc:
                 self.gone(first.chat_id, str(exc))
             except Rejected as exc:
-                self.archive.outbox.mark_failed(first.id, str(exc))
-                self.report.failed += 1
                 log.error("chat %s: alert %s rejected: %s", first.chat_id, first.id, exc)
-                return True, None
-            return False, None
+                return "rejected", str(exc)
+            return "stop", None
 
     def defer(self, alert: PendingAlert, exc: RetryLater) -> None:
         delay = exc.delay if exc.delay is not None else self.policy.backoff(alert.attempts)
+        if exc.maybe_sent:
+            self.report.uncertain += 1
+            log.warning("chat %s: alert %s may have arrived; sending it again may double it",
+                        alert.chat_id, alert.id)
         self.archive.outbox.mark_retry(alert.id, str(exc),
                                        next_attempt=self.clock() + timedelta(seconds=delay))
         log.warning("chat %s: alert %s deferred %.0f s: %s", alert.chat_id, alert.id, delay, exc)
@@ -155,36 +139,55 @@ class _Run:
             alerts = self.mute(alerts)
         if not alerts:
             return
-        if digest_after and len(alerts) > digest_after:
-            await self.send_unit(alerts, lambda: _send_digest(self.archive, self.sender, alerts))
-            return
-        units = _units(alerts)
-        for i, unit in enumerate(units):
-            send = (partial(_send_also, self.archive, self.sender, unit) if _gathered(unit, mode)
-                    else partial(_send_one, self.archive, self.sender, unit[0], self.archive_url))
-            if not await self.send_unit(unit, send):
-                self.report.deferred += sum(len(u) for u in units[i + 1:])
+        digest = bool(digest_after and len(alerts) > digest_after)
+        queue = deque([alerts] if digest else _units(alerts))
+        while queue and not self.stalled:
+            unit = queue.popleft()
+            message = (compose_digest(self.archive, unit) if digest
+                       else compose_also(self.archive, unit) if _gathered(unit, mode)
+                       else compose_one(self.archive, unit[0], self.archive_url))
+            if len(message.alerts) < len(unit):  # what did not fit goes in the next message
+                queue.appendleft(unit[len(message.alerts):])
+            if not await self.send_unit(message):
+                self.report.deferred += sum(len(u) for u in queue)
                 return
 
-    async def send_unit(self, unit: list[PendingAlert],
-                        send: Callable[[], Awaitable[int | None]]) -> bool:
-        """Send one message for these alerts and record it; False: the chat must stop for now."""
+    async def send_unit(self, message: Message) -> bool:
+        """Send one message and record it; False: the chat must stop for now."""
+        unit = [alert.id for alert in message.alerts]
         before = self.report.failed
-        ok, mid = await self.attempt(send, unit[0])
-        if not ok:
+        outcome, value = await self.attempt(message)
+        if outcome == "stop":
             self.report.deferred += 0 if self.report.failed > before else len(unit)
             return False
-        with self.archive.db.atomic():
-            for alert in unit[1:] if self.report.failed > before else ():
-                self.archive.outbox.mark_failed(alert.id, "rejected with its group")
-            for alert in unit if self.report.failed == before else ():
-                self.archive.outbox.mark_sent(alert.id, mid, now=self.clock())
-        if self.report.failed == before:
+        if outcome == "sent":
+            self.accepted.sent(unit, value if isinstance(value, int) else None, at=self.clock())
             self.report.sent += len(unit)
             self.report.digests += len(unit) > 1
         else:
-            self.report.failed += len(unit) - 1
-        return True
+            self.accepted.failed(unit, str(value), at=self.clock())
+            self.report.failed += len(unit)
+        return await self.record()
+
+    async def record(self) -> bool:
+        """Write what Telegram accepted, retrying with back-off while the database refuses
+        (locked by another writer, full); never by sending again. False: gave up for now."""
+        delay, waited = 0.5, 0.0
+        while True:
+            try:
+                self.accepted.flush(self.archive)
+                return True
+            except sqlite3.Error as exc:
+                if waited >= self.policy.write_patience:
+                    self.stalled = True
+                    log.error("could not record %d alerts Telegram accepted (%s); they stay "
+                              "remembered and are not sent again", len(self.accepted), exc)
+                    return False
+                log.warning("recording %d sent alerts failed (%s); retrying in %.1f s",
+                            len(self.accepted), exc, delay)
+                await self.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 30.0)
 
     def mute(self, alerts: list[PendingAlert]) -> list[PendingAlert]:
         muted = [a.id for a in alerts if a.kind == "follow-up"]
@@ -197,21 +200,30 @@ async def deliver(archive: Archive, sender: Sender, *, clock: Callable[[], datet
                   digest_after: int = 10, max_wait: float = 0.0,
                   policy: RetryPolicy | None = None,
                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                  archive_url: str | None = None, follow_ups: str = "thread") -> DeliveryReport:
+                  archive_url: str | None = None, follow_ups: str = "thread",
+                  accepted: Accepted | None = None) -> DeliveryReport:
     """Send every due pending alert, chat by chat, oldest first; nothing overtakes a
     backed-off alert in its chat. Paused delivery sends nothing and loses nothing.
-    `follow_ups` is the mode of chats that chose none (the config's `follow_ups`)."""
+    `follow_ups` is the mode of chats that chose none (the config's `follow_ups`).
+    `accepted` outlives the run (the daemon passes one): what it holds is written first and
+    never sent again."""
     report = DeliveryReport()
+    run = _Run(archive, sender, clock, policy or RetryPolicy(max_wait=max_wait), sleep, report,
+               accepted if accepted is not None else Accepted(), archive_url)
+    if not await run.record():  # what an earlier run could not write comes first
+        return report
     if archive.chats.paused():
         report.paused = True
         return report
-    run = _Run(archive, sender, clock, policy or RetryPolicy(max_wait=max_wait), sleep, report,
-               archive_url)
+    reprobe(archive, now=clock(), every=run.policy.reprobe_every)
     gone = archive.chats.gone()
     by_chat: dict[str, list[PendingAlert]] = {}
     for alert in archive.outbox.pending():
-        by_chat.setdefault(alert.chat_id, []).append(alert)
+        if alert.id not in run.accepted:
+            by_chat.setdefault(alert.chat_id, []).append(alert)
     for chat_id, alerts in by_chat.items():
+        if run.stalled:
+            break
         if chat_id in gone:
             run.gone(chat_id, gone[chat_id])
         elif not _due(alerts[0], clock()):
@@ -220,3 +232,15 @@ async def deliver(archive: Archive, sender: Sender, *, clock: Callable[[], datet
             await run.chat(alerts, digest_after,
                            archive.chats.follow_ups(chat_id) or follow_ups)
     return report
+
+
+def reprobe(archive: Archive, *, now: datetime, every: timedelta) -> list[str]:
+    """Gone chats not tried for `every`: their parked alerts are queued again and the chat is
+    tried once more (one send: if it is still gone, it is parked again for another `every`)."""
+    back = []
+    for chat_id in archive.chats.gone_since(now - every):
+        if archive.outbox.unpark(chat_id) or archive.outbox.pending(chat_id=chat_id, limit=1):
+            archive.chats.mark_back(chat_id, now=now)
+            back.append(chat_id)
+            log.info("chat %s: gone for a while; trying it again", chat_id)
+    return back

@@ -1,7 +1,8 @@
 """Alert messages as Telegram HTML (and a plain-text fallback); pure functions, no I/O.
 
-Every outside string goes through ``html.escape``. Lengths are counted as Telegram counts them:
-UTF-16 code units of the text after entity parsing, so tags and ``&amp;`` cost what they show.
+Every outside string goes through ``html.escape``. Lengths are counted as Telegram counts them
+(tgtext.py): code points of the text after entity parsing, so tags and ``&amp;`` cost what they
+show, and at most 32,768 UTF-8 bytes of raw HTML, hrefs included.
 Too long a message is shortened field by field (key sentence, then title, then the story line,
 then the outlet), each on a word boundary with "…", and rebuilt, so a tag or an entity is never
 cut in half. The shortening is in textfit.py, the cleaning of outside text in textclean.py.
@@ -15,12 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .textclean import _ELLIPSIS, _clean, _isolate, _joined, _safe_url, _segments, _utc, _utf16_len
+from .textclean import _ELLIPSIS, _clean, _isolate, _joined, _safe_url, _segments, _utc
 from .textfit import _cut_words, _Fields, _fit
+from .tgtext import MAX_BYTES, utf8_len, visible_length, visible_text
 
 __all__ = [
     "TOPIC_HASHTAGS",
     "AlertView",
+    "Fitted",
+    "fit_also_reported",
+    "fit_digest",
     "html_visible_length",
     "render_alert",
     "render_also_reported",
@@ -33,8 +38,8 @@ TOPIC_HASHTAGS = {
     "maghawir-al-thawra": "#MaghawirAlThawra",
     "55km-zone": "#55kmZone",
 }
-_TAG = re.compile(r"<[^>]*>")
 _DIGEST_TITLE_MAX = 150
+_LINE_URL_MAX = 2048  # a longer URL in a listing line is left unlinked: one line always fits
 # caps before fitting, so that a runaway title never crowds out the key sentence
 _TITLE_MAX = 400
 _OUTLET_MAX = 80
@@ -56,30 +61,59 @@ class AlertView:
     archive_ref: str | None  # short archive reference, e.g. "#a123" or a URL
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """One listing message: its HTML, its real plain-text fallback, and how many of the views
+    it shows (the rest go in the next message: an alert marked sent is always visible)."""
+
+    html: str
+    plain: str
+    shown: int
+
+
 def html_visible_length(html_text: str) -> int:
-    """Length Telegram counts: UTF-16 code units of the text once tags and entities are parsed."""
-    return _utf16_len(html.unescape(_TAG.sub("", html_text)))
+    """Length Telegram counts: code points of the text once tags and entities are parsed."""
+    return visible_length(html_text)
+
+
+def _html_cost(text: str) -> int:
+    # over Telegram's raw byte limit is too long whatever the visible length
+    return visible_length(text) if utf8_len(text) <= MAX_BYTES else MAX_BYTES * 4
 
 
 def render_alert(view: AlertView, *, limit: int = 4096) -> str:
     """The alert as Telegram HTML, at most ``limit`` visible characters."""
-    return _fit(_fields(view), lambda f: _alert_html(view, f), html_visible_length, limit)
+    return _fit(_fields(view), lambda f: _alert_html(view, f), _html_cost, limit)
 
 
 def render_plain(view: AlertView, *, limit: int = 4096) -> str:
     """The alert without markup, for a resend after an entity error (send with no parse_mode)."""
-    return _fit(_fields(view), lambda f: _alert_plain(view, f), _utf16_len, limit)
+    return _fit(_fields(view), lambda f: _alert_plain(view, f), len, limit)
 
 
 def render_digest(views: Sequence[AlertView], *, limit: int = 4096) -> str:
-    """One message listing many alerts as linked titles; the tail becomes "… and N more"."""
-    count = len(views)
-    head = f"🗞 <b>{count} new {'report' if count == 1 else 'reports'}</b>"
-    return _listing(head, [_digest_line(view) for view in views], "", limit)
+    """One message listing many alerts as linked titles (see `fit_digest`)."""
+    return fit_digest(views, limit=limit).html
+
+
+def fit_digest(views: Sequence[AlertView], *, limit: int = 4096,
+               total: int | None = None) -> Fitted:
+    """As many alerts as fit, as linked titles; "… and N more in the next message" after them.
+    `total`: how many are pending in all, when `views` holds only the first of them."""
+    count = max(total or 0, len(views))
+    head = f"🗞 {count} new {'report' if count == 1 else 'reports'}"
+    head_html = f"🗞 <b>{head.removeprefix('🗞 ')}</b>"
+    return _listing((head_html, head), views, ("", ""), limit, count)
 
 
 def render_also_reported(views: Sequence[AlertView], *, story: str | None = None,
                          limit: int = 4096) -> str:
+    """Follow-ups of one story in one message (see `fit_also_reported`)."""
+    return fit_also_reported(views, story=story, limit=limit).html
+
+
+def fit_also_reported(views: Sequence[AlertView], *, story: str | None = None,
+                      limit: int = 4096) -> Fitted:
     """Follow-ups of one story in one message: "also reported by" the outlets, each linked.
 
     Sent as a reply to the story's first alert; `story` (its title) is named only when there
@@ -87,25 +121,31 @@ def render_also_reported(views: Sequence[AlertView], *, story: str | None = None
     """
     outlets = list(dict.fromkeys(_clean(v.outlet) for v in views if _clean(v.outlet)))
     named = _cut_words(", ".join(outlets), 200) if outlets else f"{len(views)} more reports"
-    head = f"↪️ <b>Also reported by</b> {html.escape(named)}"
+    head = (f"↪️ <b>Also reported by</b> {html.escape(named)}", f"↪️ Also reported by {named}")
     title = _cut_words(_clean(story), _DIGEST_TITLE_MAX) if story else ""
-    tail = f"on «{_isolate(html.escape(title), title)}»" if title else ""
-    return _listing(head, [_digest_line(view) for view in views], tail, limit)
+    tail = ((f"on «{_isolate(html.escape(title), title)}»", f"on «{_isolate(title, title)}»")
+            if title else ("", ""))
+    return _listing(head, views, tail, limit)
 
 
-def _listing(head: str, lines: Sequence[str], tail: str, limit: int) -> str:
-    """Head, as many numbered lines as fit ("… and N more" for the rest), then tail."""
+def _listing(head: tuple[str, str], views: Sequence[AlertView], tail: tuple[str, str],
+             limit: int, total: int | None = None) -> Fitted:
+    """Head, as many numbered lines as fit (a line for the rest), then tail; HTML and plain."""
+    lines = [_digest_line(view) for view in views]
     low, high = 0, len(lines)
     while low < high:  # the most items that fit
         middle = (low + high + 1) // 2
-        if html_visible_length(_digest(head, lines, middle, tail)) <= limit:
+        if _html_cost(_digest(head[0], lines, middle, tail[0], total)) <= limit:
             low = middle
         else:
             high = middle - 1
-    text = _digest(head, lines, low, tail)
-    if html_visible_length(text) > limit:
+    text = _digest(head[0], lines, low, tail[0], total)
+    if _html_cost(text) > limit or (low == 0 and lines):
         raise ValueError(f"limit {limit} is too small for a digest")
-    return text
+    plain = _digest(head[1], [_digest_plain(view) for view in views], low, tail[1], total)
+    if len(plain) > limit:  # the URLs do not fit as text: what the HTML shows, without links
+        plain = visible_text(text)
+    return Fitted(text, plain, low)
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -176,17 +216,32 @@ def _meta_line(view: AlertView, outlet: str) -> str:
 def _digest_line(view: AlertView) -> str:
     title = _cut_words(_clean(view.title), _DIGEST_TITLE_MAX) or _ELLIPSIS
     label = _isolate(html.escape(title), title)
-    url = _safe_url(view.url)
+    url = _line_url(view)
     linked = f'<a href="{html.escape(url)}">{label}</a>' if url else label
-    outlet = _clean(view.outlet)
+    outlet = _cut_words(_clean(view.outlet), _OUTLET_MAX)
     return f"{linked} — {html.escape(outlet)}" if outlet else linked
 
 
-def _digest(head: str, lines: Sequence[str], shown: int, tail: str) -> str:
+def _digest_plain(view: AlertView) -> str:
+    title = _cut_words(_clean(view.title), _DIGEST_TITLE_MAX) or _ELLIPSIS
+    outlet = _cut_words(_clean(view.outlet), _OUTLET_MAX)
+    line = _isolate(title, title) + (f" — {outlet}" if outlet else "")
+    url = _line_url(view)
+    return f"{line}\n   {url}" if url else line
+
+
+def _line_url(view: AlertView) -> str:
+    url = _safe_url(view.url)
+    return url if len(url) <= _LINE_URL_MAX else ""
+
+
+def _digest(head: str, lines: Sequence[str], shown: int, tail: str,
+            total: int | None = None) -> str:
     out = [head]
     out += [f"{index}. {line}" for index, line in enumerate(lines[:shown], start=1)]
-    if shown < len(lines):
-        out.append(f"… and {len(lines) - shown} more")
+    more = max(total or 0, len(lines)) - shown
+    if more > 0:
+        out.append(f"… and {more} more in the next message")
     return "\n".join(out + ([tail] if tail else []))
 
 

@@ -4,17 +4,23 @@ chat gone, rejected), the retry policy and the report of one delivery run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 __all__ = ["ChatGone", "DeliveryReport", "Rejected", "RetryLater", "RetryPolicy", "Sender"]
 
 
 class RetryLater(Exception):
-    """Try again later: after `delay` seconds (Retry-After), or by back-off when it is None."""
+    """Try again later: after `delay` seconds (Retry-After), or by back-off when it is None.
 
-    def __init__(self, delay: float | None, reason: str) -> None:
+    `maybe_sent`: the request reached Telegram but its answer was lost (a read timeout, the
+    connection dropped while waiting): Telegram may have accepted it, and sending again may
+    double it. It is still sent again (an alert is never dropped on a guess), and counted."""
+
+    def __init__(self, delay: float | None, reason: str, *, maybe_sent: bool = False) -> None:
         super().__init__(reason)
         self.delay = delay
+        self.maybe_sent = maybe_sent
 
 
 class ChatGone(Exception):
@@ -38,6 +44,7 @@ class DeliveryReport:
     digests: int = 0
     muted: int = 0
     paused: bool = False
+    uncertain: int = 0  # answers lost after sending: these alerts may arrive twice
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,10 @@ class RetryPolicy:
     backoff_base: float = 15.0
     backoff_cap: float = 900.0
     max_sleeps: int = 5  # Retry-Afters slept out per chat and run, then defer
+    # how long one run retries writing what Telegram accepted (another writer holds the
+    # database, a full disk) before it stops; the accepted alerts are never sent again
+    write_patience: float = 600.0
+    reprobe_every: timedelta = timedelta(hours=6)  # a gone chat is tried again this often
 
     def backoff(self, attempts: int) -> float:
         return min(self.backoff_cap, self.backoff_base * 2 ** min(attempts, 20))

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+import httpx
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -28,6 +29,7 @@ from telegram.request import HTTPXRequest
 
 from .deliver import ChatGone, Rejected, RetryLater
 from .settings import Settings
+from .tgtext import tg_safe
 
 __all__ = [
     "ConsoleSender",
@@ -144,7 +146,7 @@ class TelegramSender:
                  if reply_to else None)
         markup = feedback_markup(feedback) if feedback and self.feedback_buttons else None
         message = await self.bot.send_message(
-            chat_id=chat_id, text=text, parse_mode=ParseMode.HTML if html else None,
+            chat_id=chat_id, text=tg_safe(text), parse_mode=ParseMode.HTML if html else None,
             link_preview_options=LinkPreviewOptions(is_disabled=not self._preview(chat_id)),
             reply_parameters=reply, reply_markup=markup)
         return message.message_id
@@ -181,7 +183,17 @@ class TelegramSender:
             raise Rejected(f"Telegram 400: {exc}") from exc
         except (TimedOut, NetworkError) as exc:
             # 5xx and lost connections: back off by attempts (the delivery loop decides).
+            if _answer_lost(exc):
+                raise RetryLater(None, f"Telegram's answer lost after sending (it may have "
+                                       f"arrived): {exc}", maybe_sent=True) from exc
             raise RetryLater(None, f"Telegram unreachable: {exc}") from exc
+
+
+def _answer_lost(exc: Exception) -> bool:
+    """The request was written but no answer came: a read timeout, or the connection closed
+    while we waited. Connect, write and pool timeouts mean Telegram never had it."""
+    return isinstance(exc.__cause__, (httpx.ReadTimeout, httpx.ReadError,
+                                      httpx.RemoteProtocolError))
 
 
 class ConsoleSender:

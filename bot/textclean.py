@@ -1,5 +1,5 @@
 """Cleaning text for alerts: one printable line, no stray bidi controls, right-to-left
-isolation, safe URLs, UTC times and Telegram's UTF-16 lengths; pure functions.
+isolation, safe URLs and UTC times; pure functions.
 
 Package-internal (used by bot/render.py and bot/textfit.py): nothing public.
 """
@@ -77,7 +77,10 @@ def _joined(segments: tuple[tuple[str, bool], ...]) -> str:
 
 
 def _safe_url(url: str | None) -> str:
-    url = (url or "").strip()
+    # a NUL ends a tag for Telegram ("Unclosed start tag"), a lone surrogate cannot be sent:
+    # control, surrogate and bidi characters are dropped from the URL before it is checked
+    url = "".join(ch for ch in url or "" if ch.isspace() or (
+        unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI_CONTROLS)).strip()
     return url if re.match(r"(?i)^(https?|tg)://\S+$", url) else ""
 
 
@@ -85,6 +88,3 @@ def _utc(moment: datetime) -> datetime:
     # naive datetimes are taken as UTC rather than failing an alert over metadata
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
-
-def _utf16_len(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)

@@ -112,6 +112,44 @@ class ChatStore:
         return {r["chat_id"]: r["reason"] or ""
                 for r in self.db["chats"].rows_where("status = 'gone'")}
 
+    def gone_since(self, before: datetime) -> list[str]:
+        """Gone chats last marked (or tried) at or before `before`."""
+        return [r["chat_id"] for r in self.db["chats"].rows_where(
+            "status = 'gone' and (updated_at is null or updated_at <= ?)", [_iso(before)],
+            order_by="updated_at")]
+
+    def mark_back(self, chat_id: str, *, now: datetime) -> bool:
+        """The chat can be reached again (it re-added the bot, wrote to it, or an admin said
+        so); False if it was not gone."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "update chats set status = 'ok', reason = null, updated_at = ? "
+                "where chat_id = ? and status = 'gone'", [_iso(now), chat_id])
+        return cursor.rowcount > 0
+
+    def overview(self) -> list[dict]:
+        """Every chat known from `chats` or the outbox: its state and its alerts by status
+        (`parked`: failed while the chat was gone, queued again when it comes back)."""
+        sql = """
+            with ids as (select chat_id from chats union select distinct chat_id from outbox)
+            select ids.chat_id, coalesce(c.status, 'ok') as status, c.reason, c.subscribed,
+                   c.topics, c.follow_ups, c.updated_at,
+                   sum(o.status = 'pending') as pending, sum(o.status = 'sent') as sent,
+                   sum(o.status = 'failed' and o.last_error like 'chat gone:%') as parked,
+                   sum(o.status = 'failed' and o.last_error not like 'chat gone:%') as failed
+            from ids left join chats c on c.chat_id = ids.chat_id
+            left join outbox o on o.chat_id = ids.chat_id
+            group by ids.chat_id order by ids.chat_id"""
+        cursor = self.db.execute(sql)
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:
+            row["subscribed"] = bool(row["subscribed"])
+            row["topics"] = json.loads(row["topics"] or "[]")
+            for key in ("pending", "sent", "parked", "failed"):
+                row[key] = int(row[key] or 0)
+        return rows
+
     # -- feedback ---------------------------------------------------------------------------
     def vote(self, article_id: str, user_id: int, relevant: bool, *, chat_id: str,
              now: datetime) -> None:

@@ -99,6 +99,15 @@ class Outbox:
                 "where chat_id = ? and status = 'pending'", [reason, chat_id])
         return cursor.rowcount
 
+    def unpark(self, chat_id: str) -> int:
+        """Queue again the alerts parked when the chat was gone (it is back): sent once, later."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "update outbox set status = 'pending', next_attempt = null "
+                "where chat_id = ? and status = 'failed' and last_error like 'chat gone:%'",
+                [chat_id])
+        return cursor.rowcount
+
     def story_message_id(self, story: str, chat_id: str) -> int | None:
         """Telegram message id of the first alert of `story` in `chat_id`, once it was sent."""
         row = self.db.execute(

@@ -7,12 +7,12 @@ from bot.cli import cli
 from tests.articles import TANF_DRONE, TANF_WELFARE
 
 COMMANDS = ["run", "classify", "check", "search", "sources", "status", "feedback", "export",
-            "stories", "show"]
+            "stories", "show", "chats", "chats list", "chats reset"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command):
-    result = CliRunner().invoke(cli, [command, "--help"])
+    result = CliRunner().invoke(cli, [*command.split(), "--help"])
     assert result.exit_code == 0
     assert "Usage:" in result.output and command in result.output
 

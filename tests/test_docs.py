@@ -15,3 +15,18 @@ def test_every_bot_command_is_in_the_readme_and_help():
     assert documented == names
     shown = set(re.findall(r"^/([a-z_]+)", help_text(), flags=re.MULTILINE))
     assert shown == names
+
+
+def test_every_cli_command_is_in_the_readme():
+    import click
+
+    from bot.cli import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = []
+    for name, command in cli.commands.items():
+        names.append(name)
+        if isinstance(command, click.Group):
+            names += [f"{name} {sub}" for sub in command.commands]
+    missing = [n for n in names if f"`tanfwatch {n}" not in readme]
+    assert missing == []

@@ -104,11 +104,12 @@ def test_lenient_ampersand_mode_keeps_a_bare_ampersand_like_tdlib() -> None:
         ("x" * 4097, False),
         ("<b>" + "x" * 4096 + "</b>", True),  # tags do not count
         ("&amp;" * 4096, True),  # an entity counts as the one character it shows
-        ("😀" * 2048, True),  # UTF-16: two units each
-        ("😀" * 2048 + "x", False),
+        ("😀" * 4096, True),  # code points, not UTF-16 units (tdlib's utf8_length)
+        ("😀" * 4096 + "x", False),
+        ("x\r" * 4095 + "x", True),  # \r is removed before counting
     ],
 )
-def test_length_is_counted_after_entities_in_utf16(text: str, accepted: bool) -> None:
+def test_length_is_counted_after_entities_in_code_points(text: str, accepted: bool) -> None:
     if accepted:
         check_message_text(text, "HTML")
     else:
@@ -310,3 +311,36 @@ async def test_an_application_polls_and_answers_a_command(tg: FakeTelegram) -> N
     assert answered
     (reply,) = tg.messages(77)
     assert (reply.plain_text, reply.reply_to_message_id) == ("hello there", 1)
+
+
+# -- Telegram's own limits (TELEGRAM-LIMITS.md: tdlib parse_html, telegram-bot-api) -----------
+def test_raw_bytes_over_32768_are_refused_before_parsing() -> None:
+    link = '<a href="https://news.example/' + "x" * 983 + '">t</a>\n'  # 1,024 bytes
+    text = link * 32  # exactly 32,768 bytes, 64 characters shown
+    assert len(check_message_text(text, "HTML").text) == 64
+    with pytest.raises(ApiError, match="^Bad Request: text is too long$"):
+        check_message_text(text + link, "HTML")
+    with pytest.raises(ApiError, match="text is too long"):
+        check_message_text("<b>" + "x" * 32_766 + "</b>", "HTML")  # before any parsing
+
+
+def test_nul_inside_a_tag_is_an_unclosed_start_tag_but_is_a_space_in_text() -> None:
+    with pytest.raises(ApiError, match="Unclosed start tag"):
+        check_message_text('<a href="https://x.org/\x00a">x</a>', "HTML")
+    with pytest.raises(ApiError, match="Unclosed start tag"):
+        check_message_text("<b\x00>x</b>", "HTML")
+    assert check_message_text("a\x00b", "HTML").text == "a\x00b"
+
+
+def test_form_feed_is_not_a_space_in_a_tag_and_valueless_attributes_are_ignored() -> None:
+    with pytest.raises(ApiError, match="Unsupported start tag"):
+        check_message_text("<b\x0c>x</b>", "HTML")
+    parsed = check_message_text("<b hidden>x</b><blockquote expandable>q</blockquote>", "HTML")
+    assert [e.type for e in parsed.entities] == ["bold", "blockquote"]
+
+
+def test_a_lone_surrogate_is_not_utf8_and_a_surrogate_entity_is_invalid() -> None:
+    with pytest.raises(ApiError, match="UTF-8"):
+        check_message_text("x\ud83d", "HTML")
+    with pytest.raises(ApiError, match="invalid Unicode"):
+        check_message_text("&#xD83D;&#xDE00;", "HTML")

@@ -10,16 +10,19 @@ __all__ = ["parse_html"]
 
 _TAGS = frozenset({
     "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "tg-emoji", "code", "pre", "blockquote",
+    "tg-emoji", "tg-time", "code", "pre", "blockquote",
 })
 _ENTITY_TYPES = {
     "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
     "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "span": "spoiler", "tg-spoiler": "spoiler", "tg-emoji": "custom_emoji", "code": "code",
+    "span": "spoiler", "tg-spoiler": "spoiler", "tg-emoji": "custom_emoji",
+    "tg-time": "date_time", "code": "code",
     "pre": "pre", "blockquote": "blockquote", "a": "text_link",
 }
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_SPACE = " \t\r\n\v\f"
+# tdlib's is_space: ' ' \t \r \n \v and \0 (not \f). tdlib scans a C string, so a NUL ends the
+# text inside a tag: `at` reads a NUL as the end ("").
+_SPACE = " \t\r\n\v"
 _CANT_PARSE = "Bad Request: can't parse entities: "
 
 
@@ -42,7 +45,8 @@ class _HtmlParser:
         return len(self.src[:pos].encode("utf-8", "surrogatepass"))
 
     def at(self, pos: int) -> str:
-        return self.src[pos] if pos < len(self.src) else ""
+        ch = self.src[pos] if pos < len(self.src) else ""
+        return "" if ch == "\0" else ch
 
     def emit(self, ch: str) -> None:
         self.out.append(ch)
@@ -139,7 +143,7 @@ class _HtmlParser:
         if self.at(self.i) == ">":
             return None
         start = self.i
-        while self.at(self.i) and self.at(self.i) not in _SPACE + "=>":
+        while self.at(self.i) and self.at(self.i) not in _SPACE + "=>/\"'":
             self.i += 1
         name = self.src[start:self.i]
         if not name:
@@ -147,10 +151,10 @@ class _HtmlParser:
                             f"{self.byte_offset(begin)}")
         self.skip_spaces()
         if self.at(self.i) != "=":
-            if tag == "blockquote" and name == "expandable":
-                return name, ""
-            raise self.fail(f'Expected equal sign in declaration of an attribute of the tag "{tag}"'
-                            f" at byte offset {self.byte_offset(begin)}")
+            if not self.at(self.i):
+                raise self.fail(f'Unclosed start tag "{tag}" at byte offset '
+                                f"{self.byte_offset(begin)}")
+            return name, ""  # a valueless attribute is ignored (it only marks expandable)
         self.i += 1
         self.skip_spaces()
         if not self.at(self.i):

@@ -145,6 +145,13 @@ class FakeTelegram(_BotApi):
             self._state.faults.append(_Fault(status, retry_after, description,
                                              method.lower() if method else None, count))
 
+    def lose_answers(self, count: int = 1, *, method: str = "sendMessage") -> None:
+        """Carry out the next ``count`` calls of ``method`` (a message is accepted) but drop the
+        connection instead of answering: the answer is lost after Telegram accepted."""
+        with self._cond:
+            key = method.lower()
+            self._state.lost_answers[key] = self._state.lost_answers.get(key, 0) + count
+
     def outage(self, on: bool, *, drop: bool = False) -> None:
         """Until switched off, every call gets a 502 (or its connection dropped)."""
         with self._cond:
@@ -192,6 +199,44 @@ class FakeTelegram(_BotApi):
                 message["reply_to_message"] = self._state.known[key][reply_to_message_id]
             self._state.known.setdefault(key, {})[message["message_id"]] = message
             return self.push_update({"message": message})
+
+    def push_channel_post(self, text: str, *, chat_id: int | str = -1001234567890) -> dict:
+        """Queue a post in a channel (no sender user: the channel itself speaks)."""
+        with self._cond:
+            key = _chat_key(chat_id)
+            chat = self._chat(key)
+            post: dict[str, Any] = {"message_id": self._new_id(key), "date": int(time.time()),
+                                    "chat": chat, "sender_chat": chat, "text": text}
+            if text.startswith("/"):
+                command = text.split(maxsplit=1)[0]
+                post["entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
+            self._state.known.setdefault(key, {})[post["message_id"]] = post
+            return self.push_update({"channel_post": post})
+
+    def push_my_chat_member(self, chat_id: int | str, status: str, *, old: str = "left",
+                            user_id: int = 1001) -> dict:
+        """Queue the bot's own membership change in a chat ("member", "administrator",
+        "left", "kicked"), as Telegram sends when the bot is added, removed or blocked."""
+        with self._cond:
+            key = _chat_key(chat_id)
+            return self.push_update({"my_chat_member": {
+                "chat": self._chat(key), "date": int(time.time()),
+                "from": {"id": user_id, "is_bot": False, "first_name": "Test"},
+                "old_chat_member": self._member(old), "new_chat_member": self._member(status),
+            }})
+
+    def _member(self, status: str) -> dict:
+        member: dict[str, Any] = {"status": status, "user": self._bot_user()}
+        if status == "administrator":
+            member.update(dict.fromkeys((
+                "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+                "can_delete_stories"), False), can_post_messages=True)
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
 
     def push_callback_query(
         self, data: str, *, chat_id: int | str, message_id: int, user_id: int = 1001
@@ -249,7 +294,11 @@ class FakeTelegram(_BotApi):
             fault = self._take_fault(method.lower())
             if fault is not None:
                 raise _fault_error(fault)
-            return 200, {"ok": True, "result": handler(params)}
+            result = handler(params)
+            if self._state.lost_answers.get(method.lower(), 0) > 0:
+                self._state.lost_answers[method.lower()] -= 1
+                return None  # done, but the answer never reaches the bot
+            return 200, {"ok": True, "result": result}
         except ApiError as error:
             return error.status, _error_payload(error)
 

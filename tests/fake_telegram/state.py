@@ -63,6 +63,7 @@ class _State:
     answers: list[dict] = field(default_factory=list)
     commands: dict[str, list[dict]] = field(default_factory=dict)
     faults: list[_Fault] = field(default_factory=list)
+    lost_answers: dict[str, int] = field(default_factory=dict)  # method -> answers to drop
     forbidden: dict[int | str, str] = field(default_factory=dict)
     chat_types: dict[int | str, str] = field(default_factory=dict)
     outage: str | None = None  # None, "502" or "drop"

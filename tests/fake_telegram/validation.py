@@ -9,26 +9,47 @@ from typing import Any
 from .apitypes import ApiError, ParsedText, utf16_len
 from .htmlparse import _valid_url, parse_html
 
-__all__ = ["MAX_CAPTION_LENGTH", "MAX_MESSAGE_LENGTH", "check_caption", "check_message_text"]
+__all__ = ["MAX_CAPTION_LENGTH", "MAX_MESSAGE_LENGTH", "MAX_TEXT_BYTES", "check_caption",
+           "check_message_text", "clean_text"]
 
-MAX_MESSAGE_LENGTH = 4096
+MAX_MESSAGE_LENGTH = 4096  # code points after entity parsing and cleaning (tdlib)
 MAX_CAPTION_LENGTH = 1024
+MAX_TEXT_BYTES = 32768  # raw UTF-8 bytes, checked before parsing (telegram-bot-api)
+# tdlib's clean_input_string: these are removed; other control characters become spaces
+_REMOVED = frozenset("\r\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u0333\u033f\u030a")
 _COMMAND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 def check_message_text(
     text: object, parse_mode: str | None = "HTML", *, strict_ampersand: bool = True
 ) -> ParsedText:
-    """Validate a message text as sendMessage does; returns the text after entity parsing."""
-    if not isinstance(text, str) or not text.strip():
+    """Validate a message text as sendMessage does; returns the text after entity parsing.
+
+    In Telegram's order: empty, more than 32,768 raw UTF-8 bytes, invalid UTF-8 (a lone
+    surrogate), the HTML, then more than 4,096 code points of the cleaned, trimmed text."""
+    if not isinstance(text, str) or not text:
         raise ApiError(400, "Bad Request: message text is empty")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+        raise ApiError(400, "Bad Request: text is too long")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, "Bad Request: strings must be encoded in UTF-8") from None
     parsed = _parse_text(text, parse_mode, strict_ampersand)
-    stripped = parsed.text.strip()
-    if not stripped:
+    if any("\ud800" <= ch <= "\udfff" for ch in parsed.text):  # from &#xD83D; and the like
+        raise ApiError(400, "Bad Request: text contains invalid Unicode characters")
+    cleaned = clean_text(parsed.text).strip(" \n")
+    if not cleaned:  # tdlib's "Text must be non-empty", as the Bot API words it
         raise ApiError(400, "Bad Request: message text is empty")
-    if utf16_len(stripped) > MAX_MESSAGE_LENGTH:
+    if len(cleaned) > MAX_MESSAGE_LENGTH:
         raise ApiError(400, "Bad Request: message is too long")
     return parsed
+
+
+def clean_text(text: str) -> str:
+    """tdlib's cleaning after parsing: control characters -> spaces (but \n), some removed."""
+    return "".join(" " if (ord(ch) < 32 and ch != "\n") else ch
+                   for ch in text if ch not in _REMOVED)
 
 
 def check_caption(
