@@ -12,6 +12,7 @@ import html
 import logging
 import random
 import signal
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from telegram.ext import Application
 
 from matchers.relevance import load_matcher
 from storage.archive import Archive
+from storage.faults import describe, write_blocked
 from watchers.backoff import next_delay
 from watchers.fetch import Fetcher, check_public_url
 
@@ -93,12 +95,14 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
-                       sender: Sender | None = None,
-                       executor: Executor | None = None) -> AsyncIterator[Runtime]:
-    """The wired seams; ``executor`` (a process pool) takes feed parsing and extraction."""
+                       sender: Sender | None = None, executor: Executor | None = None,
+                       archive: Archive | None = None) -> AsyncIterator[Runtime]:
+    """The wired seams; ``executor`` (a process pool) takes feed parsing and extraction.
+    An ``archive`` passed in stays open; else settings.db_path is opened and closed."""
     if settings.token is not None:
         redact_secrets([settings.token.get()])
-    archive = Archive.open(settings.db_path)
+    owned = archive is None
+    archive = archive or Archive.open(settings.db_path, timeout=settings.db_timeout)
     bot = offline = None
     try:
         matcher = load_matcher(threshold=settings.threshold)
@@ -121,7 +125,8 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
     finally:
         if bot is not None:
             await bot.shutdown()
-        archive.close()
+        if owned:
+            archive.close()
 
 
 def all_sources(settings: Settings, archive: Archive) -> list[Source]:
@@ -149,23 +154,35 @@ async def send_admin_notices(rt: Runtime) -> int:
 
 
 async def run_once(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
-                   sender: Sender | None = None) -> tuple[list[SourceReport], DeliveryReport]:
-    async with open_runtime(settings, clock=clock, sender=sender) as rt:
+                   sender: Sender | None = None, archive: Archive | None = None,
+                   ) -> tuple[list[SourceReport], DeliveryReport]:
+    """Poll every source, then deliver: a poll that failed (even on storage) never stops
+    delivery of what is queued. `archive`: an open archive to use instead of settings.db_path."""
+    async with open_runtime(settings, clock=clock, sender=sender, archive=archive) as rt:
         sources = all_sources(settings, rt.archive)
         reports = await rt.pipeline.poll_all(sources, force=True)
         if not await rt.reconnect():
             log.warning("Telegram Bot API unreachable (%s): %d alerts stay queued for the "
-                        "next run", rt.offline, rt.archive.outbox.count("pending"))
-        delivery = await rt.deliver()
-        if rt.offline is None:
-            await send_admin_notices(rt)
+                        "next run", rt.offline, _pending(rt))
+        delivery = await _deliver_all(rt)
     return reports, delivery
+
+
+def _pending(rt: Runtime) -> int:
+    try:
+        return rt.archive.outbox.count("pending")
+    except sqlite3.Error:
+        return 0
 
 
 def _schedule_sources(scheduler: AsyncIOScheduler, rt: Runtime) -> None:
     """(Re)schedule every source; bot-added and removed sources are picked up each minute."""
-    sources = [s for s in all_sources(rt.settings, rt.archive) if s.enabled]
-    rt.archive.sources.sync(sources)
+    try:
+        sources = [s for s in all_sources(rt.settings, rt.archive) if s.enabled]
+        rt.archive.sources.sync(sources)
+    except sqlite3.Error as exc:  # the jobs already scheduled go on; retried in a minute
+        log.error("sources not rescheduled: %s", describe(exc))
+        return
     wanted = {f"source:{s.name}" for s in sources}
     for job in scheduler.get_jobs():
         if job.id.startswith("source:") and job.id not in wanted:
@@ -181,11 +198,21 @@ def _schedule_sources(scheduler: AsyncIOScheduler, rt: Runtime) -> None:
                           next_run_time=first, max_instances=1, coalesce=True)
 
 
-async def _deliver_all(rt: Runtime) -> None:
-    if rt.offline is not None:  # _keep_connecting wakes this job up once Telegram is back
-        return
-    await rt.deliver()
-    await send_admin_notices(rt)
+async def _deliver_all(rt: Runtime) -> DeliveryReport:
+    """Deliver and send admin notices, if Telegram is up and the archive can record sends."""
+    if rt.offline is not None:  # _keep_connecting wakes the daemon's job once it is back
+        return DeliveryReport(deferred=_pending(rt))
+    blocked = write_blocked(rt.archive.db)
+    if blocked is not None:  # a send we cannot mark sent would be sent again: wait
+        log.error("delivery postponed: %s; %d alerts stay queued", blocked, _pending(rt))
+        return DeliveryReport(deferred=_pending(rt))
+    try:
+        report = await rt.deliver()
+        await send_admin_notices(rt)
+    except sqlite3.Error as exc:
+        log.error("delivery stopped: %s; the rest stay queued", describe(exc))
+        return DeliveryReport(deferred=_pending(rt))
+    return report
 
 
 async def _keep_connecting(rt: Runtime, scheduler: AsyncIOScheduler, app: Application | None,

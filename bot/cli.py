@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,8 @@ def cli(ctx: click.Context, config: str | None, db: str | None, verbose: int) ->
 @click.pass_obj
 def run(obj: _Context, once: bool) -> None:
     """Run the bot: poll sources on their intervals and send alerts (until SIGTERM)."""
+    from storage.faults import describe
+
     from .app import run_daemon, run_once
     from .telegram import TokenRejected
 
@@ -77,6 +80,8 @@ def run(obj: _Context, once: bool) -> None:
         reports, delivery = asyncio.run(run_once(settings))
     except TokenRejected as exc:
         raise click.ClickException(str(exc)) from None
+    except sqlite3.Error as exc:  # the archive cannot even be opened (or migrated, seeded)
+        raise click.ClickException(f"{describe(exc)}: {settings.db_path}") from None
     failed = [r for r in reports if not r.ok]
     click.echo(
         f"polled {len(reports)} sources ({len(failed)} failed), "
