@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable
 from types import TracebackType
@@ -70,6 +71,7 @@ def install(secrets: Iterable[str]) -> Redactor:
     if _current() is None:
         logging.setLogRecordFactory(_factory(logging.getLogRecordFactory(), redactor))
         sys.excepthook = _excepthook(redactor)
+        threading.excepthook = _thread_hook(redactor)
     return redactor
 
 
@@ -98,5 +100,17 @@ def _excepthook(redactor: Redactor) -> Callable[..., None]:
              tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(kind, value, tb))
         sys.stderr.write(redactor.scrub(text))
+
+    return hook
+
+
+def _thread_hook(redactor: Redactor) -> Callable[[Any], None]:
+    def hook(args: Any) -> None:
+        if args.exc_type is SystemExit:  # as threading's own hook does
+            return
+        text = "".join(traceback.format_exception(args.exc_type, args.exc_value,
+                                                  args.exc_traceback))
+        name = args.thread.name if args.thread is not None else "?"
+        sys.stderr.write(redactor.scrub(f"Exception in thread {name}:\n{text}"))
 
     return hook

@@ -10,6 +10,7 @@ import logging
 import socket
 import sqlite3
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,6 +70,7 @@ def redactor_installed(monkeypatch):
     """install() changes process-wide logging state: put it back after the test."""
     factory = logging.getLogRecordFactory()
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     yield
     logging.setLogRecordFactory(factory)
     for handler in logging.getLogger().handlers:
@@ -103,7 +105,13 @@ def test_the_token_is_masked_in_args_tracebacks_and_handlers_added_later(redacto
         raise ValueError(token)
     except ValueError:
         sys.excepthook(*sys.exc_info())  # an uncaught exception's report
-    assert "SECRET" not in capsys.readouterr().err
+    thread = threading.Thread(target=lambda: int(token), name="worker")
+    thread.start()
+    thread.join()
+    err = capsys.readouterr().err
+    assert "SECRET" not in err
+    assert f"ValueError: {MASK}" in err and "Exception in thread worker:" in err
+    assert f"invalid literal for int() with base 10: '{MASK}'" in err
 
 
 @pytest.mark.parametrize("down", ["refused", "502"])
