@@ -33,7 +33,6 @@ from .commands import build_application, start_bot, stop_bot
 from .deliver import ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
 from .known import load_judge
 from .pipeline import Pipeline, SourceReport
-from .redact import install as redact_secrets
 from .settings import Settings, Source
 from .sourcekinds import fetcher_kwargs
 from .telegram import (
@@ -99,8 +98,6 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
                        archive: Archive | None = None) -> AsyncIterator[Runtime]:
     """The wired seams; ``executor`` (a process pool) takes feed parsing and extraction.
     An ``archive`` passed in stays open; else settings.db_path is opened and closed."""
-    if settings.token is not None:
-        redact_secrets([settings.token.get()])
     owned = archive is None
     archive = archive or Archive.open(settings.db_path, timeout=settings.db_timeout)
     bot = offline = None
