@@ -37,6 +37,8 @@ def write_blocked(db: Database) -> str | None:
     """None if a write that delivery needs can be made now (waiting the busy timeout for a
     lock), else why not. A message Telegram accepted but we could not mark sent would be sent
     again, so delivery checks first. The probe touches one outbox row and rolls back."""
+    if db.conn.in_transaction:  # never touch a transaction someone else has open
+        return None
     try:
         db.execute("BEGIN IMMEDIATE")
         db.execute("update outbox set attempts = attempts where id = (select min(id) from outbox)")

@@ -148,3 +148,16 @@ def test_an_archive_that_cannot_be_opened_is_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip() == (f"Error: archive error: file is not a database (the file "
                                      f"is not an SQLite archive): {db}")
+
+
+def test_the_write_probe_leaves_an_open_transaction_alone(tmp_path):
+    archive = Archive.open(tmp_path / "a.db")
+    try:
+        with archive.db.atomic():
+            archive.add_article(QUEUED, alert_chats=[CHAT])
+            assert write_blocked(archive.db) is None
+            assert archive.db.conn.in_transaction
+        assert archive.outbox.count("pending") == 1  # the enclosing transaction committed
+        assert write_blocked(archive.db) is None and not archive.db.conn.in_transaction
+    finally:
+        archive.close()
