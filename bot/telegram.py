@@ -44,9 +44,9 @@ __all__ = [
     "TokenRejected",
     "connect",
     "feedback_markup",
-    "reachable",
     "make_bot",
     "quiet_http_loggers",
+    "reachable",
 ]
 
 log = logging.getLogger(__name__)
