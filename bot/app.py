@@ -12,15 +12,21 @@ import html
 import logging
 import random
 import signal
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram import Bot
+from telegram.ext import Application
 
 from matchers.relevance import load_matcher
 from storage.archive import Archive
+from storage.faults import describe, write_blocked
+from watchers.backoff import next_delay
 from watchers.pinned import guarded_fetcher, trusted_fetcher
 
 from .commands import build_application, start_bot, stop_bot
@@ -29,7 +35,14 @@ from .known import load_judge
 from .pipeline import Pipeline, SourceReport
 from .settings import Settings, Source
 from .sourcekinds import fetcher_kwargs, source_url
-from .telegram import ConsoleSender, TelegramSender, make_bot
+from .telegram import (
+    ConsoleSender,
+    TelegramSender,
+    TokenRejected,
+    connect,
+    make_bot,
+    reachable,
+)
 
 __all__ = [
     "Runtime",
@@ -46,6 +59,7 @@ log = logging.getLogger(__name__)
 # A Retry-After up to this is slept out; longer ones are recorded as the next attempt.
 ONCE_MAX_WAIT = 5.0  # `run --once` must finish promptly
 DAEMON_MAX_WAIT = 300.0  # the daemon's delivery job may wait (it never overlaps itself)
+RECONNECT_BASE, RECONNECT_CAP = 5.0, 300.0  # back-off while the Bot API is down at start
 
 
 def utcnow() -> datetime:
@@ -62,8 +76,18 @@ class Runtime:
     max_wait: float = ONCE_MAX_WAIT
     # what Telegram accepted but the database has not recorded yet: kept across delivery runs
     accepted: Accepted = field(default_factory=Accepted)
+    bot: Bot | None = None  # the alert sender's Bot, when a token is set
+    offline: str | None = None  # why the Bot API is unreachable; None once connected
+
+    async def reconnect(self) -> bool:
+        """Try the Bot API again if it was unreachable; True when alerts can go out."""
+        if self.offline is not None and self.bot is not None:
+            self.offline = await connect(self.bot)
+        return self.offline is None
 
     async def deliver(self) -> DeliveryReport:
+        if self.offline is not None:  # nothing is attempted: no back-off, alerts stay due
+            return DeliveryReport(deferred=self.archive.outbox.count("pending"))
         return await deliver(self.archive, self.sender, clock=self.clock,
                              digest_after=self.settings.digest_after, max_wait=self.max_wait,
                              archive_url=self.settings.archive_url,
@@ -72,18 +96,21 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
-                       sender: Sender | None = None,
-                       executor: Executor | None = None) -> AsyncIterator[Runtime]:
-    """The wired seams; ``executor`` (a process pool) takes feed parsing and extraction."""
-    archive = Archive.open(settings.db_path)
-    bot = None
+                       sender: Sender | None = None, executor: Executor | None = None,
+                       archive: Archive | None = None) -> AsyncIterator[Runtime]:
+    """The wired seams; ``executor`` (a process pool) takes feed parsing and extraction.
+    An ``archive`` passed in stays open; else settings.db_path is opened and closed."""
+    owned = archive is None
+    archive = archive or Archive.open(settings.db_path, timeout=settings.db_timeout)
+    bot = offline = None
     try:
         matcher = load_matcher(threshold=settings.threshold)
         judge = load_judge(archive, matcher, now=clock())
         if sender is None:
             if settings.token is not None:
                 bot = make_bot(settings)
-                await bot.initialize()
+                # Watching never waits for Telegram: while it is down, alerts are queued.
+                offline = await connect(bot)
                 sender = TelegramSender(bot, link_preview=settings.link_preview,
                                         preview_for=archive.chats.link_preview)
             else:
@@ -94,11 +121,12 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
                 guarded_fetcher(**kwargs) as guarded:
             pipeline = Pipeline(settings, archive, fetcher, judge, clock=clock,
                                 untrusted_fetcher=guarded, executor=executor)
-            yield Runtime(settings, archive, pipeline, sender, clock)
+            yield Runtime(settings, archive, pipeline, sender, clock, bot=bot, offline=offline)
     finally:
         if bot is not None:
             await bot.shutdown()
-        archive.close()
+        if owned:
+            archive.close()
 
 
 def all_sources(settings: Settings, archive: Archive) -> list[Source]:
@@ -126,19 +154,35 @@ async def send_admin_notices(rt: Runtime) -> int:
 
 
 async def run_once(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
-                   sender: Sender | None = None) -> tuple[list[SourceReport], DeliveryReport]:
-    async with open_runtime(settings, clock=clock, sender=sender) as rt:
+                   sender: Sender | None = None, archive: Archive | None = None,
+                   ) -> tuple[list[SourceReport], DeliveryReport]:
+    """Poll every source, then deliver: a poll that failed (even on storage) never stops
+    delivery of what is queued. `archive`: an open archive to use instead of settings.db_path."""
+    async with open_runtime(settings, clock=clock, sender=sender, archive=archive) as rt:
         sources = all_sources(settings, rt.archive)
         reports = await rt.pipeline.poll_all(sources, force=True)
-        delivery = await rt.deliver()
-        await send_admin_notices(rt)
+        if not await rt.reconnect():
+            log.warning("Telegram Bot API unreachable (%s): %d alerts stay queued for the "
+                        "next run", rt.offline, _pending(rt))
+        delivery = await _deliver_all(rt)
     return reports, delivery
+
+
+def _pending(rt: Runtime) -> int:
+    try:
+        return rt.archive.outbox.count("pending")
+    except sqlite3.Error:
+        return 0
 
 
 def _schedule_sources(scheduler: AsyncIOScheduler, rt: Runtime) -> None:
     """(Re)schedule every source; bot-added and removed sources are picked up each minute."""
-    sources = [s for s in all_sources(rt.settings, rt.archive) if s.enabled]
-    rt.archive.sources.sync(sources)
+    try:
+        sources = [s for s in all_sources(rt.settings, rt.archive) if s.enabled]
+        rt.archive.sources.sync(sources)
+    except sqlite3.Error as exc:  # the jobs already scheduled go on; retried in a minute
+        log.error("sources not rescheduled: %s", describe(exc))
+        return
     wanted = {f"source:{s.name}" for s in sources}
     for job in scheduler.get_jobs():
         if job.id.startswith("source:") and job.id not in wanted:
@@ -164,12 +208,50 @@ async def _poll_job(rt: Runtime, source: Source) -> None:
                  source.name)
 
 
-async def _deliver_all(rt: Runtime) -> None:
+async def _deliver_all(rt: Runtime) -> DeliveryReport:
+    """Deliver and send admin notices, if Telegram is up and the archive can record sends."""
+    if rt.offline is not None:  # _keep_connecting wakes the daemon's job once it is back
+        return DeliveryReport(deferred=_pending(rt))
+    blocked = write_blocked(rt.archive.db)
+    if blocked is not None:  # a send we cannot mark sent would be sent again: wait
+        log.error("delivery postponed: %s; %d alerts stay queued", blocked, _pending(rt))
+        return DeliveryReport(deferred=_pending(rt))
     try:
-        await rt.deliver()
+        report = await rt.deliver()
         await send_admin_notices(rt)
-    except asyncio.CancelledError:
+    except sqlite3.Error as exc:
+        log.error("delivery stopped: %s; the rest stay queued", describe(exc))
+        return DeliveryReport(deferred=_pending(rt))
+    except asyncio.CancelledError:  # see _poll_job
         log.info("delivery cut short by shutdown; pending alerts are sent at the next start")
+        return DeliveryReport(deferred=_pending(rt))
+    return report
+
+
+async def _keep_connecting(rt: Runtime, scheduler: AsyncIOScheduler, app: Application | None,
+                           stop: asyncio.Event, *, base: float = RECONNECT_BASE,
+                           cap: float = RECONNECT_CAP) -> None:
+    """Connect the sender and start the command bot, retrying with back-off while the Bot
+    API is down; then deliver what waited at once."""
+    rng, failures = random.Random(), 0
+    while not stop.is_set():
+        try:
+            reason = None if await rt.reconnect() else rt.offline
+            if reason is None and app is not None:
+                reason = await reachable(partial(start_bot, app))
+        except TokenRejected as exc:
+            log.error("%s; alerts stay queued", exc)
+            return
+        if reason is None:
+            log.info("connected to the Telegram Bot API")
+            scheduler.modify_job("deliver", next_run_time=rt.clock())
+            return
+        failures += 1
+        delay = next_delay(failures, base=base, cap=cap, rng=rng)
+        log.warning("Telegram Bot API unreachable (%s): watching goes on, alerts are queued; "
+                    "next try in %.0f s", reason, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
 
 
 def _schedule(scheduler: AsyncIOScheduler, rt: Runtime, rng: random.Random) -> None:
@@ -181,7 +263,9 @@ def _schedule(scheduler: AsyncIOScheduler, rt: Runtime, rng: random.Random) -> N
                       max_instances=1, coalesce=True)
 
 
-async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None,
+                     reconnect_base: float = RECONNECT_BASE,
+                     reconnect_cap: float = RECONNECT_CAP) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -192,16 +276,22 @@ async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None) -
         scheduler = AsyncIOScheduler(timezone=UTC)
         _schedule(scheduler, rt, random.Random())
         scheduler.start()
-        app = None
+        app = connecting = None
         try:
             if settings.token is not None:
                 app = build_application(settings, rt.archive, clock=rt.clock)
-                await start_bot(app)
+                connecting = asyncio.create_task(
+                    _keep_connecting(rt, scheduler, app, stop, base=reconnect_base,
+                                     cap=reconnect_cap))
             log.info("tanfwatch running: %d sources, archive %s", len(settings.sources),
                      settings.db_path)
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
+            if connecting is not None:
+                connecting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await connecting
             if app is not None:
                 await stop_bot(app)
             log.info("tanfwatch stopping")

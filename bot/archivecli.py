@@ -142,9 +142,13 @@ def show(obj: _Context, article_id: str, as_json: bool, db: str | None) -> None:
               help="Port (0 picks a free one).")
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
               help="Archive to serve (default: the global --db / $TANFWATCH_DB).")
+@click.option("--allow-sql", is_flag=True,
+              help="Let visitors run their own SQL (?sql=); private data still reads as NULL.")
 @click.pass_obj
-def serve(obj: _Context, host: str, port: int, db: str | None) -> None:
-    """Browse and search the archive in Datasette, read-only, while the bot writes to it."""
+def serve(obj: _Context, host: str, port: int, db: str | None, allow_sql: bool) -> None:
+    """Browse and search the archive in Datasette, read-only, while the bot writes to it.
+
+    Chats, votes and who added a source are never shown; typed SQL is off by default."""
     from .serve import bind, serve_archive
 
     path = Path(obj.settings(db).db_path)
@@ -158,7 +162,8 @@ def serve(obj: _Context, host: str, port: int, db: str | None) -> None:
     click.echo(f"Serving {path} read-only at http://{host}:{bound}/{path.stem} "
                "(Ctrl-C to stop)", err=True)
     verbose = logging.getLogger().getEffectiveLevel() <= logging.INFO
-    serve_archive(path, sock, log_level="info" if verbose else "warning")  # -v: access log
+    serve_archive(path, sock, log_level="info" if verbose else "warning",  # -v: access log
+                  allow_sql=allow_sql)
 
 
 @click.command()

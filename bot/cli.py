@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,15 @@ class _Context:
         self.db = db
 
     def settings(self, db: str | None = None) -> Settings:
+        from .redact import install as redact_secrets
+
         try:
-            return load_settings(self.config, db_path=db or self.db)
+            settings = load_settings(self.config, db_path=db or self.db)
         except ConfigError as exc:
             raise click.ClickException(f"config error: {exc}") from exc
+        if settings.token is not None:  # before anything can log it (PTB does at -vv)
+            redact_secrets([settings.token.get()])
+        return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,13 +68,21 @@ def cli(ctx: click.Context, config: str | None, db: str | None, verbose: int) ->
 @click.pass_obj
 def run(obj: _Context, once: bool) -> None:
     """Run the bot: poll sources on their intervals and send alerts (until SIGTERM)."""
+    from storage.faults import describe
+
     from .app import run_daemon, run_once
+    from .telegram import TokenRejected
 
     settings = obj.settings()
-    if not once:
-        asyncio.run(run_daemon(settings))
-        return
-    reports, delivery = asyncio.run(run_once(settings))
+    try:
+        if not once:
+            asyncio.run(run_daemon(settings))
+            return
+        reports, delivery = asyncio.run(run_once(settings))
+    except TokenRejected as exc:
+        raise click.ClickException(str(exc)) from None
+    except sqlite3.Error as exc:  # the archive cannot even be opened (or migrated, seeded)
+        raise click.ClickException(f"{describe(exc)}: {settings.db_path}") from None
     failed = [r for r in reports if not r.ok]
     click.echo(
         f"polled {len(reports)} sources ({len(failed)} failed), "

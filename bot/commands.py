@@ -99,11 +99,14 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def start_bot(app: Application, *, poll_timeout: int = 30) -> None:
-    """Initialise, register the commands (setMyCommands) and start long-polling."""
+    """Initialise, register the commands (setMyCommands) and start long-polling.
+    Safe to call again after a network error part-way (the daemon retries it)."""
     await app.initialize()
     await app.bot.set_my_commands([BotCommand(s.name, s.description) for s in COMMANDS])
-    await app.start()
-    await app.updater.start_polling(timeout=poll_timeout, drop_pending_updates=False)
+    if not app.running:
+        await app.start()
+    if app.updater is not None and not app.updater.running:
+        await app.updater.start_polling(timeout=poll_timeout, drop_pending_updates=False)
 
 
 async def stop_bot(app: Application) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import logging
 import random
+import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from matchers.judge import Judge
 from matchers.urls import canonical_url, unwrap_redirect
 from storage.archive import Archive
+from storage.faults import describe
 from storage.sources import SourceSuccess
 from watchers.addresses import LinkGuard
 from watchers.backoff import next_delay
@@ -130,8 +132,13 @@ class Pipeline:
         A crash loses at most one batch of bookkeeping (validators, seen keys of skipped
         entries): those sources are simply polled again as before. Articles are never batched.
         """
-        self.archive.sources.sync(sources)
-        todo = [s for s in sources if s.enabled and (force or self.due(s))]
+        try:
+            self.archive.sources.sync(sources)
+            todo = [s for s in sources if s.enabled and (force or self.due(s))]
+        except sqlite3.Error as exc:  # e.g. locked: no source can be recorded; all wait
+            error = describe(exc)
+            log.error("no source polled: %s; they are polled at the next run", error)
+            return [SourceReport(s.name, ok=False, error=error) for s in sources if s.enabled]
         batch: list[SourceSuccess] = []
         token = _BATCH.set(batch)  # the gathered tasks copy this context
         try:
@@ -143,7 +150,10 @@ class Pipeline:
     def _flush(self, batch: list[SourceSuccess]) -> None:
         pending = list(batch)
         batch.clear()
-        self.archive.sources.record_successes(pending)
+        try:
+            self.archive.sources.record_successes(pending)
+        except sqlite3.Error as exc:  # those sources are simply polled again as before
+            log.error("%d sources' poll results not saved: %s", len(pending), describe(exc))
 
     async def poll(self, source: Source, *, force: bool = False) -> SourceReport:
         """Poll one source; unless forced, a source in back-off (or disabled) waits its turn."""
@@ -153,11 +163,23 @@ class Pipeline:
             return await self._poll(source)
         except WatchError as exc:
             return self._failed(source, str(exc), getattr(exc, "retry_after", None))
+        except sqlite3.Error as exc:  # the archive's fault, not the source's: no back-off
+            error = describe(exc)
+            log.error("source %s: not polled: %s; polled again next time", source.name, error)
+            return SourceReport(source.name, ok=False, error=error)
         except Exception as exc:  # a bug in one source must not stop the others
             log.exception("source %s: unexpected error", source.name)
             return self._failed(source, f"internal error: {type(exc).__name__}: {exc}", None)
 
     def _failed(self, source: Source, error: str, retry_after: float | None) -> SourceReport:
+        try:
+            return self._record_failure(source, error, retry_after)
+        except sqlite3.Error as exc:
+            log.warning("source %s: %s (not recorded: %s)", source.name, error, describe(exc))
+            return SourceReport(source.name, ok=False, error=error)
+
+    def _record_failure(self, source: Source, error: str, retry_after: float | None
+                        ) -> SourceReport:
         state = self.archive.sources.get(source.name)
         failures = (state.consecutive_failures if state else 0) + 1
         delay = next_delay(failures, base=60.0, cap=6 * 3600.0, retry_after=retry_after,

@@ -5,6 +5,11 @@ The archive is opened as a mutable database, which Datasette reads through a
 shows the rows committed so far. (`--immutable` would let Datasette assume the
 file never changes, and count and cache accordingly.)
 
+Private data stays private: the chats, their votes and who added a source are the bot's
+users, not the archive. Their tables are refused (403), their columns hidden, and an SQLite
+authorizer on every Datasette connection reads them as NULL in any query, canned, faceted,
+filtered or typed (`?sql=`, which is off unless `--allow-sql`).
+
 Signals: uvicorn stops gracefully on SIGINT/SIGTERM and then re-raises the signal
 to the handler that was there before it; we install no-op handlers first, so the
 command returns and exits 0.
@@ -26,22 +31,32 @@ from urllib.parse import parse_qsl, urlencode
 
 from storage.query import fold_query
 
-__all__ = ["HIDDEN_COLUMNS", "bind", "build_datasette", "hide_columns", "load_metadata",
-           "serve_archive"]
+from . import serveprivate
+from .serveprivate import PRIVATE_COLUMNS, PRIVATE_TABLES
+
+__all__ = ["HIDDEN_COLUMNS", "PRIVATE_COLUMNS", "PRIVATE_TABLES", "bind", "build_datasette",
+           "hide_columns", "load_metadata", "serve_archive"]
 
 log = logging.getLogger(__name__)
-HIDDEN_COLUMNS: Mapping[str, tuple[str, ...]] = {"articles": ("signature",)}  # MinHash BLOB
-_SETTINGS = {"truncate_cells_html": 400, "default_page_size": 50, "sql_time_limit_ms": 3000}
+HIDDEN_COLUMNS: Mapping[str, tuple[str, ...]] = {"articles": ("signature",),  # MinHash BLOB
+                                                 **PRIVATE_COLUMNS}
+_SETTINGS = {"truncate_cells_html": 400, "default_page_size": 50, "sql_time_limit_ms": 3000,
+             "allow_download": False}
 
 Asgi = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]],
                 Awaitable[None]]
 
 
 def load_metadata(db_name: str) -> dict[str, Any]:
-    """The shipped metadata, with the database section under `db_name` (the file's stem)."""
+    """The shipped metadata, with the database section under `db_name` (the file's stem),
+    the private tables refused to everyone and the authorizer's configuration."""
     text = resources.files("bot").joinpath("datasette_metadata.json").read_text("utf-8")
     data = json.loads(text)
     database = data.pop("database")
+    for table in PRIVATE_TABLES:
+        database["tables"][table] = {"hidden": True, "allow": False}
+    database["plugins"] = {serveprivate.PLUGIN: {"tables": list(PRIVATE_TABLES),
+                                     "columns": {t: list(c) for t, c in PRIVATE_COLUMNS.items()}}}
     return {**data, "databases": {db_name: database}}
 
 
@@ -83,11 +98,14 @@ def _rewrite_query(query: str, hidden: Sequence[str]) -> str:
     return query if folded == pairs else urlencode(folded)
 
 
-def build_datasette(db_path: Path) -> Any:
-    """A Datasette over `db_path` (mutable, so opened read-only) with our metadata."""
+def build_datasette(db_path: Path, *, allow_sql: bool = False) -> Any:
+    """A Datasette over `db_path` (mutable, so opened read-only) with our metadata; typed
+    SQL only with `allow_sql` (private data reads as NULL even then)."""
     from datasette.app import Datasette
 
-    return Datasette([str(db_path)], metadata=load_metadata(db_path.stem), settings=_SETTINGS)
+    serveprivate.register()
+    return Datasette([str(db_path)], metadata=load_metadata(db_path.stem),
+                     settings={**_SETTINGS, "default_allow_sql": allow_sql})
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -119,11 +137,12 @@ def _quiet_exit() -> Iterator[list[int]]:
             signal.signal(sig, handler)
 
 
-def serve_archive(db_path: Path, sock: socket.socket, *, log_level: str = "warning") -> None:
+def serve_archive(db_path: Path, sock: socket.socket, *, log_level: str = "warning",
+                  allow_sql: bool = False) -> None:
     """Serve until SIGINT/SIGTERM, then return. `sock` comes from `bind`."""
     import uvicorn
 
-    ds = build_datasette(db_path)
+    ds = build_datasette(db_path, allow_sql=allow_sql)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(hide_columns(ds.app(), db_path.stem), host=host, port=port,
                             log_level=log_level, lifespan="on", workers=1)

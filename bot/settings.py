@@ -6,6 +6,7 @@ Only this module reads the environment. A bad config fails fast with a
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from storage.chats import FOLLOW_UP_MODES
 
@@ -29,6 +31,8 @@ __all__ = [
 SOURCE_KINDS = ("feed", "page", "sitemap", "search", "telegram")
 DEFAULT_API_BASE = "https://api.telegram.org/bot"
 DEFAULT_DB = "./data/tanfwatch.db"
+MIN_INTERVAL = 10
+MAX_INTERVAL = 30 * 86400  # a source's polling interval: 10 s to 30 days
 
 
 class ConfigError(Exception):
@@ -86,6 +90,7 @@ class Settings:
     max_bytes: int = 10_000_000
     concurrency: int = 16
     per_host: int = 2
+    db_timeout: float = 30.0  # seconds to wait for another writer's lock on the archive
     follow_ups: str = "thread"
     digest_after: int = 10
     link_preview: bool = False
@@ -105,6 +110,9 @@ def _read_toml(path: Path | None) -> tuple[dict[str, Any], Path | None]:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise ConfigError(f"config {path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                          f"at offset {exc.start})") from None
     try:
         return tomllib.loads(text), path
     except tomllib.TOMLDecodeError as exc:
@@ -121,6 +129,20 @@ def _want(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], whe
     return value
 
 
+def _http_url(url: str, key: str) -> str:
+    """An http(s) URL with a host; the scheme is matched and stored in lower case."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:  # e.g. a bad IPv6 literal or port
+        raise ConfigError(f"{key}: {url!r} is not a valid URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ConfigError(f"{key}: {url!r} is not an http(s) URL")
+    if not host:
+        raise ConfigError(f"{key}: {url!r} has no host")
+    return parts.scheme.lower() + url[len(parts.scheme):]
+
+
 def _parse_source(raw: Any, index: int) -> Source:
     where = f"sources[{index}]."
     if not isinstance(raw, dict):
@@ -134,13 +156,14 @@ def _parse_source(raw: Any, index: int) -> Source:
         raise ConfigError(f"{where}kind: {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
     if "url" not in raw and not (kind == "search" and "query" in raw):
         raise ConfigError(f"{where}url: missing")
-    url = _want(raw, "url", str, where) if "url" in raw else ""
-    if url and not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{where}url: {url!r} is not an http(s) URL")
+    url = _http_url(_want(raw, "url", str, where), f"{where}url") if "url" in raw else ""
     name = _want(raw, "name", str, where) if "name" in raw else url or str(raw.get("query"))
+    if not name.strip():
+        raise ConfigError(f"{where}name: must not be empty")
     interval = _want(raw, "interval", int, where) if "interval" in raw else 600
-    if interval < 10:
-        raise ConfigError(f"{where}interval: {interval} s is below the 10 s minimum")
+    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+        raise ConfigError(f"{where}interval: {interval} s is out of range "
+                          f"({MIN_INTERVAL} s to {MAX_INTERVAL} s, 30 days)")
     opt = {k: _want(raw, k, str, where) for k in ("query", "engine", "language") if k in raw}
     enabled = _want(raw, "enabled", bool, where) if "enabled" in raw else True
     return Source(name=name, url=url, kind=kind, interval=interval, enabled=enabled, **opt)
@@ -165,20 +188,26 @@ def _token(env: Mapping[str, str]) -> Secret | None:
     token_file = env.get("TELEGRAM_BOT_TOKEN_FILE")
     if token_file:
         try:
-            return Secret(Path(token_file).read_text("utf-8").strip())
-        except OSError as exc:
-            raise ConfigError(f"TELEGRAM_BOT_TOKEN_FILE: cannot read {token_file}") from exc
+            token = Path(token_file).read_text("utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            raise ConfigError(f"TELEGRAM_BOT_TOKEN_FILE: cannot read {token_file}") from None
+        if not token:
+            raise ConfigError(f"TELEGRAM_BOT_TOKEN_FILE: {token_file} is empty")
+        return Secret(token)
     return None
 
 
-_NUMBERS: dict[str, type] = {
-    "backfill_hours": float,
-    "threshold": float,
-    "timeout": float,
-    "max_bytes": int,
-    "concurrency": int,
-    "per_host": int,
-    "digest_after": int,
+# key: (type, lowest, highest, lowest allowed too?). Zero workers or a zero timeout would hang
+# or fail every fetch; bounds above keep timedelta and the scheduler from overflowing.
+_NUMBERS: dict[str, tuple[type, float, float, bool]] = {
+    "backfill_hours": (float, 0, 10 * 365 * 24, True),
+    "threshold": (float, 0, 1, True),
+    "timeout": (float, 0, 3600, False),
+    "max_bytes": (int, 1024, 2**31, True),
+    "concurrency": (int, 1, 1024, True),
+    "per_host": (int, 1, 64, True),
+    "digest_after": (int, 0, 10_000, True),
+    "db_timeout": (float, 0, 3600, True),
 }
 _OPTION_KEYS = {*_NUMBERS, "backfill", "follow_ups", "archive_url", "link_preview", "admin_ids",
                 "admin_chat_id"}
@@ -200,15 +229,19 @@ def _options(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**_number_options(table), **_other_options(table)}
 
 
+def _number(table: Mapping[str, Any], key: str, name: str) -> Any:
+    kind, low, high, low_ok = _NUMBERS[name]
+    value = _want(table, key, kind, "")
+    if value > high or value < low or (value == low and not low_ok) or math.isnan(value):
+        bound = f"{low} or more" if low_ok else f"more than {low}"
+        raise ConfigError(f"{key}: {value!r} is out of range (must be {bound}, at most {high})")
+    return value
+
+
 def _number_options(table: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, kind in _NUMBERS.items():
-        if key in table:
-            out[key] = _want(table, key, kind, "")
-            if out[key] < 0:
-                raise ConfigError(f"{key}: must not be negative")
+    out = {key: _number(table, key, key) for key in _NUMBERS if key in table}
     if "backfill" in table:  # alias: `backfill` (hours)
-        out["backfill_hours"] = _want(table, "backfill", float, "")
+        out["backfill_hours"] = _number(table, "backfill", "backfill_hours")
     return out
 
 
@@ -221,9 +254,9 @@ def _other_options(table: Mapping[str, Any]) -> dict[str, Any]:
         out["follow_ups"] = mode
     if "archive_url" in table:
         template = _want(table, "archive_url", str, "")
-        if "{id}" not in template or not template.startswith(("http://", "https://")):
+        if "{id}" not in template:
             raise ConfigError("archive_url: expected an http(s) URL template containing {id}")
-        out["archive_url"] = template
+        out["archive_url"] = _http_url(template, "archive_url")
     if "link_preview" in table:
         out["link_preview"] = _want(table, "link_preview", bool, "")
     if "admin_ids" in table:
@@ -253,7 +286,8 @@ def load_settings(
         db_path=Path(db_path or env.get("TANFWATCH_DB") or DEFAULT_DB),
         token=_token(env),
         chat_id=chat,
-        api_base=env.get("TELEGRAM_API_BASE") or DEFAULT_API_BASE,
+        api_base=_http_url(env.get("TELEGRAM_API_BASE") or DEFAULT_API_BASE,
+                           "TELEGRAM_API_BASE"),
         config_path=used,
         **{"admin_chat_id": env.get("TANFWATCH_ADMIN_CHAT_ID") or chat, **options},
     )

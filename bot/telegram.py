@@ -24,7 +24,14 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.request import HTTPXRequest
 
 from .deliver import ChatGone, Rejected, RetryLater
@@ -36,9 +43,12 @@ __all__ = [
     "RateLimiter",
     "RateLimits",
     "TelegramSender",
+    "TokenRejected",
+    "connect",
     "feedback_markup",
     "make_bot",
     "quiet_http_loggers",
+    "reachable",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,6 +67,29 @@ def make_bot(settings: Settings) -> Bot:
                            connection_pool_size=8)
     return Bot(settings.token.get(), base_url=settings.api_base, request=request,
                get_updates_request=HTTPXRequest(read_timeout=40.0))
+
+
+class TokenRejected(Exception):
+    """Telegram refused the bot token (getMe answered 401/404): the configuration is wrong."""
+
+
+async def reachable(call: Callable[[], Awaitable[object]]) -> str | None:
+    """Await `call()` (getMe, start polling...): None once done, else why the Bot API is
+    unreachable (connection refused, timeout, 5xx, 429). Raises TokenRejected for a refused
+    token."""
+    try:
+        await call()
+    except InvalidToken:  # PTB's message holds the token itself; the cause is dropped too
+        raise TokenRejected("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN or "
+                            "TELEGRAM_BOT_TOKEN_FILE): check it with @BotFather") from None
+    except (NetworkError, RetryAfter) as exc:  # TimedOut and 5xx are NetworkErrors
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+async def connect(bot: Bot) -> str | None:
+    """Initialise `bot` (getMe), as `reachable` does."""
+    return await reachable(bot.initialize)
 
 
 def _retry_seconds(value: object) -> float:

@@ -93,10 +93,12 @@ class Archive:
         self.chats = ChatStore(db)
 
     @classmethod
-    def open(cls, path: str | Path) -> Archive:
+    def open(cls, path: str | Path, *, timeout: float = 30.0) -> Archive:
+        """`timeout`: seconds to wait for another writer's lock before "database is locked"."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None,
+                               check_same_thread=False)
         db = Database(conn)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")

@@ -88,3 +88,66 @@ def test_archive_url_must_be_a_template(tmp_path):
     with pytest.raises(ConfigError, match="archive_url"):
         load_settings(write(tmp_path, '[tanfwatch]\narchive_url = "https://d.example/a"\n'),
                       env={})
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[tanfwatch]\nconcurrency = 0\n", "concurrency: 0 is out of range"),
+        ("[tanfwatch]\nper_host = 0\n", "per_host: 0 is out of range"),
+        ("[tanfwatch]\nthreshold = 5\n", "threshold: 5.0 is out of range"),
+        ("[tanfwatch]\nthreshold = nan\n", "threshold: nan is out of range"),
+        ("[tanfwatch]\ntimeout = 0\n", "timeout: 0.0 is out of range"),
+        ("[tanfwatch]\ntimeout = inf\n", "timeout: inf is out of range"),
+        ("[tanfwatch]\nmax_bytes = 0\n", "max_bytes: 0 is out of range"),
+        ("[tanfwatch]\ndigest_after = -1\n", "digest_after: -1 is out of range"),
+        ("[tanfwatch]\nbackfill_hours = 1e300\n", "backfill_hours: 1e\\+300 is out of range"),
+        ("[tanfwatch]\nbackfill = -2\n", "backfill: -2.0 is out of range"),
+        ("[tanfwatch]\ndb_timeout = -1\n", "db_timeout: -1.0 is out of range"),
+        ('[[sources]]\nurl = "http://x/f"\ninterval = 99999999999999999999\n',
+         "sources\\[0\\].interval: 99999999999999999999 s is out of range"),
+        ('[[sources]]\nurl = "http://x/f"\ninterval = 5\n', "sources\\[0\\].interval: 5 s"),
+        ('[[sources]]\nname = ""\nurl = "http://x/f"\n', "sources\\[0\\].name: must not be empty"),
+        ('[[sources]]\nname = "  "\nurl = "http://x/f"\n', "sources\\[0\\].name: must not be"),
+        ('[[sources]]\nurl = "http://"\n', "sources\\[0\\].url: 'http://' has no host"),
+        ('[[sources]]\nurl = "https:///feed"\n', "sources\\[0\\].url: .* has no host"),
+        ('[[sources]]\nurl = "http://[::1/f"\n', "sources\\[0\\].url: .* is not a valid URL"),
+        ('[tanfwatch]\narchive_url = "ftp://d/{id}"\n', "archive_url: .* is not an http"),
+    ],
+)
+def test_out_of_range_values_are_one_line_naming_the_key(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(write(tmp_path, text), env={})
+    assert "\n" not in str(caught.value)
+
+
+def test_invalid_utf8_in_the_config_is_a_config_error(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'[[sources]]\nname = "caf\xe9"\nurl = "http://x/f"\n')
+    with pytest.raises(ConfigError, match=r"not UTF-8 text \(byte 0xe9 at offset 23\)"):
+        load_settings(path, env={})
+
+
+def test_bad_token_file_and_api_base_are_config_errors(tmp_path):
+    empty = tmp_path / "token"
+    empty.write_text("\n")
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN_FILE: .* is empty"):
+        load_settings(env={"TELEGRAM_BOT_TOKEN_FILE": str(empty)})
+    empty.write_bytes(b"\xff\xfe")
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN_FILE: cannot read"):
+        load_settings(env={"TELEGRAM_BOT_TOKEN_FILE": str(empty)})
+    with pytest.raises(ConfigError, match="TELEGRAM_API_BASE: 'localhost:8081' is not an http"):
+        load_settings(env={"TELEGRAM_API_BASE": "localhost:8081"})
+
+
+def test_limits_themselves_and_upper_case_schemes_are_accepted(tmp_path):
+    text = ('[tanfwatch]\nconcurrency = 1\nper_host = 1\nthreshold = 1\ntimeout = 0.5\n'
+            'max_bytes = 1024\ndigest_after = 0\nbackfill_hours = 0\ndb_timeout = 0\n'
+            'archive_url = "HTTPS://d.example/a/{id}"\n'
+            '[[sources]]\nname = "x"\nurl = "HTTP://Example.org/Feed"\ninterval = 2592000\n')
+    settings = load_settings(write(tmp_path, text), env={})
+    assert settings.sources[0].url == "http://Example.org/Feed"
+    assert settings.sources[0].interval == 30 * 86400
+    assert settings.archive_url == "https://d.example/a/{id}"
+    assert (settings.concurrency, settings.per_host, settings.threshold, settings.timeout,
+            settings.max_bytes, settings.db_timeout) == (1, 1, 1.0, 0.5, 1024, 0.0)
