@@ -28,7 +28,7 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from .language import likely_languages
+from watchers.language import likely_languages
 
 if TYPE_CHECKING:
     from dateparser.date import DateDataParser
@@ -105,6 +105,11 @@ class PubDate:
             return self.start.replace(day=15)
         middle = self.start + (self.end - self.start) / 2
         return middle.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    @property
+    def exact(self) -> bool:
+        """A day or finer: fit to compare with other reports' days (a month is not)."""
+        return self.precision in ("time", "day")
 
     @property
     def precision_days(self) -> float:

@@ -12,11 +12,14 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urljoin
 
 import trafilatura
 from trafilatura.utils import detect_encoding
+
+from watchers.dates import parse_date
+from watchers.language import detect_language
 
 __all__ = ["Extracted", "decode_html", "extract_article"]
 
@@ -110,16 +113,6 @@ def _canonical(html: str, url: str) -> str | None:
     return None
 
 
-def _date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def extract_article(
     html: bytes | str, *, url: str, headers: Mapping[str, str] | None = None
 ) -> Extracted | None:
@@ -139,11 +132,14 @@ def extract_article(
         logger.info("extract %s: no article text (%d chars)", url, len(text))
         return None
     canonical = _canonical(text_html, url) or getattr(doc, "url", None)
+    # a page that declares no language: the text says which (an Arabic page without `lang`)
+    language = (getattr(doc, "language", None) or _language(text_html, headers)
+                or detect_language(text))
     return Extracted(
         title=getattr(doc, "title", None) or None,
         text=text,
-        published=_date(getattr(doc, "date", None)),
-        language=getattr(doc, "language", None) or _language(text_html, headers),
+        published=parse_date(getattr(doc, "date", None), language=language),
+        language=language,
         canonical_url=urljoin(url, canonical) if canonical else None,
         site_name=getattr(doc, "sitename", None) or None,
     )
