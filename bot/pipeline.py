@@ -25,6 +25,7 @@ from watchers.errors import BlockedError, WatchError
 from watchers.extract import Extracted, extract_article
 from watchers.feeds import FeedEntry
 from watchers.fetch import Fetcher
+from watchers.language import detect_language
 from watchers.robots import RobotsCache
 from watchers.search import HOST_DELAYS
 
@@ -270,7 +271,11 @@ class Pipeline:
             return 0 if known_id is not None else -1
         text = page.text if page and len(page.text) >= len(entry.content) // 2 else entry.content
         title = (page.title if page and page.title else None) or entry.title
-        language = (page.language if page else None) or source.language
+        language = ((page.language if page else None) or source.language
+                    or detect_language(text or title))
+        # neither the feed nor the page gives a date: it came out by the time we fetched it
+        # (stored as published = fetched_at; `report` counts it then, stories compare it)
+        published = published or now
         aid = article_id(canonical_url(url) if url else None, f"{source.name}:{entry.key}")
         async with self._lock:
             j = self.judge.judge(aid, text or title, title=title, url=url, language=language,
