@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import cli
 from watchers.extract import extract_article
 from watchers.language import detect_language
 
@@ -51,3 +54,12 @@ def test_a_page_without_lang_gets_the_language_of_its_text(path, language):
     bare = LANG_ATTRIBUTE.sub(b"", page)
     assert not re.search(rb"<html\b[^>]*\blang\b|content-language", bare, re.I)
     assert extract_article(bare, url="http://127.0.0.1:9/a").language == language
+
+
+def test_check_on_a_text_file_reports_the_language_of_its_text(tmp_path):
+    path = tmp_path / "report.txt"
+    path.write_text(TEXTS[0][1] * 3, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "n.db"), "check", "--json",
+                                      str(path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["language"] == "ar"
