@@ -21,6 +21,7 @@ from matchers.urls import canonical_url, unwrap_redirect
 from storage.archive import Archive
 from storage.sources import SourceSuccess
 from watchers.backoff import next_delay
+from watchers.dates import FUTURE_SLACK
 from watchers.errors import BlockedError, WatchError
 from watchers.extract import Extracted, extract_article
 from watchers.feeds import FeedEntry
@@ -273,9 +274,10 @@ class Pipeline:
         title = (page.title if page and page.title else None) or entry.title
         language = ((page.language if page else None) or source.language
                     or detect_language(text or title))
-        # neither the feed nor the page gives a date: it came out by the time we fetched it
-        # (stored as published = fetched_at; `report` counts it then, stories compare it)
-        published = published or now
+        # neither the feed nor the page gives a date (or only one days ahead, junk): it came
+        # out by the time we fetched it (stored as published = fetched_at)
+        if published is None or published > now + FUTURE_SLACK:
+            published = now
         aid = article_id(canonical_url(url) if url else None, f"{source.name}:{entry.key}")
         async with self._lock:
             j = self.judge.judge(aid, text or title, title=title, url=url, language=language,

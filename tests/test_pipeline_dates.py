@@ -15,6 +15,7 @@ ARABIC = [
     "وأضافت المصادر أن قوات التحالف رفعت حالة التأهب على طول الحدود مع الأردن والعراق.",
     "ولم تعلن أي جهة مسؤوليتها عن الهجوم حتى الآن، بحسب ما نقلته وسائل إعلام محلية.",
 ]
+TEXT = "Local sources said that two drones were shot down near the base in the desert."
 RUSSIAN = ("Местные источники сообщили, что два беспилотника были сбиты у базы в сирийской "
            "пустыне, а силы коалиции усилили охрану на границе с Иорданией и Ираком.")
 
@@ -39,11 +40,15 @@ async def test_undated_articles_are_dated_by_fetch_time_and_get_a_language(tmp_p
         site.add("feed.xml", _feed(
             f"<item><guid>a</guid><title>تقرير</title><link>{page}</link></item>"
             '<item><guid isPermaLink="false">b</guid><title>Сводка</title>'
-            f"<description>{RUSSIAN}</description></item>"), "application/rss+xml")
+            f"<description>{RUSSIAN}</description></item>"
+            '<item><guid isPermaLink="false">c</guid><title>Ahead</title>'
+            "<pubDate>Fri, 01 Jan 2027 10:00:00 GMT</pubDate>"  # weeks ahead: junk
+            f"<description>{TEXT}</description></item>"), "application/rss+xml")
         (report,) = await pipeline.poll_all([source], force=True)
-        assert report.ok and report.processed == 2, report
+        assert report.ok and report.processed == 3, report
         rows = pipeline.archive.db.execute(
             "select url, published, fetched_at, language from articles "
             "where origin != 'seed' order by language").fetchall()
     assert rows == [(page, NOW.isoformat(), NOW.isoformat(), "ar"),
+                    (None, NOW.isoformat(), NOW.isoformat(), "en"),
                     (None, NOW.isoformat(), NOW.isoformat(), "ru")]
