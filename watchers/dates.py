@@ -48,16 +48,22 @@ _MONTH_WORDS = {
     10: "october oct تشرين الاول اكتوبر", 11: "november nov تشرين الثاني نوفمبر",
     12: "december dec كانون الاول ديسمبر",
 }
-# two-word Arabic (Levantine) month names first, so "كانون الثاني" is not read as "كانون"
-_MONTHS: dict[str, int] = {}
-for _number, _words in _MONTH_WORDS.items():
-    _parts = _words.split()
-    _arabic = [w for w in _parts if not w.isascii()]
-    if len(_arabic) > 2:  # "كانون الثاني" / "تشرين الاول": the first two words are one name
-        _MONTHS[" ".join(_arabic[:2])] = _number
-        _arabic = _arabic[2:]
-    for _word in [w for w in _parts if w.isascii()] + _arabic:
-        _MONTHS[_word] = _number
+
+
+def _month_names() -> dict[str, int]:
+    names: dict[str, int] = {}
+    for number, words in _MONTH_WORDS.items():
+        parts = words.split()
+        arabic = [w for w in parts if not w.isascii()]
+        if len(arabic) > 2:  # "كانون الثاني" / "تشرين الاول": the first two words are one name
+            names[" ".join(arabic[:2])] = number
+            arabic = arabic[2:]
+        names.update(dict.fromkeys([w for w in parts if w.isascii()] + arabic, number))
+    return names
+
+
+_MONTHS = _month_names()
+# longest first, so "كانون الثاني" is not read as "كانون" nor "march" as "mar"
 _MONTH = "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True))
 _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 _DAY_MONTH_YEAR = re.compile(
