@@ -93,7 +93,8 @@ def plan_entries(entries: Sequence[FeedEntry], unseen: set[str], *, first_poll: 
 
 
 def _extract_job(content: bytes, url: str, headers: dict[str, str]) -> Extracted | None:
-    return extract_article(content, url=url, headers=headers)
+    # no language detection in a pool worker: each would load its own copy of the model
+    return extract_article(content, url=url, headers=headers, detect=False)
 
 
 class Pipeline:

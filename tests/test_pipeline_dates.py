@@ -3,7 +3,10 @@ feed item that declares no language gets the language of its text."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+
+import pytest
 
 from bot.settings import Source
 from tests.conftest import open_pipeline
@@ -31,24 +34,32 @@ def _feed(items: str) -> str:
             f"<link>http://127.0.0.1/</link><description>d</description>{items}</channel></rss>")
 
 
-async def test_undated_articles_are_dated_by_fetch_time_and_get_a_language(tmp_path, site):
+@pytest.mark.parametrize("pool", [False, True])  # extraction in the loop's thread or a pool
+async def test_undated_articles_are_dated_by_fetch_time_and_get_a_language(tmp_path, site, pool):
     feed = site.add("feed.xml", _feed(""), "application/rss+xml")
     source = Source("wire", feed)
-    async with open_pipeline(tmp_path, (source,), clock=lambda: NOW) as pipeline:
-        assert (await pipeline.poll_all([source]))[0].ok  # the first poll: nothing yet
-        page = site.add("news/undated-report", _page(ARABIC))
-        site.add("feed.xml", _feed(
-            f"<item><guid>a</guid><title>تقرير</title><link>{page}</link></item>"
-            '<item><guid isPermaLink="false">b</guid><title>Сводка</title>'
-            f"<description>{RUSSIAN}</description></item>"
-            '<item><guid isPermaLink="false">c</guid><title>Ahead</title>'
-            "<pubDate>Fri, 01 Jan 2027 10:00:00 GMT</pubDate>"  # weeks ahead: junk
-            f"<description>{TEXT}</description></item>"), "application/rss+xml")
-        (report,) = await pipeline.poll_all([source], force=True)
-        assert report.ok and report.processed == 3, report
-        rows = pipeline.archive.db.execute(
-            "select url, published, fetched_at, language from articles "
-            "where origin != 'seed' order by language").fetchall()
+    with ThreadPoolExecutor(1) as executor:
+        async with open_pipeline(tmp_path, (source,), clock=lambda: NOW) as pipeline:
+            pipeline.executor = executor if pool else None
+            rows = await _two_polls(pipeline, source, site)
+    page = site.url_for("news/undated-report")
     assert rows == [(page, NOW.isoformat(), NOW.isoformat(), "ar"),
                     (None, NOW.isoformat(), NOW.isoformat(), "en"),
                     (None, NOW.isoformat(), NOW.isoformat(), "ru")]
+
+
+async def _two_polls(pipeline, source: Source, site) -> list[tuple]:
+    assert (await pipeline.poll_all([source]))[0].ok  # the first poll: nothing yet
+    page = site.add("news/undated-report", _page(ARABIC))
+    site.add("feed.xml", _feed(
+        f"<item><guid>a</guid><title>تقرير</title><link>{page}</link></item>"
+        '<item><guid isPermaLink="false">b</guid><title>Сводка</title>'
+        f"<description>{RUSSIAN}</description></item>"
+        '<item><guid isPermaLink="false">c</guid><title>Ahead</title>'
+        "<pubDate>Fri, 01 Jan 2027 10:00:00 GMT</pubDate>"  # weeks ahead: junk
+        f"<description>{TEXT}</description></item>"), "application/rss+xml")
+    (report,) = await pipeline.poll_all([source], force=True)
+    assert report.ok and report.processed == 3, report
+    return pipeline.archive.db.execute(
+        "select url, published, fetched_at, language from articles "
+        "where origin != 'seed' order by language").fetchall()

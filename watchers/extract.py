@@ -114,9 +114,13 @@ def _canonical(html: str, url: str) -> str | None:
 
 
 def extract_article(
-    html: bytes | str, *, url: str, headers: Mapping[str, str] | None = None
+    html: bytes | str, *, url: str, headers: Mapping[str, str] | None = None,
+    detect: bool = True,
 ) -> Extracted | None:
-    """Main text and metadata of an article page, or None when nothing is extractable."""
+    """Main text and metadata of an article page, or None when nothing is extractable.
+
+    ``detect``: a page that declares no language gets the language of its text; False
+    leaves it None (a pool worker: the ~95 MB language model then stays in the caller)."""
     text_html = decode_html(html, headers) if isinstance(html, bytes) else html
     if not text_html.strip():
         return None
@@ -134,7 +138,7 @@ def extract_article(
     canonical = _canonical(text_html, url) or getattr(doc, "url", None)
     # a page that declares no language: the text says which (an Arabic page without `lang`)
     language = (getattr(doc, "language", None) or _language(text_html, headers)
-                or detect_language(text))
+                or (detect_language(text) if detect else None))
     return Extracted(
         title=getattr(doc, "title", None) or None,
         text=text,
