@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -92,8 +92,9 @@ def plan_entries(entries: Sequence[FeedEntry], unseen: set[str], *, first_poll: 
     return _Plan(tuple(process), tuple(skip), tuple(check))
 
 
-def _extract_job(content: bytes, url: str, headers: dict[str, str]) -> Extracted | None:
-    # no language detection in a pool worker: each would load its own copy of the model
+def _extract_job(content: bytes, url: str, headers: Mapping[str, str]) -> Extracted | None:
+    # the language a page declares only: process_entry detects it after the source's own,
+    # once, in this process (a pool worker would load its own copy of the model)
     return extract_article(content, url=url, headers=headers, detect=False)
 
 
@@ -245,8 +246,7 @@ class Pipeline:
             return None
         # Extraction is CPU work (~20 ms a page): keep it off the event loop.
         if self.executor is None:
-            return await asyncio.to_thread(extract_article, page.content, url=page.url,
-                                           headers=page.headers)
+            return await asyncio.to_thread(_extract_job, page.content, page.url, page.headers)
         return await asyncio.get_running_loop().run_in_executor(
             self.executor, _extract_job, page.content, page.url, dict(page.headers))
 

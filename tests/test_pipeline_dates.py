@@ -63,3 +63,11 @@ async def _two_polls(pipeline, source: Source, site) -> list[tuple]:
     return pipeline.archive.db.execute(
         "select url, published, fetched_at, language from articles "
         "where origin != 'seed' order by language").fetchall()
+
+
+async def test_a_sources_configured_language_wins_over_detection(tmp_path, site):
+    feed = site.add("feed.xml", _feed(""), "application/rss+xml")
+    source = Source("wire", feed, language="uk")
+    async with open_pipeline(tmp_path, (source,), clock=lambda: NOW) as pipeline:
+        languages = {row[3] for row in await _two_polls(pipeline, source, site)}
+    assert languages == {"uk"}  # declared by the page > configured > detected from the text
