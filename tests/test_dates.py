@@ -53,6 +53,12 @@ DATES = [
     ("12 de marzo de 2023", "es", utc(2023, 3, 12), "day", False),
     ("2023年3月12日", None, utc(2023, 3, 12), "day", False),
     ("marzo 2023", "es", utc(2023, 3, 15), "month", False),
+    # numeric: the day/month order of the article's language (English: month first)
+    ("12/03/2023", "fr", utc(2023, 3, 12), "day", False),
+    ("12/03/2023", "en", utc(2023, 12, 3), "day", False),
+    ("12/03/2023", None, utc(2023, 12, 3), "day", False),
+    ("31/12/2023", None, utc(2023, 12, 31), "day", False),
+    ("12.03.2023", "de", utc(2023, 3, 12), "day", False),
     # annotations
     ("2023-11-10 (inferred)", None, utc(2023, 11, 10), "day", True),
     ("2017-01 (inferred)", None, utc(2017, 1, 15), "month", True),

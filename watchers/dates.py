@@ -260,7 +260,10 @@ def _candidates(text: str, language: str | None) -> tuple[str, ...]:
     from dateparser.custom_language_detection.language_mapping import map_languages
 
     hint = [re.split(r"[-_]", language.lower())[0]] if language else []
-    wanted = [*hint, *likely_languages(text, 5), *_COMMON]
+    # digits and signs only ("12/03/2023"): the order of day and month is the language's
+    # own, and no model can tell it from the string, so only the hint and the common ones
+    likely = likely_languages(text, 5) if any(c.isalpha() for c in text) else []
+    wanted = [*hint, *likely, *_COMMON]
     return tuple(dict.fromkeys(map_languages(wanted)))
 
 
