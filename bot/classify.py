@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from matchers.judge import Judge
 from matchers.relevance import load_matcher
 from storage.archive import Archive
+from watchers.dates import parse_date, read_date
+from watchers.language import detect_language
 
 from .known import article_record, load_judge, seeded_judge
 from .settings import Settings
@@ -18,16 +20,11 @@ from .settings import Settings
 __all__ = ["classify_stream", "outlet_of", "parse_published", "record_url"]
 
 
-def parse_published(value: Any) -> datetime | None:
-    """Lenient: ISO dates and datetimes, with or without a zone, or junk -> None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().split()[0].replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def parse_published(value: Any, *, now: datetime | None = None,
+                    language: str | None = None) -> datetime | None:
+    """Lenient: any date `watchers.dates` reads (ISO, partial, written out, in the record's
+    language, "(inferred)"), as its anchor moment; junk or a far-future date -> None."""
+    return parse_date(value, now=now, language=language)
 
 
 def record_url(record: dict[str, Any]) -> str | None:
@@ -43,6 +40,14 @@ def outlet_of(url: str | None) -> str | None:
     """The site an address belongs to, for records that name no outlet."""
     host = urlsplit(url).hostname if url else None
     return host.removeprefix("www.") if host else None
+
+
+def _language(record: dict[str, Any]) -> str | None:
+    """The record's own language field, else the language of its text."""
+    given = record.get("language_detail") or record.get("language")
+    if isinstance(given, str) and given.strip() and given != "other":
+        return given
+    return detect_language(f"{record.get('title') or ''}\n{record['text']}")
 
 
 def _record(line: str, number: int) -> dict[str, Any]:
@@ -88,11 +93,14 @@ def _judge_one(judge: Judge, record: dict[str, Any], out: TextIO, archive: Archi
                now: datetime) -> None:
     rid = str(record["id"])
     title = record.get("title") or ""
-    published = parse_published(record.get("published") or record.get("date"))
     url = record_url(record)
-    language = record.get("language_detail") or record.get("language")
+    language = _language(record)
+    date = read_date(record.get("published") or record.get("date"), now=now, language=language)
+    published = date.moment if date else None
+    # story grouping compares days: a month or a year would pull a report ~2 weeks off
+    # (dev same-story recall 0.93 -> 0.74); it only dates the archived article
     j = judge.judge(rid, record["text"], title=title, url=url, language=language,
-                    published=published)
+                    published=published if date and date.exact else None)
     out.write(json.dumps(j.to_json(), ensure_ascii=False) + "\n")
     out.flush()
     if archive is not None:

@@ -1,5 +1,8 @@
 """Coverage over time: how many relevant reports per period, by topic, language and outlet.
 
+A report with no publication date (a `classify` record that gave none) has its own
+"undated" bucket, never the period it was imported in (the bot dates what it fetches).
+
 `count_coverage` is pure (rows in, counts out); `coverage_rows` reads the archive;
 `render_png` draws the counts with matplotlib's Agg canvas (no pyplot, no global
 backend), for `tanfwatch report --plot` and the bot's `/report`.
@@ -13,7 +16,7 @@ import math
 import warnings
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -25,13 +28,14 @@ __all__ = ["PERIODS", "Coverage", "CoverageRow", "archive_coverage", "count_cove
 
 PERIODS = ("day", "week", "month")
 NO_TOPIC, NO_LANGUAGE, NO_OUTLET = "(no topic)", "unknown", "(unknown outlet)"
+UNDATED = "undated"
 
 
 @dataclass(frozen=True)
 class CoverageRow:
     """One counted report: when it came out and what it is about."""
 
-    published: datetime
+    published: datetime | None  # None: the "undated" bucket
     topics: tuple[str, ...]
     language: str | None
     outlet: str | None
@@ -39,7 +43,8 @@ class CoverageRow:
 
 @dataclass(frozen=True)
 class Coverage:
-    """Counts per period (contiguous, oldest first) by topic and language, and top outlets."""
+    """Counts per period (contiguous, oldest first) by topic and language, and top outlets;
+    the undated reports' counts by topic and language apart (`total` includes them)."""
 
     by: str
     periods: tuple[date, ...]
@@ -47,6 +52,12 @@ class Coverage:
     languages: dict[str, tuple[int, ...]]
     outlets: tuple[tuple[str, int], ...]
     total: int
+    undated_topics: dict[str, int] = field(default_factory=dict)
+    undated_languages: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def undated(self) -> int:
+        return sum(self.undated_languages.values())
 
 
 def period_start(moment: datetime | date, by: str) -> date:
@@ -69,13 +80,14 @@ def next_period(start: date, by: str) -> date:
 
 def count_coverage(rows: Iterable[CoverageRow], *, by: str = "week", top: int = 10) -> Coverage:
     """Count reports per period; a report with two topics counts once under each topic."""
-    by_topic: Counter[tuple[str, date]] = Counter()
-    by_lang: Counter[tuple[str, date]] = Counter()
+    by_topic: Counter[tuple[str, date | None]] = Counter()
+    by_lang: Counter[tuple[str, date | None]] = Counter()
     outlets: Counter[str] = Counter()
     starts: set[date] = set()
     for row in rows:
-        start = period_start(row.published, by)
-        starts.add(start)
+        start = period_start(row.published, by) if row.published else None
+        if start is not None:
+            starts.add(start)
         for topic in row.topics or (NO_TOPIC,):
             by_topic[topic, start] += 1
         by_lang[row.language or NO_LANGUAGE, start] += 1
@@ -89,16 +101,23 @@ def count_coverage(rows: Iterable[CoverageRow], *, by: str = "week", top: int = 
     return Coverage(by=by, periods=tuple(periods), topics=_series(by_topic, periods),
                     languages=_series(by_lang, periods),
                     outlets=tuple(sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0]))[:top]),
-                    total=sum(outlets.values()))
+                    total=sum(outlets.values()), undated_topics=_undated(by_topic),
+                    undated_languages=_undated(by_lang))
 
 
-def _series(counts: Counter[tuple[str, date]], periods: list[date]) -> dict[str, tuple[int, ...]]:
-    keys = sorted({key for key, _ in counts}, key=lambda k: (-_total(counts, k), k))
+def _series(counts: Counter[tuple[str, date | None]],
+            periods: list[date]) -> dict[str, tuple[int, ...]]:
+    keys = sorted({key for key, p in counts if p}, key=lambda k: (-_total(counts, k), k))
     return {key: tuple(counts[key, p] for p in periods) for key in keys}
 
 
-def _total(counts: Counter[tuple[str, date]], key: str) -> int:
-    return sum(n for (k, _), n in counts.items() if k == key)
+def _undated(counts: Counter[tuple[str, date | None]]) -> dict[str, int]:
+    found = {key: n for (key, p), n in counts.items() if p is None}
+    return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _total(counts: Counter[tuple[str, date | None]], key: str) -> int:
+    return sum(n for (k, p), n in counts.items() if k == key and p)
 
 
 def parse_moment(text: str | None, *, end_of_day: bool = False) -> datetime | None:
@@ -118,13 +137,16 @@ def parse_moment(text: str | None, *, end_of_day: bool = False) -> datetime | No
 def coverage_rows(archive: Archive, *, since: datetime | None = None,
                   until: datetime | None = None) -> list[CoverageRow]:
     """Relevant reports (duplicates included: a copy in another outlet is coverage too;
-    the shipped seed texts left out), dated by publication, else by when we fetched them."""
-    sql = ("select coalesce(published, fetched_at), topics, language, outlet from articles "
+    the shipped seed texts left out), dated by publication; undated ones (published None)
+    only when no range is asked for, as they cannot be placed in one."""
+    sql = ("select published, topics, language, outlet from articles "
            "where relevant = 1 and origin != 'seed'")
     rows = []
     for when, topics, language, outlet in archive.db.execute(sql).fetchall():
         moment = _parse_stored(when)
-        if moment is None or (since and moment < since) or (until and moment > until):
+        if moment is None and (since or until):
+            continue
+        if moment is not None and ((since and moment < since) or (until and moment > until)):
             continue
         rows.append(CoverageRow(moment, _topics(topics), language or None, outlet or None))
     return rows
@@ -153,21 +175,31 @@ def summary_text(cov: Coverage) -> str:
     """A few lines for stdout and for the Telegram caption."""
     if not cov.total:
         return "No relevant reports in this range."
-    span = f"{_label(cov.periods[0], cov.by)} to {_label(cov.periods[-1], cov.by)}"
-    busiest = max(range(len(cov.periods)), key=lambda i: _period_total(cov, i))
-    lines = [f"{cov.total} relevant reports, {span} ({len(cov.periods)} {cov.by}s); busiest "
-             f"{cov.by} {_label(cov.periods[busiest], cov.by)}: {_period_total(cov, busiest)}",
-             "Topics: " + _tally(cov.topics), "Languages: " + _tally(cov.languages),
+    lines = [_headline(cov), "Topics: " + _tally(cov.topics, cov.undated_topics),
+             "Languages: " + _tally(cov.languages, cov.undated_languages),
              "Top outlets: " + ", ".join(f"{name} {n}" for name, n in cov.outlets[:5])]
     return "\n".join(lines)
+
+
+def _headline(cov: Coverage) -> str:
+    undated = f"{cov.undated} {UNDATED}"
+    if not cov.periods:
+        return f"{cov.total} relevant reports, all {UNDATED}"
+    span = f"{_label(cov.periods[0], cov.by)} to {_label(cov.periods[-1], cov.by)}"
+    busiest = max(range(len(cov.periods)), key=lambda i: _period_total(cov, i))
+    return (f"{cov.total} relevant reports, {span} ({len(cov.periods)} {cov.by}s"
+            f"{', ' + undated if cov.undated else ''}); busiest {cov.by} "
+            f"{_label(cov.periods[busiest], cov.by)}: {_period_total(cov, busiest)}")
 
 
 def _period_total(cov: Coverage, index: int) -> int:
     return sum(series[index] for series in cov.languages.values())
 
 
-def _tally(series: dict[str, tuple[int, ...]]) -> str:
-    return ", ".join(f"{key} {sum(counts)}" for key, counts in series.items())
+def _tally(series: dict[str, tuple[int, ...]], undated: dict[str, int]) -> str:
+    totals = Counter({key: sum(counts) for key, counts in series.items()}) + Counter(undated)
+    return ", ".join(f"{key} {n}" for key, n in sorted(totals.items(),
+                                                     key=lambda kv: (-kv[1], kv[0])))
 
 
 def format_outlets(cov: Coverage) -> str:
@@ -189,8 +221,10 @@ def render_png(cov: Coverage, *, title: str = "tanfwatch: coverage") -> bytes:
     fig.suptitle(f"{title} ({cov.total} reports, by {cov.by})")
     topic_ax, lang_ax, outlet_ax = fig.subplots(3, 1, height_ratios=(3, 3, 2))
     if cov.total:
-        _draw_lines(topic_ax, cov, cov.topics, "Reports by topic")
-        _draw_stacked(lang_ax, cov, cov.languages, "Reports by language")
+        _draw_lines(topic_ax, cov, _columns(cov, cov.topics, cov.undated_topics),
+                    "Reports by topic")
+        _draw_stacked(lang_ax, cov, _columns(cov, cov.languages, cov.undated_languages),
+                      "Reports by language")
         _draw_outlets(outlet_ax, cov)
     else:
         for ax in (topic_ax, lang_ax, outlet_ax):
@@ -210,17 +244,30 @@ def _period_axis(ax: Any, cov: Coverage, title: str) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of reports
     step = max(1, math.ceil(len(cov.periods) / 12))
     ticks = list(range(0, len(cov.periods), step))
-    ax.set_xticks(ticks, [_label(cov.periods[i], cov.by) for i in ticks], rotation=30,
-                  ha="right")
+    labels = [_label(cov.periods[i], cov.by) for i in ticks]
+    if cov.undated:  # the undated bucket: one more column, after the periods
+        ticks, labels = [*ticks, len(cov.periods)], [*labels, UNDATED]
+    ax.set_xticks(ticks, labels, rotation=30, ha="right")
     ax.set_title(title)
     ax.set_ylabel("reports")
     ax.grid(axis="y", alpha=0.3)
 
 
+def _columns(cov: Coverage, series: dict[str, tuple[int, ...]],
+             undated: dict[str, int]) -> dict[str, tuple[int, ...]]:
+    """Counts per column: the periods, then the undated bucket when there is one."""
+    empty = (0,) * len(cov.periods)
+    keys = list(dict.fromkeys([*series, *undated]))
+    tail = (lambda key: (undated.get(key, 0),)) if cov.undated else (lambda key: ())
+    return {key: series.get(key, empty) + tail(key) for key in keys}
+
+
 def _draw_lines(ax: Any, cov: Coverage, series: dict[str, tuple[int, ...]], title: str) -> None:
-    xs = range(len(cov.periods))
+    n = len(cov.periods)
     for key, counts in series.items():
-        ax.plot(xs, counts, marker="o", label=key)
+        color = ax.plot(range(n), counts[:n], marker="o", label=key)[0].get_color()
+        if cov.undated:  # a lone point: no line joins the undated bucket to the last period
+            ax.plot([n], counts[n:], marker="o", linestyle="", color=color)
     _period_axis(ax, cov, title)
     ax.set_ylim(bottom=0, top=max(max(c) for c in series.values()) * 1.15 + 0.5)
     ax.legend(loc="best", fontsize="small")
@@ -228,8 +275,8 @@ def _draw_lines(ax: Any, cov: Coverage, series: dict[str, tuple[int, ...]], titl
 
 def _draw_stacked(ax: Any, cov: Coverage, series: dict[str, tuple[int, ...]],
                   title: str) -> None:
-    xs = range(len(cov.periods))
-    bottom = [0] * len(cov.periods)
+    xs = range(len(cov.periods) + (1 if cov.undated else 0))
+    bottom = [0] * len(xs)
     for key, counts in series.items():
         ax.bar(xs, counts, bottom=bottom, label=key)
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import random
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,10 +24,12 @@ from storage.faults import describe
 from storage.sources import SourceSuccess
 from watchers.addresses import LinkGuard
 from watchers.backoff import next_delay
+from watchers.dates import FUTURE_SLACK
 from watchers.errors import BlockedError, WatchError
 from watchers.extract import Extracted, extract_article
 from watchers.feeds import FeedEntry
 from watchers.fetch import Fetcher
+from watchers.language import detect_language
 from watchers.robots import RobotsCache
 from watchers.search import HOST_DELAYS
 
@@ -93,8 +95,10 @@ def plan_entries(entries: Sequence[FeedEntry], unseen: set[str], *, first_poll: 
     return _Plan(tuple(process), tuple(skip), tuple(check))
 
 
-def _extract_job(content: bytes, url: str, headers: dict[str, str]) -> Extracted | None:
-    return extract_article(content, url=url, headers=headers)
+def _extract_job(content: bytes, url: str, headers: Mapping[str, str]) -> Extracted | None:
+    # the language a page declares only: process_entry detects it after the source's own,
+    # once, in this process (a pool worker would load its own copy of the model)
+    return extract_article(content, url=url, headers=headers, detect=False)
 
 
 class Pipeline:
@@ -265,8 +269,7 @@ class Pipeline:
             return None
         # Extraction is CPU work (~20 ms a page): keep it off the event loop.
         if self.executor is None:
-            return await asyncio.to_thread(extract_article, page.content, url=page.url,
-                                           headers=page.headers)
+            return await asyncio.to_thread(_extract_job, page.content, page.url, page.headers)
         return await asyncio.get_running_loop().run_in_executor(
             self.executor, _extract_job, page.content, page.url, dict(page.headers))
 
@@ -293,7 +296,12 @@ class Pipeline:
             return 0 if known_id is not None else -1
         text = page.text if page and len(page.text) >= len(entry.content) // 2 else entry.content
         title = (page.title if page and page.title else None) or entry.title
-        language = (page.language if page else None) or source.language
+        language = ((page.language if page else None) or source.language
+                    or detect_language(text or title))
+        # neither the feed nor the page gives a date (or only one days ahead, junk): it came
+        # out by the time we fetched it (stored as published = fetched_at)
+        if published is None or published > now + FUTURE_SLACK:
+            published = now
         aid = article_id(canonical_url(url) if url else None, f"{source.name}:{entry.key}")
         async with self._lock:
             j = self.judge.judge(aid, text or title, title=title, url=url, language=language,

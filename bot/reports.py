@@ -11,6 +11,7 @@ from matchers.relevance import load_matcher
 from storage.archive import Archive
 from watchers.extract import extract_article
 from watchers.fetch import Fetcher
+from watchers.language import detect_language
 
 from .known import explanation, load_judge, seeded_judge
 from .settings import Settings
@@ -42,7 +43,7 @@ async def _load(target: str, settings: Settings) -> tuple[str, str, str | None, 
         return (extracted.title or "", extracted.text, extracted.canonical_url or url,
                 extracted.language)
     text = data.decode("utf-8", errors="replace")
-    return "", text, url, None
+    return "", text, url, detect_language(text)
 
 
 async def check_target(target: str, settings: Settings) -> dict[str, Any]:

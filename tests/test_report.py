@@ -51,8 +51,8 @@ def build(path: Path) -> Path:
             id=rid, title=f"Report {rid}", text=f"A report numbered {rid} about the garrison.",
             published=when(day).isoformat(), topics=topics, language=lang, outlet=outlet,
             relevant=relevant, origin=origin))
-    archive.add_article(ArticleRecord(  # no publication date: counted when fetched
-        id="r6", title="Undated", text="An undated report.", fetched_at="2026-03-19T10:00:00+00:00",
+    archive.add_article(ArticleRecord(  # no publication date: undated, not in May
+        id="r6", title="Undated", text="An undated report.", fetched_at="2026-05-19T10:00:00+00:00",
         topics=(TANF,), language="en", outlet="Steppe Wire", relevant=True))
     archive.close()
     return path
@@ -110,12 +110,11 @@ def test_png_is_drawn_for_data_and_for_nothing():
 def test_cli_report_prints_counts_and_writes_the_png(tmp_path):
     db = build(tmp_path / "a.db")
     out = tmp_path / "coverage.png"
-    result = run_cli(["--db", str(db), "report", "--plot", str(out), "--by", "month",
-                      "--since", "2026-03-01"], {})
+    result = run_cli(["--db", str(db), "report", "--plot", str(out), "--by", "month"], {})
     assert result.returncode == 0, result.stderr
     assert png_size(out.read_bytes()) == (1000, 1100)
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("6 relevant reports, 2026-03 to 2026-03 (1 months)")
+    assert lines[0].startswith("6 relevant reports, 2026-03 to 2026-03 (1 months, 1 undated)")
     assert "Topics: al-tanf 4, 55km-zone 2, maghawir-al-thawra 1" in lines
     assert "Languages: en 3, ar 2, ru 1" in lines
     assert any(line.split() == ["Desert", "Courier", "2"] for line in lines)
@@ -164,3 +163,30 @@ async def test_fake_send_photo_checks_like_the_bot_api(fake_telegram):
             with pytest.raises(BadRequest, match="(?i)" + error):  # PTB recases the text
                 await bot.send_photo(1001, **kwargs)
     assert len(fake_telegram.messages(1001)) == 2
+
+
+def test_undated_reports_have_their_own_bucket_not_the_current_period():
+    rows = [CoverageRow(when("2026-03-02"), (TANF,), "en", "A"),
+            CoverageRow(None, (TANF, ZONE), "ar", "B"), CoverageRow(None, (MAT,), None, "B")]
+    cov = count_coverage(rows, by="month")
+    assert cov.periods == (date(2026, 3, 1),) and cov.total == 3 and cov.undated == 2
+    assert cov.topics == {TANF: (1,)} and cov.languages == {"en": (1,)}
+    assert cov.undated_topics == {MAT: 1, TANF: 1, ZONE: 1}
+    assert cov.undated_languages == {"ar": 1, "unknown": 1}
+    text = summary_text(cov)
+    assert text.startswith("3 relevant reports, 2026-03 to 2026-03 (1 months, 2 undated)")
+    assert "Topics: al-tanf 2, 55km-zone 1, maghawir-al-thawra 1" in text
+    assert "Languages: ar 1, en 1, unknown 1" in text
+    assert png_size(render_png(cov)) == (1000, 1100)
+    only = count_coverage(rows[1:], by="week")
+    assert only.periods == () and summary_text(only).startswith("2 relevant reports, all undated")
+    assert png_size(render_png(only)) == (1000, 1100)
+
+
+def test_a_date_range_leaves_undated_reports_out(tmp_path):
+    archive = Archive.open(build(tmp_path / "a.db"))
+    try:
+        assert archive_coverage(archive, by="month").undated == 1
+        assert archive_coverage(archive, since="2026-01-01", by="month").undated == 0
+    finally:
+        archive.close()

@@ -12,14 +12,16 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from courlan import extract_domain
 from trafilatura.utils import detect_encoding
 
+from watchers.dates import parse_date
 from watchers.feedmodel import drop_controls
+from watchers.language import detect_language
 
 __all__ = ["Extracted", "decode_html", "extract_article", "same_site_url"]
 
@@ -129,20 +131,14 @@ def _canonical(html: str, url: str) -> str | None:
     return None
 
 
-def _date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def extract_article(
-    html: bytes | str, *, url: str, headers: Mapping[str, str] | None = None
+    html: bytes | str, *, url: str, headers: Mapping[str, str] | None = None,
+    detect: bool = True,
 ) -> Extracted | None:
-    """Main text and metadata of an article page, or None when nothing is extractable."""
+    """Main text and metadata of an article page, or None when nothing is extractable.
+
+    ``detect``: a page that declares no language gets the language of its text; False
+    leaves it None (a pool worker: the ~95 MB language model then stays in the caller)."""
     text_html = decode_html(html, headers) if isinstance(html, bytes) else html
     if not text_html.strip():
         return None
@@ -158,11 +154,14 @@ def extract_article(
         logger.info("extract %s: no article text (%d chars)", url, len(text))
         return None
     canonical = _canonical(text_html, url) or getattr(doc, "url", None)
+    # a page that declares no language: the text says which (an Arabic page without `lang`)
+    language = (getattr(doc, "language", None) or _language(text_html, headers)
+                or (detect_language(text) if detect else None))
     return Extracted(
         title=drop_controls(getattr(doc, "title", None) or "") or None,
         text=drop_controls(text),
-        published=_date(getattr(doc, "date", None)),
-        language=getattr(doc, "language", None) or _language(text_html, headers),
+        published=parse_date(getattr(doc, "date", None), language=language),
+        language=language,
         canonical_url=same_site_url(url, urljoin(url, canonical)) if canonical else None,
         site_name=drop_controls(getattr(doc, "sitename", None) or "") or None,
     )

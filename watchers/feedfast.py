@@ -243,7 +243,9 @@ _ENTRY_HANDLERS: dict[str, Callable[[Any, dict[str, Any], bool], None]] = {
 
 def _date_reader(field: str) -> Callable[[Any, dict[str, Any], bool], None]:
     def read(el: Any, entry: dict[str, Any], atom: bool) -> None:
-        entry[field] = read_date(finish(raw_text(el)))  # feedmodel.aware takes both forms
+        text = finish(raw_text(el))
+        entry[field] = read_date(text)  # feedmodel.aware takes both forms
+        entry[field.removesuffix("_parsed")] = text  # as feedparser keeps it: the fallback
     return read
 
 

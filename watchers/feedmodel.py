@@ -18,6 +18,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
 
+from watchers.dates import parse_date
+
 __all__ = [
     "MAX_TEXT_CHARS", "MAX_TITLE_CHARS", "FeedEntry", "ParsedFeed", "aware", "build_feed",
     "capped", "drop_controls", "entry_published", "hash_key", "html_to_text", "is_brief", "tidy",
@@ -186,7 +188,9 @@ def _join(base: str, link: str) -> str:
 
 def entry_published(entry: Mapping[str, Any]) -> datetime | None:
     # dict.get: FeedParserDict.get("updated_parsed") warns when it falls back to published
-    return aware(dict.get(entry, "published_parsed")) or aware(dict.get(entry, "updated_parsed"))
+    return (aware(dict.get(entry, "published_parsed")) or aware(dict.get(entry, "updated_parsed"))
+            # a date feedparser cannot read ("12 марта 2023", "2024-12"): the raw text
+            or parse_date(dict.get(entry, "published")) or parse_date(dict.get(entry, "updated")))
 
 
 def is_brief(entry: Mapping[str, Any], brief_before: datetime | None,

@@ -23,6 +23,7 @@ from urllib.parse import urljoin
 import feedparser
 from feedparser.datetimes import _parse_date  # RFC 822 and the other date shapes
 
+from watchers.dates import parse_date
 from watchers.entities import defuse_entities
 from watchers.errors import ParseError
 from watchers.feedfast import parse_fast
@@ -157,5 +158,5 @@ def _iso_date(value: Any) -> datetime | None:
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        return aware(_parse_date(value))  # RFC 822 and other shapes
+        return aware(_parse_date(value)) or parse_date(value)  # RFC 822 and other shapes
     return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)

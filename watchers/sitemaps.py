@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from watchers.dates import parse_date
 from watchers.errors import ParseError
 from watchers.feedmodel import drop_controls
 
@@ -42,7 +43,7 @@ def _date(text: str | None) -> datetime | None:
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        return None
+        return parse_date(text)  # W3C partial dates ("2024-12") and other shapes
     return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
