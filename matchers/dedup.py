@@ -29,7 +29,7 @@ import numpy as np
 from matchers.postings import Postings
 from matchers.signature import MAX_LEVEL, Signature, level, sample, signature
 from matchers.stories import day_hashes, fact_mask, idf, kind_boost, time_anchors
-from matchers.storymatch import Bars, StoryFit, fit_story
+from matchers.storymatch import Bars, StoryFit, centroid, fit_story
 from matchers.urls import canonical_url
 
 __all__ = ["DedupResult", "KnownArticles", "Signature", "signature"]
@@ -209,18 +209,23 @@ class KnownArticles:
         anchors = time_anchors(sig.terms, sig.published)
         own_days = day_hashes(sig.published)
         facts = fact_mask(sig.terms)
+        members = [self._members[story_no] for story_no in ranked]
+        terms = [[np.frombuffer(self._terms[d], dtype="<u4") for d in m] for m in members]
+        stories_terms = [centroid(t) for t in terms]
+        # one index pass for every candidate story's terms
+        counts = np.split(self._term_index.counts(np.concatenate([c for c, _ in stories_terms])),
+                          np.cumsum([len(c) for c, _ in stories_terms])[:-1])
         best: tuple[int, StoryFit] | None = None
-        for story_no in ranked:
-            members = self._members[story_no]
-            terms = [np.frombuffer(self._terms[d], dtype="<u4") for d in members]
-            gap = float(np.nanmin(self._gaps(np.array(members), anchors), initial=np.inf))
+        for docs, story_terms, story, c_df in zip(members, terms, stories_terms, counts,
+                                                  strict=True):
+            gap = float(np.nanmin(self._gaps(np.array(docs), anchors), initial=np.inf))
             gap = math.nan if math.isinf(gap) else gap
             names_day = bool(own_days) and any(not own_days.isdisjoint(t.tolist())
-                                               for t in terms)
-            fit = fit_story(q_terms, q_w, facts, terms, self._term_index.counts, n, gap,
+                                               for t in story_terms)
+            fit = fit_story(q_terms, q_w, facts, story_terms, story, c_df, n, gap,
                             names_day=names_day, bars=self._bars)
             if best is None or fit.margin > best[1].margin:
-                best = (members[0], fit)
+                best = (docs[0], fit)
         if best is None:
             return None
         doc, fit = best

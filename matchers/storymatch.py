@@ -19,7 +19,6 @@ discount. Pure: arrays in, a score out.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -39,7 +38,7 @@ from matchers.stories import (
     word_mask,
 )
 
-__all__ = ["Bars", "StoryFit", "fit_story"]
+__all__ = ["Bars", "StoryFit", "centroid", "fit_story"]
 
 MAX_MEMBERS = 24  # the story's latest reports the centroid is made of: bounded cost
 OUTSIDE_MAX = 3  # a story's own term is held by at most this many relevant articles outside it
@@ -76,8 +75,12 @@ class StoryFit:
         return self.score - self.threshold
 
 
-def _centroid(members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct terms of the members and how many members hold each."""
+def centroid(members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct terms of a story's latest members (sorted) and how many members hold each."""
+    members = members[-MAX_MEMBERS:]
+    if len(members) == 1:
+        terms = np.unique(members[0])
+        return terms, np.ones(len(terms), dtype=np.int64)
     terms, counts = np.unique(np.concatenate(members), return_counts=True)
     return terms, counts
 
@@ -93,41 +96,50 @@ def _cosine(q_w: np.ndarray, q_in: np.ndarray, c_w: np.ndarray, share: np.ndarra
     return min(1.0, dot / math.sqrt(q_total * c_norm))
 
 
-def _best_member(q_w: np.ndarray, q_terms: np.ndarray, members: list[np.ndarray],
-                 c_terms: np.ndarray, c_w: np.ndarray) -> float:
+def _in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which values are in a sorted array (np.isin costs ten times more on arrays this small)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
+
+
+def _best_member(q_w: np.ndarray, members: list[np.ndarray], c_terms: np.ndarray,
+                 c_w: np.ndarray, c_in: np.ndarray) -> float:
     """The cosine of the query with its most similar member."""
     q_total = float(q_w.sum())
     best = 0.0
     for terms in members:
-        w = c_w[np.searchsorted(c_terms, terms)]
+        at = np.searchsorted(c_terms, terms)
+        w = c_w[at]
         total = float(w.sum())
         if q_total <= 0 or total <= 0:
             continue
-        shared = float(w[np.isin(terms, q_terms)].sum())
-        best = max(best, shared / math.sqrt(q_total * total))
+        best = max(best, float(w[c_in[at]].sum()) / math.sqrt(q_total * total))
     return min(1.0, best)
 
 
 def fit_story(q_terms: np.ndarray, q_w: np.ndarray, q_facts: np.ndarray,
-              members: list[np.ndarray], count: Callable[[np.ndarray], np.ndarray],
+              members: list[np.ndarray], story: tuple[np.ndarray, np.ndarray], c_df: np.ndarray,
               n_docs: int, gap: float, *, names_day: bool, bars: Bars = Bars()) -> StoryFit:
-    """Score a query (term hashes, their weights, which are facts) against a story's members.
+    """Score a query (term hashes, their weights, which are facts) against a story.
 
-    `count(terms)` gives how many relevant articles hold each term hash (`n_docs` in all);
-    `gap`: seconds between the query and the story's nearest dated report (NaN: unknown);
-    `names_day`: an undated side names the other's day.
+    `story`: its `centroid(members)`; `c_df`: how many relevant articles hold each of its terms
+    (`n_docs` in all); `gap`: seconds between the query and the story's nearest dated report
+    (NaN: unknown); `names_day`: an undated side names the other's day.
     """
     members = members[-MAX_MEMBERS:]
-    c_terms, held = _centroid(members)
-    c_df = count(c_terms)
+    c_terms, held = story
     c_w = idf(c_df, n_docs) * kind_boost(c_terms)
     share = held / len(members)
-    q_in, c_in = np.isin(q_terms, c_terms), np.isin(c_terms, q_terms)
+    q_in = _in_sorted(q_terms, c_terms)
+    c_in = _in_sorted(c_terms, np.sort(q_terms))
     every_q, every_c = np.ones(len(q_terms), dtype=bool), np.ones(len(c_terms), dtype=bool)
     # The whole story and its closest report must both fit: a centroid alone drifts towards
     # the vocabulary its events share, a closest member alone is single-link chaining.
     whole = _cosine(q_w, q_in, c_w, share, c_in, every_c, every_q)
-    score = math.sqrt(whole * _best_member(q_w, q_terms, members, c_terms, c_w))
+    best = whole if len(members) == 1 else _best_member(q_w, members, c_terms, c_w, c_in)
+    score = math.sqrt(whole * best)
     cross = False
     if not (q_in & word_mask(q_terms)).any():  # no word in common: two languages
         cross_score = _cross_score(q_terms, q_w, q_facts, q_in, c_terms, c_w, share, c_in)
@@ -136,7 +148,7 @@ def fit_story(q_terms: np.ndarray, q_w: np.ndarray, q_facts: np.ndarray,
     # The story's own terms: held by its reports and by (nearly) no other relevant article.
     own = c_in & (c_df - held <= OUTSIDE_MAX) & ~_generic(c_terms)
     threshold = _threshold(gap, names_day, bars)
-    if not _strong(own, share, np.isin(c_terms, q_terms[q_facts])):
+    if not _strong(own, share, _in_sorted(c_terms, np.sort(q_terms[q_facts]))):
         threshold = max(threshold, bars.dated)  # closeness in time helps strong evidence only
     if not math.isnan(gap) and gap > bars.window_s and not (q_in & q_facts).any():
         threshold = math.inf  # an old story: only a shared date or figure re-opens it
@@ -159,7 +171,7 @@ def _broad_hashes() -> np.ndarray:
 
 def _generic(terms: np.ndarray) -> np.ndarray:
     """Terms that never make a story's own: event words, countries, the standing parties."""
-    return np.isin(terms, _broad_hashes())
+    return _in_sorted(terms, _broad_hashes())
 
 
 def _cross_score(q_terms: np.ndarray, q_w: np.ndarray, q_facts: np.ndarray, q_in: np.ndarray,
