@@ -12,10 +12,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from matchers.context import MILITARY, load_lexicon
 from matchers.literals import LiteralIndex, Spots
+from matchers.names import NameFinder
 from matchers.normalize import Folder, Normalized
 from matchers.sentences import sentence_at, sentence_ends
-from matchers.topicdefs import TOPICS, Alias, TermSet, compile_alias, compile_terms
+from matchers.topicdefs import (
+    TOPICS,
+    Alias,
+    TermSet,
+    compile_alias,
+    compile_terms,
+    enabled,
+    name_alias,
+)
 
 __all__ = ["TOPICS", "Hit", "MatchResult", "Matcher", "load_matcher"]
 
@@ -106,18 +116,28 @@ def _dedupe(raws: list[_Raw]) -> list[_Raw]:
 class Matcher:
     """Compiled topic definitions; `match` is pure and cheap."""
 
-    def __init__(self, config: dict[str, Any], threshold: float | None = None) -> None:
+    def __init__(self, config: dict[str, Any], threshold: float | None = None,
+                 disabled_languages: frozenset[str] = frozenset()) -> None:
+        """`disabled_languages`: aliases and terms written for only these languages are left
+        out (to measure what the general mechanisms find without them)."""
         self.scoring: dict[str, float] = {k: float(v) for k, v in config["scoring"].items()}
         self.threshold = float(threshold if threshold is not None else self.scoring["threshold"])
-        self._aliases = tuple(compile_alias(a) for a in config["alias"])
-        self._context = compile_terms("context", config["context"])
+        off = disabled_languages
+        self._aliases = tuple(compile_alias(a) for a in config["alias"] if enabled(a, off))
+        context = dict(config["context"], terms=[t for t in config["context"]["terms"]
+                                                 if enabled(t, off)])
+        self._context = compile_terms("context", context)
         self._lookalikes = tuple(compile_terms(d["name"], d) for d in config.get("lookalike", ()))
         self._folder = Folder()
+        self._lexicon = load_lexicon(self._folder)
+        self._names = NameFinder(config.get("name", []), self._lexicon)
+        self._name_aliases = {n: name_alias(n) for n in self._names.names}
         literals = [lit for a in self._aliases for lit in a.literals]
         literals += [lit.lower() for a in self._aliases for lit in a.literals_original]
         self._alias_literals = frozenset(literals)
         literals += [lit for ts in (self._context, *self._lookalikes) for t in ts.terms
                      for lit in t.literals]
+        literals += sorted(self._names.literals)
         bad = [lit for lit in literals if not lit or "\n" in lit]
         if bad:  # pieces are joined with newlines for one search; a literal must not span two
             raise ValueError(f"topics.toml: literal {bad[0]!r} is empty or holds a newline")
@@ -170,8 +190,10 @@ class Matcher:
             out.append(_Raw(alias, _Span(alias.topic, alias.label, found, field, start, end)))
         return out
 
-    def _collect(self, fields: dict[str, str]) -> tuple[list[_Raw], Spots]:
-        """Alias hits in every field and form, and the index of the joined folded forms."""
+    def _collect(self, fields: dict[str, str], language: str | None,
+                 ) -> tuple[list[_Raw], Spots, set[str]]:
+        """Alias and name hits in every field and form, the index of the joined folded forms
+        and the context words found beside the names."""
         pieces: list[tuple[str, str, Normalized]] = []
         for field, s in fields.items():
             if not s:
@@ -186,7 +208,31 @@ class Matcher:
         for field, form, norm in pieces:
             raws += self._find(norm, field, form, spots, offset)
             offset += len(norm.text) + 1
-        return _dedupe(raws), spots
+        covered: dict[str, list[tuple[int, int]]] = {}  # names are not looked for again there
+        for r in raws:
+            if r.alias.needs is None:
+                covered.setdefault(r.hit.field, []).append((r.hit.start, r.hit.end))
+        near: set[str] = set()
+        for field, hit in self._names.find(pieces, spots, covered, language):
+            alias = self._name_aliases[hit.name]
+            raws.append(_Raw(alias, _Span(alias.topic, alias.label, hit.found, field,
+                                          hit.start, hit.end)))
+            near |= hit.context
+        return _dedupe(raws), spots, near
+
+    def _named(self, hits: list[_Raw], fields: dict[str, str], language: str | None) -> bool:
+        """A hit in the title or the first sentence with a military word beside it: a clear
+        report ("jets flew over Tanf base in Syria"), not a passing mention."""
+        ends = sentence_ends(fields["text"][: int(self.scoring["lead_chars"])])
+        first_end = ends[0] if ends else len(fields["text"])
+        reach = int(self.scoring["named_chars"])
+        leading = [r.hit for r in hits if r.hit.field == "title" or r.hit.start < first_end]
+        for h in leading[:3]:
+            s = fields[h.field]
+            window = s[max(0, h.start - reach):h.end + reach]
+            if self._lexicon.labels(window, language) & MILITARY:
+                return True
+        return False
 
     def _gate(self, raws: list[_Raw], context: list[str], suppressing: list[TermSet],
               reasons: list[str]) -> list[_Raw]:
@@ -229,7 +275,7 @@ class Matcher:
         return weights
 
     def _score(self, hits: list[_Raw], context: list[str], text_len: int,
-               penalty: float) -> list[tuple[str, float]]:
+               penalty: float, named: bool) -> list[tuple[str, float]]:
         sc = self.scoring
         parts: list[tuple[str, float]] = []
         title_w = max((r.alias.weight for r in hits if r.hit.field == "title"), default=0.0)
@@ -245,6 +291,8 @@ class Matcher:
         in_lead = any(r.hit.start < sc["lead_chars"] for r in body)
         if in_lead:
             parts.append(("lead", sc["lead"]))
+        if named:
+            parts.append(("named", sc["named"]))
         n_topics = len({r.alias.topic for r in hits})
         if n_topics > 1:
             parts.append(("topics", round(sc["per_topic"] * (n_topics - 1), 3)))
@@ -259,8 +307,10 @@ class Matcher:
         return parts
 
     def match(self, text: str, title: str = "", language: str | None = None) -> MatchResult:
-        """Score one article. `language` is accepted for callers; matching covers all scripts."""
-        raws, spots = self._collect({"title": title or "", "text": text or ""})
+        """Score one article. Aliases cover all scripts; `language` (ISO 639-1, if known)
+        picks the language whose context words confirm names found by their skeleton."""
+        fields = {"title": title or "", "text": text or ""}
+        raws, spots, near = self._collect(fields, language)
         if not raws:
             return MatchResult(False, 0.0, (), (), (), ("no topic term found",))
         reasons: list[str] = []
@@ -274,10 +324,11 @@ class Matcher:
         accepted = self._gate(raws, context, suppressing, reasons)
         dropped_any = len(accepted) < len(raws) and suppressing
         penalty = min((la.penalty for la in suppressing), default=0.0) if dropped_any else 0.0
-        parts = self._score(accepted, context, len(text or ""), penalty)
+        context += sorted(near - {c.lower() for c in context} - set(context))
+        named = bool(accepted) and self._named(accepted, fields, language)
+        parts = self._score(accepted, context, len(text or ""), penalty, named)
         score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
         topics = tuple(t for t in TOPICS if any(r.alias.topic == t for r in accepted))
-        fields = {"title": title or "", "text": text or ""}
         hits = _with_sentences([r.hit for r in accepted], fields)
         if context:
             reasons.append("context: " + ", ".join(context))
@@ -285,8 +336,9 @@ class Matcher:
         return MatchResult(relevant, score, topics, hits, tuple(parts), tuple(reasons))
 
 
-def load_matcher(path: str | Path | None = None, *, threshold: float | None = None) -> Matcher:
+def load_matcher(path: str | Path | None = None, *, threshold: float | None = None,
+                 disabled_languages: frozenset[str] = frozenset()) -> Matcher:
     """Load and compile topic definitions (default: the package's topics.toml)."""
     with open(path or _DEFAULT_PATH, "rb") as fh:
         config = tomllib.load(fh)
-    return Matcher(config, threshold)
+    return Matcher(config, threshold, disabled_languages)

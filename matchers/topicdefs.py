@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from matchers.literals import WINDOW_AHEAD, WINDOW_BACK, Spots
+from matchers.names import NameDef
 
-__all__ = ["TOPICS", "Alias", "Term", "TermSet", "compile_alias", "compile_terms"]
+__all__ = ["TOPICS", "Alias", "Term", "TermSet", "compile_alias", "compile_terms", "enabled",
+           "name_alias"]
 
 TOPICS = ("al-tanf", "maghawir-al-thawra", "55km-zone")
 _ESCAPE = re.compile(r"\\.")
@@ -76,9 +78,10 @@ class TermSet:
     def found(self, spots: Spots) -> list[str]:
         """Labels of the terms present (the literal check first: it is much cheaper)."""
         text = spots.text
-        return [t.label for t in self.terms
-                if any(t.pattern.search(text, lo, hi)
-                       for lo, hi in spots.iter_windows(t.literals, reach=t.reach or self.reach))]
+        found = [t.label for t in self.terms
+                 if any(t.pattern.search(text, lo, hi)
+                        for lo, hi in spots.iter_windows(t.literals, reach=t.reach or self.reach))]
+        return list(dict.fromkeys(found))  # a label may have several terms (one per language)
 
 
 def compile_alias(d: dict[str, Any]) -> Alias:
@@ -103,6 +106,19 @@ def compile_alias(d: dict[str, Any]) -> Alias:
         reach=(int(back), int(ahead)),
         groups=_groups(literals, patterns),
     )
+
+
+def enabled(d: dict[str, Any], disabled_languages: frozenset[str]) -> bool:
+    """False for an alias or term written only for languages that are switched off."""
+    languages = d.get("languages")
+    return not languages or not set(languages) <= disabled_languages
+
+
+def name_alias(name: NameDef) -> Alias:
+    """The alias a name found by its skeleton is scored as (its context was checked)."""
+    return Alias(topic=name.topic, label=name.label, weight=name.weight, literals=(),
+                 literals_original=(), patterns=(), forms=frozenset(), case=None,
+                 not_case=None, needs=None, ambiguous=name.ambiguous)
 
 
 def compile_terms(name: str, d: dict[str, Any]) -> TermSet:

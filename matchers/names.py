@@ -1,0 +1,300 @@
+"""Names in any script, found by their consonant skeleton: al-Tanf -> "tnf", in any spelling.
+
+A word is romanised (anyascii), then reduced to a skeleton: letters transliterations disagree on
+are folded together (ph/f, th/t, gh/g/q, w/v/ou, c/k) and vowels, h, doubled letters and
+non-letters dropped. "Tanf", "al-Tanf", "التنف", "טנף", "तनफ़", "Τανφ", "タンフ" and "坦夫" all
+give "tnf" (after an optional article "l"). A name of several words is matched word by word
+("mgwr" + "twr"/"swr"/...), with a small edit tolerance for long names only.
+
+Where to look is found cheaply: each name's first consonants, spelled every common way with the
+vowels between them ("tanf", "tenf", "tnph", "танф", "تنف", ...), are literals of the matcher's
+one Aho-Corasick pass; only around those spots is the original text tokenised and checked. A
+candidate counts only with a context word of the text's own language near it (see
+`matchers.context`), and an all-capitals Latin "TANF" (the welfare programme) never counts.
+Pure: text in, hits out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Any
+
+from anyascii import anyascii
+from rapidfuzz.distance import Levenshtein
+
+from matchers.context import GATE, ContextLexicon
+from matchers.literals import Spots
+from matchers.normalize import Normalized, _char_class, fold_char
+
+__all__ = ["NameDef", "NameHit", "NameFinder", "compile_name", "skeleton"]
+
+_DIGRAPHS = (("ph", "f"), ("th", "t"), ("gh", "g"), ("kh", "h"), ("sh", "s"), ("dh", "d"),
+             ("ou", "w"), ("oy", "w"), ("ck", "k"))
+_LETTERS = str.maketrans({"v": "w", "q": "g", "c": "k", "z": "s"})
+_DROP = re.compile(r"[^a-z]|[aeiouyh]")
+_REPEAT = re.compile(r"(.)\1+")
+# How each consonant of a skeleton is spelled in romanised or folded text (for the literals).
+_SPELLINGS = {"t": ("t", "th"), "n": ("n", "nn"), "f": ("f", "ph"), "m": ("m",),
+              "g": ("g", "gh", "q"), "w": ("w", "v", "u", "ou", "oy")}
+_FILLERS = ("", *"aeiouy'")  # what may stand between two consonants of a literal
+# Letters of scripts the matcher does not romanise (texts in them are searched folded).
+_NATIVE = {"cyrillic": (0x0430, 0x045F), "arabic": (0x0621, 0x064A)}
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_KANA = "\u3040-\u30ff"
+_HIRAGANA, _KATAKANA = "\u3040-\u309f", "\u30a0-\u30ff"
+_MARKS = _char_class([chr(c) for c in range(0x300, 0x10000)
+                      if unicodedata.category(chr(c)) in ("Mn", "Mc", "Me")])[1:-1]
+_APOSTROPHE = "'\u2019\u02bc\u05f3"
+_LETTER = f"(?:[^\\W\\d_{_HAN}{_KANA}]|[{_MARKS}])"
+_TOKEN = re.compile(f"[{_HAN}]|[{_HIRAGANA}]+|[{_KATAKANA}]+"
+                    f"|{_LETTER}+(?:[{_APOSTROPHE}]{_LETTER}+)*")
+_ARTICLES = frozenset({"al", "el", "ul", "il", "a", "e", "as", "at", "ath", "ash", "es", "et",
+                       "ad", "ar", "an", "az", "l", "'l", "", "'"})
+_SEMITIC = re.compile("[\u0590-\u06ff\u0750-\u08ff]")
+_CONTEXT_CHARS = 150  # context words must lie this close to the name
+_BEFORE, _AFTER = 40, 80  # the stretch tokenised around a candidate spot
+
+
+def skeleton(word: str) -> str:
+    """The consonant skeleton of one word in any script ("Maghaweir" -> "mgwr")."""
+    s = _APOS_RE.sub("", anyascii(word).lower())
+    for digraph, letter in _DIGRAPHS:
+        s = s.replace(digraph, letter)
+    return _REPEAT.sub(r"\1", _DROP.sub("", s.translate(_LETTERS)))
+
+
+_APOS_RE = re.compile(r"['`]")
+_VOWELISH = re.compile(r"[aeiouy'\"]*")
+
+
+@dataclass(frozen=True)
+class NameDef:
+    topic: str
+    label: str
+    weight: float
+    words: tuple[tuple[str, ...], ...]  # per word of the name, the skeletons it may have
+    tolerance: int  # edits allowed over the whole name (0 for short names)
+    ambiguous: bool
+    # literals that every spelling's folded or romanised form holds
+    cores: tuple[str, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class NameHit:
+    name: NameDef
+    start: int
+    end: int
+    found: str
+    context: frozenset[str]
+
+
+def _native_letters() -> dict[str, dict[str, list[str]]]:
+    """Per script, the letters whose skeleton is each consonant, and those that are vowels."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for script, (lo, hi) in _NATIVE.items():
+        classes: dict[str, list[str]] = {}
+        for cp in range(lo, hi + 1):
+            ch = chr(cp)
+            if fold_char(ch) != ch:
+                continue  # the literals are searched in the folded text
+            roman = anyascii(ch).lower()
+            if roman == "q":
+                continue  # Arabic q (ق) is its own sound in native spellings: not a literal
+            if _VOWELISH.fullmatch(roman):
+                classes.setdefault("", []).append(ch)
+            elif roman.isalpha() and skeleton(ch):
+                classes.setdefault(skeleton(ch), []).append(ch)
+        out[script] = classes
+    return out
+
+
+def _cores(first: str, native: dict[str, dict[str, list[str]]]) -> tuple[str, ...]:
+    """Spellings of the first three consonants of a skeleton, with vowels between them."""
+    head = first[:3]
+    out: set[str] = set()
+    for letters in itertools.product(*(_SPELLINGS.get(c, (c,)) for c in head)):
+        for fill in itertools.product(_FILLERS, repeat=len(letters) - 1):
+            out.add(letters[0] + "".join(f + c for f, c in zip(fill, letters[1:], strict=True)))
+    for classes in native.values():
+        vowels = ["", *classes.get("", [])]
+        for letters in itertools.product(*(classes.get(c, []) for c in head)):
+            for fill in itertools.product(vowels, repeat=len(letters) - 1):
+                out.add(letters[0] + "".join(f + c for f, c in zip(fill, letters[1:],
+                                                                   strict=True)))
+    return tuple(sorted(out))
+
+
+def compile_name(d: dict[str, Any], native: dict[str, dict[str, list[str]]] | None = None,
+                 ) -> NameDef:
+    words = tuple(tuple(w) for w in d["words"])
+    return NameDef(d["topic"], d["label"], float(d.get("weight", 0.9)), words,
+                   int(d.get("tolerance", 0)), bool(d.get("ambiguous", False)),
+                   _cores(words[0][0], native if native is not None else _native_letters()))
+
+
+class NameFinder:
+    """Compiled names; `check` decides whether a spot of the text holds one of them."""
+
+    def __init__(self, defs: list[dict[str, Any]], lexicon: ContextLexicon) -> None:
+        native = _native_letters()
+        self.names = tuple(compile_name(d, native) for d in defs)
+        self.lexicon = lexicon
+        self.literals = frozenset(c for n in self.names for c in n.cores)
+        self._literal_set = set(self.literals)
+        self._by_literal = {lit: tuple(n for n in self.names if lit in n.cores)
+                            for lit in self.literals}
+
+    def find(self, pieces: list[tuple[str, str, Normalized]], spots: Spots,
+             covered: dict[str, list[tuple[int, int]]], language: str | None,
+             ) -> list[tuple[str, NameHit]]:
+        """(field, hit) for names around the literals in the joined pieces (see relevance),
+        except where another alias already matched (`covered`: original spans per field)."""
+        present = spots.present(self._literal_set, 0, len(spots.text))
+        if not present:
+            return []
+        starts, offset = [], 0
+        for _, _, norm in pieces:
+            starts.append(offset)
+            offset += len(norm.text) + 1
+        joined = spots.text
+        spans = {f: sorted(v) for f, v in covered.items()}
+        seen: set[tuple[str, int]] = set()
+        out: list[tuple[str, NameHit]] = []
+        for lit in sorted(present):
+            for pos in spots.of(lit):
+                i = bisect_right(starts, pos) - 1
+                field, form, norm = pieces[i]
+                before = joined[pos - 1] if pos else " "
+                if form == "folded" and before.isascii() and before.isalpha() \
+                        and before not in "lt":
+                    continue  # inside a word ("image"): the cheapest test first
+                p = norm.span(pos - starts[i], pos - starts[i] + 1)[0]
+                if (field, p) in seen or _inside(spans.get(field, ()), p):
+                    continue
+                seen.add((field, p))
+                for name in self._by_literal[lit]:
+                    hit = self.check(name, norm.original, p, language)
+                    if hit is not None:
+                        out.append((field, hit))
+                        spans[field] = sorted([*spans.get(field, ()), (hit.start, hit.end)])
+        return out
+
+    def check(self, name: NameDef, text: str, pos: int, language: str | None,
+              ) -> NameHit | None:
+        """The name at original offset `pos` of `text` (a core starts there), with context."""
+        if not _starts_word(text, pos):
+            return None
+        lo, hi = max(0, pos - _BEFORE), min(len(text), pos + _AFTER)
+        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text, lo, hi)]
+        at = next((i for i, (a, b, _) in enumerate(tokens) if a <= pos < b), None)
+        if at is None:
+            return None
+        span = _match_at(name, tokens, at)
+        if span is None:
+            return None
+        start, end = span
+        window = text[max(0, start - _CONTEXT_CHARS):end + _CONTEXT_CHARS]
+        labels = self.lexicon.labels(window, language) & GATE
+        if not labels:
+            return None
+        return NameHit(name, start, end, text[start:end], frozenset(labels))
+
+
+def _inside(spans: list[tuple[int, int]] | tuple[()], p: int) -> bool:
+    """Whether `p` lies in (or just after the start of) one of the sorted spans."""
+    i = bisect_right(spans, (p + 8, len(spans) and 1 << 62)) - 1
+    while i >= 0 and spans[i][0] - 8 <= p:
+        if p < spans[i][1]:
+            return True
+        i -= 1
+        if i >= 0 and spans[i][1] < p - 200:
+            break
+    return False
+
+
+def _starts_word(text: str, pos: int) -> bool:
+    """Cheap first test: a literal inside a word ("image", "smuggling") or in capitals
+    ("TANF") is no name; an article or attached particle may stand before it ("altanf")."""
+    head = text[pos:pos + 4]
+    if head.isascii() and head.isupper():
+        return False
+    if pos == 0 or not text[pos - 1].isalpha():
+        return True
+    before = text[pos - 1]
+    return before in "lLtT" or not before.isascii() and not "\u00c0" <= before <= "\u052f"
+
+
+def _word_ok(token: str, wanted: tuple[str, ...], budget: int) -> int | None:
+    """Edits used to read `token` as one of the `wanted` skeletons (article allowed)."""
+    if len(token) >= 3 and token.isupper() and token.isascii():
+        return None  # "TANF": the welfare programme's acronym, never the base
+    forms = {skeleton(token)}
+    for cut in _APOSTROPHE:  # Turkish suffixes after an apostrophe: "Tanf'ın"
+        if cut in token:
+            forms.add(skeleton(token.split(cut)[0]))
+    semitic = _SEMITIC.search(token) is not None
+    best: int | None = None
+    for form in forms:
+        for variant in _without_article(form, semitic):
+            for w in wanted:
+                d = Levenshtein.distance(variant, w, score_cutoff=budget)
+                if d <= budget and (best is None or d < best):
+                    best = d
+    return best
+
+
+def _without_article(form: str, semitic: bool) -> list[str]:
+    """The skeleton as written and without an attached article ("ltnf" -> "tnf")."""
+    out = [form]
+    if semitic and len(form) > 1 and form[0] in "wfbk":
+        form = form[1:]
+        out.append(form)
+    if len(form) > 3 and form[0] == "l":
+        out.append(form[1:])
+    return out
+
+
+def _match_at(name: NameDef, tokens: list[tuple[int, int, str]], at: int,
+              ) -> tuple[int, int] | None:
+    """Offsets of the name if it starts at token `at` (Han names span several characters)."""
+    first = name.words[0]
+    start, end, word = tokens[at]
+    used = _word_ok(word, first, name.tolerance)
+    j = at
+    while used is None and j + 1 < len(tokens) and _is_han(word) and j - at < 3:
+        j += 1  # Han: each character is a token; "坦夫" is read as one word
+        if tokens[j][0] != end:
+            break
+        end, word = tokens[j][1], word + tokens[j][2]
+        used = _word_ok(word, first, name.tolerance)
+    if used is None:
+        return None
+    for wanted in name.words[1:]:
+        j, cost = _next_word(tokens, j, end, wanted, name.tolerance - used)
+        if cost is None:
+            return None
+        used += cost
+        end = tokens[j][1]
+    return start, end
+
+
+def _next_word(tokens: list[tuple[int, int, str]], j: int, end: int, wanted: tuple[str, ...],
+               budget: int) -> tuple[int, int | None]:
+    """The next word of a name after token `j`, past one article ("al", "as", "א")."""
+    k = j + 1
+    if k >= len(tokens) or tokens[k][0] - end > 3:
+        return j, None
+    if anyascii(tokens[k][2]).lower() in _ARTICLES and k + 1 < len(tokens) \
+            and tokens[k + 1][0] - tokens[k][1] <= 3:
+        cost = _word_ok(tokens[k + 1][2], wanted, budget)
+        if cost is not None:
+            return k + 1, cost
+    return k, _word_ok(tokens[k][2], wanted, budget)
+
+
+def _is_han(word: str) -> bool:
+    return all("\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" for c in word)
