@@ -148,35 +148,39 @@ class NameFinder:
         self._by_literal = {lit: tuple(n for n in self.names if lit in n.cores)
                             for lit in self.literals}
 
+    def _present(self, spots: Spots, topics: frozenset[str]) -> list[str]:
+        """The literals of names of `topics` that occur in the indexed text."""
+        literals = self._literal_set
+        if spots.complete:  # (the accelerated index lists every literal that occurs)
+            present = [lit for lit in spots.found if lit in literals]
+        else:
+            present = [lit for lit in self.literals if spots.of(lit)]
+        return sorted(lit for lit in present
+                      if any(n.topic in topics for n in self._by_literal[lit]))
+
     def find(self, pieces: list[tuple[str, str, Normalized]], spots: Spots,
              covered: dict[str, list[tuple[int, int]]], language: str | None,
-             ) -> list[tuple[str, NameHit]]:
-        """(field, hit) for names around the literals in the joined pieces (see relevance),
-        except where another alias already matched (`covered`: original spans per field)."""
-        present = spots.present(self._literal_set, 0, len(spots.text))
-        if not present:
-            return []
+             topics: frozenset[str]) -> list[tuple[str, NameHit]]:
+        """(field, hit) for names of `topics` around the literals in the joined `pieces`
+        (field, form, normalised text: see relevance), except where an alias already matched
+        (`covered`: original spans per field)."""
         starts, offset = [], 0
         for _, _, norm in pieces:
             starts.append(offset)
             offset += len(norm.text) + 1
-        joined = spots.text
         spans = {f: sorted(v) for f, v in covered.items()}
         seen: set[tuple[str, int]] = set()
         out: list[tuple[str, NameHit]] = []
-        for lit in sorted(present):
+        for lit in self._present(spots, topics):
+            names = [n for n in self._by_literal[lit] if n.topic in topics]
             for pos in spots.of(lit):
                 i = bisect_right(starts, pos) - 1
                 field, form, norm = pieces[i]
-                before = joined[pos - 1] if pos else " "
-                if form == "folded" and before.isascii() and before.isalpha() \
-                        and before not in "lt":
-                    continue  # inside a word ("image"): the cheapest test first
-                p = norm.span(pos - starts[i], pos - starts[i] + 1)[0]
-                if (field, p) in seen or _inside(spans.get(field, ()), p):
+                p = _candidate(spots.text, pos, pos - starts[i], form, norm)
+                if p is None or (field, p) in seen or _inside(spans.get(field, ()), p):
                     continue
                 seen.add((field, p))
-                for name in self._by_literal[lit]:
+                for name in names:
                     hit = self.check(name, norm.original, p, language)
                     if hit is not None:
                         out.append((field, hit))
@@ -202,6 +206,19 @@ class NameFinder:
         if not labels:
             return None
         return NameHit(name, start, end, text[start:end], frozenset(labels))
+
+
+def _candidate(joined: str, pos: int, local: int, form: str, norm: Normalized) -> int | None:
+    """The original offset of a literal found at `pos` of the joined text (`local` in its
+    piece), or None when cheap tests rule a name out there."""
+    before = joined[pos - 1] if pos else " "
+    if form == "folded" and before.isascii() and before.isalpha() and before not in "lt":
+        return None  # inside a word ("image", "smuggling")
+    p = local if norm.identity else norm.span(local, local + 1)[0]
+    head = norm.original[p:p + 4]
+    if head.isascii() and head.isupper():
+        return None  # "TANF": the welfare programme's acronym
+    return p
 
 
 def _inside(spans: list[tuple[int, int]] | tuple[()], p: int) -> bool:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from matchers.context import MILITARY, load_lexicon
+from matchers.context import GATE, MILITARY, load_lexicon
 from matchers.literals import LiteralIndex, Spots
 from matchers.names import NameFinder
 from matchers.normalize import Folder, Normalized
@@ -30,6 +31,7 @@ from matchers.topicdefs import (
 __all__ = ["TOPICS", "Hit", "MatchResult", "Matcher", "load_matcher"]
 
 _DEFAULT_PATH = Path(__file__).with_name("topics.toml")
+_NEAR_CHARS = 150  # context words in any language this close unlock a "needs context" hit
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class Matcher:
         self._lexicon = load_lexicon(self._folder)
         self._names = NameFinder(config.get("name", []), self._lexicon)
         self._name_aliases = {n: name_alias(n) for n in self._names.names}
+        self._name_topics = frozenset(n.topic for n in self._names.names)
         literals = [lit for a in self._aliases for lit in a.literals]
         literals += [lit.lower() for a in self._aliases for lit in a.literals_original]
         self._alias_literals = frozenset(literals)
@@ -190,10 +193,10 @@ class Matcher:
             out.append(_Raw(alias, _Span(alias.topic, alias.label, found, field, start, end)))
         return out
 
-    def _collect(self, fields: dict[str, str], language: str | None,
-                 ) -> tuple[list[_Raw], Spots, set[str]]:
-        """Alias and name hits in every field and form, the index of the joined folded forms
-        and the context words found beside the names."""
+    def _collect(self, fields: dict[str, str],
+                 ) -> tuple[list[_Raw], Spots, list[tuple[str, str, Normalized]]]:
+        """Alias hits in every field and form, the index of the joined folded forms, and the
+        forms (pieces) in the order they were joined."""
         pieces: list[tuple[str, str, Normalized]] = []
         for field, s in fields.items():
             if not s:
@@ -208,17 +211,31 @@ class Matcher:
         for field, form, norm in pieces:
             raws += self._find(norm, field, form, spots, offset)
             offset += len(norm.text) + 1
+        return _dedupe(raws), spots, pieces
+
+    def _name_hits(self, raws: list[_Raw], spots: Spots,
+                   pieces: list[tuple[str, str, Normalized]], topics: frozenset[str],
+                   language: str | None) -> tuple[list[_Raw], set[str]]:
+        """Names of `topics` found by their skeleton where no alias matched, and the context
+        words beside them."""
         covered: dict[str, list[tuple[int, int]]] = {}  # names are not looked for again there
         for r in raws:
             if r.alias.needs is None:
                 covered.setdefault(r.hit.field, []).append((r.hit.start, r.hit.end))
-        near: set[str] = set()
-        for field, hit in self._names.find(pieces, spots, covered, language):
+        found: list[_Raw] = []
+        beside: set[str] = set()
+        for field, hit in self._names.find(pieces, spots, covered, language, topics):
             alias = self._name_aliases[hit.name]
-            raws.append(_Raw(alias, _Span(alias.topic, alias.label, hit.found, field,
-                                          hit.start, hit.end)))
-            near |= hit.context
-        return _dedupe(raws), spots, near
+            found.append(_Raw(alias, _Span(alias.topic, alias.label, hit.found, field,
+                                           hit.start, hit.end)))
+            beside |= hit.context
+        return found, beside
+
+    def _near(self, fields: dict[str, str], h: _Span, language: str | None) -> set[str]:
+        """Context words of any language (lexicon, CLDR) around one hit."""
+        s = fields[h.field]
+        window = s[max(0, h.start - _NEAR_CHARS):h.end + _NEAR_CHARS]
+        return self._lexicon.labels(window, language) & GATE
 
     def _named(self, hits: list[_Raw], fields: dict[str, str], language: str | None) -> bool:
         """A hit in the title or the first sentence with a military word beside it: a clear
@@ -235,11 +252,12 @@ class Matcher:
         return False
 
     def _gate(self, raws: list[_Raw], context: list[str], suppressing: list[TermSet],
-              reasons: list[str]) -> list[_Raw]:
+              reasons: list[str], near: Callable[[_Span], set[str]]) -> list[_Raw]:
         """Drop ambiguous hits in look-alike context and hits whose `needs` are unmet.
 
         Ungated hits are accepted first; "context" hits need another accepted hit or enough
-        context words; "topic" hits need another accepted hit (of a different alias).
+        context words (in the whole text, or, for unambiguous aliases, in any language near
+        the hit: `near`); "topic" hits need another accepted hit (of a different alias).
         """
         if suppressing:
             for r in raws:
@@ -247,14 +265,16 @@ class Matcher:
                     reasons.append(f"ignored {r.hit.found!r}: look-alike context")
             raws = [r for r in raws if not r.alias.ambiguous]
         kept = [r for r in raws if r.alias.needs is None]
-        enough_context = len(context) >= self.scoring["context_min"]
+        minimum = self.scoring["context_min"]
+        enough_context = len(context) >= minimum
         for needs in ("context", "topic"):
             accepted = list(kept)
             for r in raws:
                 if r.alias.needs != needs:
                     continue
                 others = any(k.alias.label != r.alias.label for k in accepted)
-                if others or (needs == "context" and enough_context):
+                if others or needs == "context" and (enough_context or not r.alias.ambiguous
+                                                     and len(near(r.hit)) >= minimum):
                     kept.append(r)
                 else:
                     reasons.append(f"ignored {r.hit.found!r} ({r.alias.label}): needs {needs}")
@@ -306,13 +326,8 @@ class Matcher:
             parts.append(("lookalike", penalty))
         return parts
 
-    def match(self, text: str, title: str = "", language: str | None = None) -> MatchResult:
-        """Score one article. Aliases cover all scripts; `language` (ISO 639-1, if known)
-        picks the language whose context words confirm names found by their skeleton."""
-        fields = {"title": title or "", "text": text or ""}
-        raws, spots, near = self._collect(fields, language)
-        if not raws:
-            return MatchResult(False, 0.0, (), (), (), ("no topic term found",))
+    def _decide(self, raws: list[_Raw], spots: Spots, fields: dict[str, str],
+                language: str | None, beside: set[str]) -> MatchResult:
         reasons: list[str] = []
         context = self._context.found(spots)
         suppressing = []
@@ -321,19 +336,44 @@ class Matcher:
             if len(terms) >= la.min_terms:
                 suppressing.append(la)
                 reasons.append(f"{la.name} context: {', '.join(terms)}")
-        accepted = self._gate(raws, context, suppressing, reasons)
+        accepted = self._gate(raws, context, suppressing, reasons,
+                              lambda h: self._near(fields, h, language))
         dropped_any = len(accepted) < len(raws) and suppressing
         penalty = min((la.penalty for la in suppressing), default=0.0) if dropped_any else 0.0
-        context += sorted(near - {c.lower() for c in context} - set(context))
-        named = bool(accepted) and self._named(accepted, fields, language)
-        parts = self._score(accepted, context, len(text or ""), penalty, named)
+        context += sorted(beside - set(context))
+        text_len = len(fields["text"])
+        parts = self._score(accepted, context, text_len, penalty, False)
         score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
+        # the "named" bonus only lifts clear mentions over the threshold: looked for (it costs
+        # a lexicon pass) only when it decides
+        if accepted and self.threshold - self.scoring["named"] <= score < self.threshold \
+                and self._named(accepted, fields, language):
+            parts = self._score(accepted, context, text_len, penalty, True)
+            score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
         topics = tuple(t for t in TOPICS if any(r.alias.topic == t for r in accepted))
         hits = _with_sentences([r.hit for r in accepted], fields)
         if context:
             reasons.append("context: " + ", ".join(context))
         relevant = bool(hits) and score >= self.threshold
         return MatchResult(relevant, score, topics, hits, tuple(parts), tuple(reasons))
+
+    def match(self, text: str, title: str = "", language: str | None = None) -> MatchResult:
+        """Score one article. Aliases cover all scripts; `language` (ISO 639-1, if known)
+        picks the language whose context words confirm names found by their skeleton."""
+        fields = {"title": title or "", "text": text or ""}
+        raws, spots, pieces = self._collect(fields)
+        result = self._decide(raws, spots, fields, language, set()) if raws else None
+        # Names by skeleton can only add a topic or lift an article that is not yet relevant:
+        # looked for only then (most relevant articles name the base the usual way)
+        topics = self._name_topics - set(result.topics if result and result.relevant else ())
+        if topics:
+            extra, beside = self._name_hits(raws, spots, pieces, topics, language)
+            if extra:
+                raws = _dedupe(raws + extra)
+                result = self._decide(raws, spots, fields, language, beside)
+        if result is None:
+            return MatchResult(False, 0.0, (), (), (), ("no topic term found",))
+        return result
 
 
 def load_matcher(path: str | Path | None = None, *, threshold: float | None = None,

@@ -132,3 +132,12 @@ def test_countries_file_matches_babel() -> None:
         sys.path.pop(0)
     assert gen_countries.PATH.read_text(encoding="utf-8") == gen_countries.render(), (
         "matchers/countries.json is out of date: run scripts/gen_countries.py")
+
+
+def test_context_in_any_language_unlocks_gated_aliases(matcher: Matcher) -> None:
+    # "SFA" needs context; these French words for "base", "American", "border" are not in
+    # topics.toml, only in the multilingual lexicon
+    text = "Les combattants de la SFA ont quitté la base américaine près de la frontière."
+    assert any(h.term == "SFA" for h in matcher.match(text, language="fr").hits)
+    assert not any(h.term == "SFA" for h in matcher.match("La SFA a publié un communiqué.",
+                                                          language="fr").hits)
