@@ -1,14 +1,12 @@
 """Names in any script, found by their consonant skeleton: al-Tanf -> "tnf", in any spelling.
 
-A word is romanised (anyascii), then reduced to a skeleton: letters transliterations disagree on
-are folded together (ph/f, th/t, gh/g/q, w/v/ou, c/k) and vowels, h, doubled letters and
-non-letters dropped. "Tanf", "al-Tanf", "التنف", "טנף", "तनफ़", "Τανφ", "タンフ" and "坦夫" all
-give "tnf" (after an optional article "l"). A name of several words is matched word by word
+"Tanf", "al-Tanf", "التنف", "טנף", "तनफ़", "Τανφ", "タンフ" and "坦夫" all give "tnf" (after an
+optional article "l"; see `matchers.skeleton`). A name of several words is matched word by word
 ("mgwr" + "twr"/"swr"/...), with a small edit tolerance for long names only.
 
-Where to look is found cheaply: each name's first consonants, spelled every common way with the
-vowels between them ("tanf", "tenf", "tnph", "танф", "تنف", ...), are literals of the matcher's
-one Aho-Corasick pass; only around those spots is the original text tokenised and checked. A
+Where to look is found cheaply: each name's first consonants, spelled every common way
+(`matchers.skeleton.literals`), are literals of the matcher's one Aho-Corasick pass; only around
+those spots is the original text tokenised (Han characters one by one) and checked. A
 candidate counts only with a context word of the text's own language near it (see
 `matchers.context`), and an all-capitals Latin "TANF" (the welfare programme) never counts.
 Pure: text in, hits out.
@@ -16,7 +14,6 @@ Pure: text in, hits out.
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from bisect import bisect_right
@@ -28,21 +25,11 @@ from rapidfuzz.distance import Levenshtein
 
 from matchers.context import GATE, ContextLexicon
 from matchers.literals import Spots
-from matchers.normalize import Normalized, _char_class, fold_char
+from matchers.normalize import Normalized, _char_class
+from matchers.skeleton import literals, native_letters, skeleton
 
-__all__ = ["NameDef", "NameHit", "NameFinder", "compile_name", "skeleton"]
+__all__ = ["NameDef", "NameFinder", "NameHit", "compile_name"]
 
-_DIGRAPHS = (("ph", "f"), ("th", "t"), ("gh", "g"), ("kh", "h"), ("sh", "s"), ("dh", "d"),
-             ("ou", "w"), ("oy", "w"), ("ck", "k"))
-_LETTERS = str.maketrans({"v": "w", "q": "g", "c": "k", "z": "s"})
-_DROP = re.compile(r"[^a-z]|[aeiouyh]")
-_REPEAT = re.compile(r"(.)\1+")
-# How each consonant of a skeleton is spelled in romanised or folded text (for the literals).
-_SPELLINGS = {"t": ("t", "th"), "n": ("n", "nn"), "f": ("f", "ph"), "m": ("m",),
-              "g": ("g", "gh", "q"), "w": ("w", "v", "u", "ou", "oy")}
-_FILLERS = ("", *"aeiouy'")  # what may stand between two consonants of a literal
-# Letters of scripts the matcher does not romanise (texts in them are searched folded).
-_NATIVE = {"cyrillic": (0x0430, 0x045F), "arabic": (0x0621, 0x064A)}
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _KANA = "\u3040-\u30ff"
 _HIRAGANA, _KATAKANA = "\u3040-\u309f", "\u30a0-\u30ff"
@@ -57,18 +44,6 @@ _ARTICLES = frozenset({"al", "el", "ul", "il", "a", "e", "as", "at", "ath", "ash
 _SEMITIC = re.compile("[\u0590-\u06ff\u0750-\u08ff]")
 _CONTEXT_CHARS = 150  # context words must lie this close to the name
 _BEFORE, _AFTER = 40, 80  # the stretch tokenised around a candidate spot
-
-
-def skeleton(word: str) -> str:
-    """The consonant skeleton of one word in any script ("Maghaweir" -> "mgwr")."""
-    s = _APOS_RE.sub("", anyascii(word).lower())
-    for digraph, letter in _DIGRAPHS:
-        s = s.replace(digraph, letter)
-    return _REPEAT.sub(r"\1", _DROP.sub("", s.translate(_LETTERS)))
-
-
-_APOS_RE = re.compile(r"['`]")
-_VOWELISH = re.compile(r"[aeiouy'\"]*")
 
 
 @dataclass(frozen=True)
@@ -92,55 +67,19 @@ class NameHit:
     context: frozenset[str]
 
 
-def _native_letters() -> dict[str, dict[str, list[str]]]:
-    """Per script, the letters whose skeleton is each consonant, and those that are vowels."""
-    out: dict[str, dict[str, list[str]]] = {}
-    for script, (lo, hi) in _NATIVE.items():
-        classes: dict[str, list[str]] = {}
-        for cp in range(lo, hi + 1):
-            ch = chr(cp)
-            if fold_char(ch) != ch:
-                continue  # the literals are searched in the folded text
-            roman = anyascii(ch).lower()
-            if roman == "q":
-                continue  # Arabic q (ق) is its own sound in native spellings: not a literal
-            if _VOWELISH.fullmatch(roman):
-                classes.setdefault("", []).append(ch)
-            elif roman.isalpha() and skeleton(ch):
-                classes.setdefault(skeleton(ch), []).append(ch)
-        out[script] = classes
-    return out
-
-
-def _cores(first: str, native: dict[str, dict[str, list[str]]]) -> tuple[str, ...]:
-    """Spellings of the first three consonants of a skeleton, with vowels between them."""
-    head = first[:3]
-    out: set[str] = set()
-    for letters in itertools.product(*(_SPELLINGS.get(c, (c,)) for c in head)):
-        for fill in itertools.product(_FILLERS, repeat=len(letters) - 1):
-            out.add(letters[0] + "".join(f + c for f, c in zip(fill, letters[1:], strict=True)))
-    for classes in native.values():
-        vowels = ["", *classes.get("", [])]
-        for letters in itertools.product(*(classes.get(c, []) for c in head)):
-            for fill in itertools.product(vowels, repeat=len(letters) - 1):
-                out.add(letters[0] + "".join(f + c for f, c in zip(fill, letters[1:],
-                                                                   strict=True)))
-    return tuple(sorted(out))
-
-
 def compile_name(d: dict[str, Any], native: dict[str, dict[str, list[str]]] | None = None,
                  ) -> NameDef:
     words = tuple(tuple(w) for w in d["words"])
     return NameDef(d["topic"], d["label"], float(d.get("weight", 0.9)), words,
                    int(d.get("tolerance", 0)), bool(d.get("ambiguous", False)),
-                   _cores(words[0][0], native if native is not None else _native_letters()))
+                   literals(words[0][0], native if native is not None else native_letters()))
 
 
 class NameFinder:
     """Compiled names; `check` decides whether a spot of the text holds one of them."""
 
     def __init__(self, defs: list[dict[str, Any]], lexicon: ContextLexicon) -> None:
-        native = _native_letters()
+        native = native_letters()
         self.names = tuple(compile_name(d, native) for d in defs)
         self.lexicon = lexicon
         self.literals = frozenset(c for n in self.names for c in n.cores)

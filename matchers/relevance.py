@@ -9,15 +9,15 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from matchers.context import GATE, MILITARY, load_lexicon
+from matchers.hits import Hit, MatchResult, Raw, Span, dedupe, with_sentences
 from matchers.literals import LiteralIndex, Spots
 from matchers.names import NameFinder
 from matchers.normalize import Folder, Normalized
-from matchers.sentences import sentence_at, sentence_ends
+from matchers.sentences import sentence_ends
 from matchers.topicdefs import (
     TOPICS,
     Alias,
@@ -32,87 +32,6 @@ __all__ = ["TOPICS", "Hit", "MatchResult", "Matcher", "load_matcher"]
 
 _DEFAULT_PATH = Path(__file__).with_name("topics.toml")
 _NEAR_CHARS = 150  # context words in any language this close unlock a "needs context" hit
-
-
-@dataclass(frozen=True)
-class Hit:
-    topic: str
-    term: str
-    found: str
-    field: str
-    start: int
-    end: int
-    sentence: str
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    relevant: bool
-    score: float
-    topics: tuple[str, ...]
-    hits: tuple[Hit, ...]
-    parts: tuple[tuple[str, float], ...]
-    reasons: tuple[str, ...]
-
-    def key_sentence(self) -> str | None:
-        """The sentence of the strongest text hit (earliest first), else the title's."""
-        text_hits = [h for h in self.hits if h.field == "text"]
-        best = text_hits[0] if text_hits else (self.hits[0] if self.hits else None)
-        return best.sentence if best else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "relevant": self.relevant,
-            "score": self.score,
-            "topics": list(self.topics),
-            "hits": [asdict(h) for h in self.hits],
-            "parts": [list(p) for p in self.parts],
-            "reasons": list(self.reasons),
-            "key_sentence": self.key_sentence(),
-        }
-
-
-class _Span(NamedTuple):
-    """A hit before its sentence is known (cheaper to build than a frozen dataclass)."""
-
-    topic: str
-    term: str
-    found: str
-    field: str
-    start: int
-    end: int
-
-
-class _Raw(NamedTuple):
-    alias: Alias
-    hit: _Span
-
-
-def _with_sentences(hits: list[_Span], fields: dict[str, str]) -> tuple[Hit, ...]:
-    bounds = {f: sentence_ends(s) for f, s in fields.items() if any(h.field == f for h in hits)}
-    return tuple(
-        Hit(h.topic, h.term, h.found, h.field, h.start, h.end,
-            sentence_at(fields[h.field], bounds[h.field], h.start, h.end))
-        for h in hits
-    )
-
-
-def _dedupe(raws: list[_Raw]) -> list[_Raw]:
-    """Keep the strongest hit where hits of one topic overlap ("al Tanf" holds bare "Tanf")."""
-    ordered = sorted(raws, key=lambda r: (r.hit.field, r.hit.topic, r.hit.start))
-    kept: list[_Raw] = []
-    cluster_end = -1
-    for r in ordered:
-        h = r.hit
-        last = kept[-1].hit if kept else None
-        if last and (last.field, last.topic) == (h.field, h.topic) and h.start < cluster_end:
-            cluster_end = max(cluster_end, h.end)
-            if (r.alias.weight, h.end - h.start) > (kept[-1].alias.weight, last.end - last.start):
-                kept[-1] = r
-            continue
-        kept.append(r)
-        cluster_end = h.end
-    return sorted(kept, key=lambda r: (r.hit.field != "title", r.hit.start))
 
 
 class Matcher:
@@ -147,9 +66,9 @@ class Matcher:
         self._literals = LiteralIndex(literals)
 
     def _find(self, norm: Normalized, field: str, form: str, spots: Spots,
-              offset: int) -> list[_Raw]:
+              offset: int) -> list[Raw]:
         """Alias hits in one piece; `spots` indexes the joined text the piece starts at `offset`."""
-        out: list[_Raw] = []
+        out: list[Raw] = []
         text = norm.text
         end = offset + len(text)
         present = spots.present(self._alias_literals, offset, end)
@@ -176,8 +95,8 @@ class Matcher:
 
     def _find_in(self, alias: Alias, norm: Normalized, field: str,
                  windows: list[tuple[int, int]], patterns: tuple[re.Pattern[str], ...],
-                 ) -> list[_Raw]:
-        out: list[_Raw] = []
+                 ) -> list[Raw]:
+        out: list[Raw] = []
         text, size = norm.text, len(norm.text)
         spans = [(m, hi) for lo, hi in windows for pat in patterns
                  for m in pat.finditer(text, lo, hi)]
@@ -190,11 +109,11 @@ class Matcher:
                 continue
             if alias.not_case and alias.not_case.search(found):
                 continue
-            out.append(_Raw(alias, _Span(alias.topic, alias.label, found, field, start, end)))
+            out.append(Raw(alias, Span(alias.topic, alias.label, found, field, start, end)))
         return out
 
     def _collect(self, fields: dict[str, str],
-                 ) -> tuple[list[_Raw], Spots, list[tuple[str, str, Normalized]]]:
+                 ) -> tuple[list[Raw], Spots, list[tuple[str, str, Normalized]]]:
         """Alias hits in every field and form, the index of the joined folded forms, and the
         forms (pieces) in the order they were joined."""
         pieces: list[tuple[str, str, Normalized]] = []
@@ -206,38 +125,38 @@ class Matcher:
                 pieces.append((field, "romanised", self._folder.romanise(s)))
         # One index over all forms: each literal is searched once (none contains a newline).
         spots = self._literals.spots("\n".join(norm.text for _, _, norm in pieces))
-        raws: list[_Raw] = []
+        raws: list[Raw] = []
         offset = 0
         for field, form, norm in pieces:
             raws += self._find(norm, field, form, spots, offset)
             offset += len(norm.text) + 1
-        return _dedupe(raws), spots, pieces
+        return dedupe(raws), spots, pieces
 
-    def _name_hits(self, raws: list[_Raw], spots: Spots,
+    def _name_hits(self, raws: list[Raw], spots: Spots,
                    pieces: list[tuple[str, str, Normalized]], topics: frozenset[str],
-                   language: str | None) -> tuple[list[_Raw], set[str]]:
+                   language: str | None) -> tuple[list[Raw], set[str]]:
         """Names of `topics` found by their skeleton where no alias matched, and the context
         words beside them."""
         covered: dict[str, list[tuple[int, int]]] = {}  # names are not looked for again there
         for r in raws:
             if r.alias.needs is None:
                 covered.setdefault(r.hit.field, []).append((r.hit.start, r.hit.end))
-        found: list[_Raw] = []
+        found: list[Raw] = []
         beside: set[str] = set()
         for field, hit in self._names.find(pieces, spots, covered, language, topics):
             alias = self._name_aliases[hit.name]
-            found.append(_Raw(alias, _Span(alias.topic, alias.label, hit.found, field,
+            found.append(Raw(alias, Span(alias.topic, alias.label, hit.found, field,
                                            hit.start, hit.end)))
             beside |= hit.context
         return found, beside
 
-    def _near(self, fields: dict[str, str], h: _Span, language: str | None) -> set[str]:
+    def _near(self, fields: dict[str, str], h: Span, language: str | None) -> set[str]:
         """Context words of any language (lexicon, CLDR) around one hit."""
         s = fields[h.field]
         window = s[max(0, h.start - _NEAR_CHARS):h.end + _NEAR_CHARS]
         return self._lexicon.labels(window, language) & GATE
 
-    def _named(self, hits: list[_Raw], fields: dict[str, str], language: str | None) -> bool:
+    def _named(self, hits: list[Raw], fields: dict[str, str], language: str | None) -> bool:
         """A hit in the title or the first sentence with a military word beside it: a clear
         report ("jets flew over Tanf base in Syria"), not a passing mention."""
         ends = sentence_ends(fields["text"][: int(self.scoring["lead_chars"])])
@@ -251,8 +170,8 @@ class Matcher:
                 return True
         return False
 
-    def _gate(self, raws: list[_Raw], context: list[str], suppressing: list[TermSet],
-              reasons: list[str], near: Callable[[_Span], set[str]]) -> list[_Raw]:
+    def _gate(self, raws: list[Raw], context: list[str], suppressing: list[TermSet],
+              reasons: list[str], near: Callable[[Span], set[str]]) -> list[Raw]:
         """Drop ambiguous hits in look-alike context and hits whose `needs` are unmet.
 
         Ungated hits are accepted first; "context" hits need another accepted hit or enough
@@ -280,7 +199,7 @@ class Matcher:
                     reasons.append(f"ignored {r.hit.found!r} ({r.alias.label}): needs {needs}")
         return sorted(kept, key=lambda r: (r.hit.field != "title", r.hit.start))
 
-    def _mention_weights(self, body: list[_Raw]) -> list[float]:
+    def _mention_weights(self, body: list[Raw]) -> list[float]:
         """Weights of distinct text mentions: hits of one topic close together count once."""
         gap = self.scoring["same_mention_chars"]
         weights: list[float] = []
@@ -294,7 +213,7 @@ class Matcher:
             last[r.alias.topic] = r.hit.end
         return weights
 
-    def _score(self, hits: list[_Raw], context: list[str], text_len: int,
+    def _score(self, hits: list[Raw], context: list[str], text_len: int,
                penalty: float, named: bool) -> list[tuple[str, float]]:
         sc = self.scoring
         parts: list[tuple[str, float]] = []
@@ -326,7 +245,7 @@ class Matcher:
             parts.append(("lookalike", penalty))
         return parts
 
-    def _decide(self, raws: list[_Raw], spots: Spots, fields: dict[str, str],
+    def _decide(self, raws: list[Raw], spots: Spots, fields: dict[str, str],
                 language: str | None, beside: set[str]) -> MatchResult:
         reasons: list[str] = []
         context = self._context.found(spots)
@@ -351,7 +270,7 @@ class Matcher:
             parts = self._score(accepted, context, text_len, penalty, True)
             score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
         topics = tuple(t for t in TOPICS if any(r.alias.topic == t for r in accepted))
-        hits = _with_sentences([r.hit for r in accepted], fields)
+        hits = with_sentences([r.hit for r in accepted], fields)
         if context:
             reasons.append("context: " + ", ".join(context))
         relevant = bool(hits) and score >= self.threshold
@@ -369,7 +288,7 @@ class Matcher:
         if topics:
             extra, beside = self._name_hits(raws, spots, pieces, topics, language)
             if extra:
-                raws = _dedupe(raws + extra)
+                raws = dedupe(raws + extra)
                 result = self._decide(raws, spots, fields, language, beside)
         if result is None:
             return MatchResult(False, 0.0, (), (), (), ("no topic term found",))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from matchers.context import load_lexicon
-from matchers.names import skeleton
 from matchers.normalize import Folder
 from matchers.relevance import Matcher, load_matcher
+from matchers.skeleton import skeleton
 
 ROOT = Path(__file__).resolve().parent.parent
 
