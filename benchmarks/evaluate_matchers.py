@@ -10,8 +10,8 @@ a page's lang attribute or the language detector gives).
 
 --holdout: only the records whose language is not en/ar/ru, with every alias and context term
 written for another language switched off (those marked `languages = [...]` in topics.toml), and
-the same once more without the names found by their skeleton: what the general mechanism finds
-in languages nobody wrote patterns for.
+the same once more without the names found by their skeleton and the zone rule: what the
+general mechanisms find in languages nobody wrote patterns for.
 
 --holdout-scripts arabic,cyrillic: the records in those scripts' languages (ar, ru, ...), with
 every literal of those scripts removed from the topic file, so no Arabic or Cyrillic alias,
@@ -138,12 +138,14 @@ def holdout(path: Path, scripts: set[str] | None = None) -> None:
         what = f"aliases and terms for {sorted(off)} switched off"
     print(f"held out: {len(records)} records in {sorted({_language(r) for r in records})}; "
           f"{what}")
-    variants = [("skeleton names on", config), ("skeleton names off", dict(config, name=[]))]
+    variants = [("names+zones on", config), ("names+zones off", dict(config, name=[], zone=[]))]
     for name, cfg in variants:
         rows = _run(Matcher(cfg, disabled_languages=off), records)
         print(_line(name, [(bool(r["relevant"]), res.relevant) for r, res in rows]))
         print(_line(name + " (clean)", [(bool(r["relevant"]), res.relevant) for r, res in rows
                                          if not r.get("borderline")]))
+        for line in _topic_lines(rows):
+            print("   ", line)
         for r, res in rows:
             if bool(r["relevant"]) != res.relevant:
                 print(_describe(r, res))

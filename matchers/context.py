@@ -27,7 +27,8 @@ _DIR = Path(__file__).parent
 MILITARY = frozenset({"base", "military", "border", "camp", "garrison", "troops"})
 GATE = MILITARY | {"Syria", "Iraq", "Jordan", "US"}  # the words that confirm a name
 _STEM_MIN = 5  # words this long also match longer words (inflections): "militar" ~ "militaire"
-_SHORT = 3  # words this short count only when the text's language is known to be theirs
+_SHORT = 3  # words this short count only when the text's language is known to be theirs ...
+_COMMON = 5  # ... unless this many languages share them ("km")
 _CLITIC = {"arabic": "وفبلكال", "hebrew": "בהוכלמש"}  # particles written attached to a word
 _VOWELS = set("aeiouyаеиоуыэюяіїєαεηιουω")
 
@@ -89,6 +90,8 @@ class ContextLexicon:
             key = _stem(folded) if stem else folded
             entry = _Entry(label, frozenset({language}), stem, acronym, _script(key[0]))
             entries.setdefault(key, []).append(entry)
+        self._common = {key for key, found in entries.items()
+                        if len({lang for e in found for lang in e.languages}) >= _COMMON}
         self._automaton = ahocorasick.Automaton()
         for key, found in entries.items():
             self._automaton.add_word(key, (key, tuple(found)))
@@ -100,14 +103,16 @@ class ContextLexicon:
         """Labels of the context words in `window` (original text), in `language` if known."""
         norm = self._folder.fold(window)
         text = norm.text.translate(self._bare)
-        known = language if language in self.languages else None
+        primary = language.replace("_", "-").split("-")[0].lower() if language else None
+        known = primary if primary in self.languages else None  # "en-US" -> "en"
         out: set[str] = set()
         for end, (key, entries) in self._automaton.iter(text):
             start = end - len(key) + 1
             for e in entries:
                 if e.label in out or (known and known not in e.languages):
                     continue
-                if known is None and len(key) <= _SHORT and not e.acronym and key < "\u0590":
+                if known is None and len(key) <= _SHORT and not e.acronym and key < "\u0590" \
+                        and key not in self._common:
                     continue
                 if _bounded(text, start, end + 1, e) and _case_ok(norm, start, end + 1, e):
                     out.add(e.label)

@@ -27,11 +27,17 @@ from matchers.topicdefs import (
     enabled,
     name_alias,
 )
+from matchers.zones import ZoneFinder
 
 __all__ = ["TOPICS", "Hit", "MatchResult", "Matcher", "load_matcher"]
 
 _DEFAULT_PATH = Path(__file__).with_name("topics.toml")
 _NEAR_CHARS = 150  # context words in any language this close unlock a "needs context" hit
+
+
+def fields_of(pieces: list[tuple[str, str, Normalized]], field: str) -> str:
+    """The original text of one field."""
+    return next(norm.original for f, _, norm in pieces if f == field)
 
 
 class Matcher:
@@ -53,13 +59,15 @@ class Matcher:
         self._lexicon = load_lexicon(self._folder)
         self._names = NameFinder(config.get("name", []), self._lexicon)
         self._name_aliases = {n: name_alias(n) for n in self._names.names}
-        self._name_topics = frozenset(n.topic for n in self._names.names)
+        self._zones = ZoneFinder(config.get("zone", []), self._lexicon)
+        self._zone_aliases = {z: name_alias(z, needs="context") for z in self._zones.zones}
+        self._name_topics = frozenset(n.topic for n in (*self._names.names, *self._zones.zones))
         literals = [lit for a in self._aliases for lit in a.literals]
         literals += [lit.lower() for a in self._aliases for lit in a.literals_original]
         self._alias_literals = frozenset(literals)
         literals += [lit for ts in (self._context, *self._lookalikes) for t in ts.terms
                      for lit in t.literals]
-        literals += sorted(self._names.literals)
+        literals += sorted(self._names.literals | self._zones.literals)
         bad = [lit for lit in literals if not lit or "\n" in lit]
         if bad:  # pieces are joined with newlines for one search; a literal must not span two
             raise ValueError(f"topics.toml: literal {bad[0]!r} is empty or holds a newline")
@@ -148,6 +156,11 @@ class Matcher:
             found.append(Raw(alias, Span(alias.topic, alias.label, hit.found, field,
                                            hit.start, hit.end)))
             beside |= hit.context
+        for field, zone, start, end in self._zones.find(pieces, spots, covered, language):
+            if zone.topic in topics:
+                alias = self._zone_aliases[zone]
+                found.append(Raw(alias, Span(alias.topic, alias.label, fields_of(pieces, field)
+                                             [start:end], field, start, end)))
         return found, beside
 
     def _near(self, fields: dict[str, str], h: Span, language: str | None) -> set[str]:
@@ -281,18 +294,16 @@ class Matcher:
         picks the language whose context words confirm names found by their skeleton."""
         fields = {"title": title or "", "text": text or ""}
         raws, spots, pieces = self._collect(fields)
-        result = self._decide(raws, spots, fields, language, set()) if raws else None
-        # Names by skeleton can only add a topic or lift an article that is not yet relevant:
-        # looked for only then (most relevant articles name the base the usual way)
-        topics = self._name_topics - set(result.topics if result and result.relevant else ())
-        if topics:
+        # Names by skeleton only add what sure alias hits (ungated, unambiguous) have not
+        # found: most relevant articles name the base the usual way
+        sure = {r.alias.topic for r in raws if r.alias.needs is None and not r.alias.ambiguous}
+        beside: set[str] = set()
+        if topics := self._name_topics - sure:
             extra, beside = self._name_hits(raws, spots, pieces, topics, language)
-            if extra:
-                raws = dedupe(raws + extra)
-                result = self._decide(raws, spots, fields, language, beside)
-        if result is None:
+            raws = dedupe(raws + extra) if extra else raws
+        if not raws:
             return MatchResult(False, 0.0, (), (), (), ("no topic term found",))
-        return result
+        return self._decide(raws, spots, fields, language, beside)
 
 
 def load_matcher(path: str | Path | None = None, *, threshold: float | None = None,

@@ -12,6 +12,7 @@ from typing import Any
 
 from matchers.literals import WINDOW_AHEAD, WINDOW_BACK, Spots
 from matchers.names import NameDef
+from matchers.zones import ZoneDef
 
 __all__ = ["TOPICS", "Alias", "Term", "TermSet", "compile_alias", "compile_terms", "enabled",
            "name_alias"]
@@ -78,9 +79,11 @@ class TermSet:
     def found(self, spots: Spots) -> list[str]:
         """Labels of the terms present (the literal check first: it is much cheaper)."""
         text = spots.text
+        occurring = spots.found if spots.complete else None
         found = [t.label for t in self.terms
-                 if any(t.pattern.search(text, lo, hi)
-                        for lo, hi in spots.iter_windows(t.literals, reach=t.reach or self.reach))]
+                 if (occurring is None or any(lit in occurring for lit in t.literals))
+                 and any(t.pattern.search(text, lo, hi)
+                         for lo, hi in spots.iter_windows(t.literals, reach=t.reach or self.reach))]
         return list(dict.fromkeys(found))  # a label may have several terms (one per language)
 
 
@@ -114,11 +117,12 @@ def enabled(d: dict[str, Any], disabled_languages: frozenset[str]) -> bool:
     return not languages or not set(languages) <= disabled_languages
 
 
-def name_alias(name: NameDef) -> Alias:
-    """The alias a name found by its skeleton is scored as (its context was checked)."""
+def name_alias(name: NameDef | ZoneDef, needs: str | None = None) -> Alias:
+    """The alias a name found by its skeleton (its context was checked) or a zone is scored
+    as."""
     return Alias(topic=name.topic, label=name.label, weight=name.weight, literals=(),
                  literals_original=(), patterns=(), forms=frozenset(), case=None,
-                 not_case=None, needs=None, ambiguous=name.ambiguous)
+                 not_case=None, needs=needs, ambiguous=getattr(name, "ambiguous", False))
 
 
 def compile_terms(name: str, d: dict[str, Any]) -> TermSet:

@@ -141,3 +141,21 @@ def test_context_in_any_language_unlocks_gated_aliases(matcher: Matcher) -> None
     assert any(h.term == "SFA" for h in matcher.match(text, language="fr").hits)
     assert not any(h.term == "SFA" for h in matcher.match("La SFA a publié un communiqué.",
                                                           language="fr").hits)
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("tr", "ABD, Suriye'deki Tanf üssü çevresinde 55 kilometrelik bir güvenlik bölgesi ilan etti."),
+    ("el", "Τα αμερικανικά στρατεύματα ελέγχουν ζώνη 55 χλμ γύρω από τη βάση Τανφ στη Συρία."),
+    ("zh", "美军控制着叙利亚坦夫基地周围55公里的区域。"),
+])
+def test_the_zone_in_any_language(matcher: Matcher, language: str, text: str) -> None:
+    result = matcher.match(text, language=language)
+    assert result.relevant and "55km-zone" in result.topics, result.to_dict()
+
+
+@pytest.mark.parametrize("text", [
+    "Highway 55 runs 55 km to the lake; a 155 km zone is planned.",
+    "Otoyol 55 kilometre boyunca göle uzanıyor.",  # km, but no zone
+])
+def test_the_zone_needs_a_zone_word_and_context(matcher: Matcher, text: str) -> None:
+    assert "55km-zone" not in matcher.match(text).topics
