@@ -41,6 +41,7 @@ _TOKEN = re.compile(f"[{_HAN}]|[{_HIRAGANA}]+|[{_KATAKANA}]+"
                     f"|{_LETTER}+(?:[{_APOSTROPHE}]{_LETTER}+)*")
 _ARTICLES = frozenset({"al", "el", "ul", "il", "a", "e", "as", "at", "ath", "ash", "es", "et",
                        "ad", "ar", "an", "az", "l", "'l", "", "'"})
+_NOT_LETTER = re.compile(r"[^a-z]")
 _SEMITIC = re.compile("[\u0590-\u06ff\u0750-\u08ff]")
 _CONTEXT_CHARS = 150  # context words must lie this close to the name
 _BEFORE, _AFTER = 40, 80  # the stretch tokenised around a candidate spot
@@ -54,6 +55,7 @@ class NameDef:
     words: tuple[tuple[str, ...], ...]  # per word of the name, the skeletons it may have
     tolerance: int  # edits allowed over the whole name (0 for short names)
     ambiguous: bool
+    shape: re.Pattern[str] | None  # what the romanised word must look like, vowels included
     # literals that every spelling's folded or romanised form holds
     cores: tuple[str, ...] = field(repr=False)
 
@@ -72,6 +74,7 @@ def compile_name(d: dict[str, Any], native: dict[str, dict[str, list[str]]] | No
     words = tuple(tuple(w) for w in d["words"])
     return NameDef(d["topic"], d["label"], float(d.get("weight", 0.9)), words,
                    int(d.get("tolerance", 0)), bool(d.get("ambiguous", False)),
+                   re.compile(d["shape"]) if d.get("shape") else None,
                    literals(words[0][0], native if native is not None else native_letters()))
 
 
@@ -184,17 +187,18 @@ def _starts_word(text: str, pos: int) -> bool:
     return before in "lLtT" or not before.isascii() and not "\u00c0" <= before <= "\u052f"
 
 
-def _word_ok(token: str, wanted: tuple[str, ...], budget: int) -> int | None:
-    """Edits used to read `token` as one of the `wanted` skeletons (article allowed)."""
+def _word_ok(token: str, wanted: tuple[str, ...], budget: int,
+             shape: re.Pattern[str] | None = None) -> int | None:
+    """Edits used to read `token` as one of the `wanted` skeletons (article allowed); its
+    romanised letters must also fit `shape`, if given."""
     if len(token) >= 3 and token.isupper() and token.isascii():
         return None  # "TANF": the welfare programme's acronym, never the base
-    forms = {skeleton(token)}
-    for cut in _APOSTROPHE:  # Turkish suffixes after an apostrophe: "Tanf'ın"
-        if cut in token:
-            forms.add(skeleton(token.split(cut)[0]))
+    words = {token, *(token.split(cut)[0] for cut in _APOSTROPHE if cut in token)}
+    if shape is not None:  # (the cut is for Turkish suffixes after an apostrophe: "Tanf'ın")
+        words = {w for w in words if shape.fullmatch(_NOT_LETTER.sub("", anyascii(w).lower()))}
     semitic = _SEMITIC.search(token) is not None
     best: int | None = None
-    for form in forms:
+    for form in {skeleton(w) for w in words}:
         for variant in _without_article(form, semitic):
             for w in wanted:
                 d = Levenshtein.distance(variant, w, score_cutoff=budget)
@@ -219,14 +223,14 @@ def _match_at(name: NameDef, tokens: list[tuple[int, int, str]], at: int,
     """Offsets of the name if it starts at token `at` (Han names span several characters)."""
     first = name.words[0]
     start, end, word = tokens[at]
-    used = _word_ok(word, first, name.tolerance)
+    used = _word_ok(word, first, name.tolerance, name.shape)
     j = at
     while used is None and j + 1 < len(tokens) and _is_han(word) and j - at < 3:
         j += 1  # Han: each character is a token; "坦夫" is read as one word
         if tokens[j][0] != end:
             break
         end, word = tokens[j][1], word + tokens[j][2]
-        used = _word_ok(word, first, name.tolerance)
+        used = _word_ok(word, first, name.tolerance, name.shape)
     if used is None:
         return None
     for wanted in name.words[1:]:

@@ -27,7 +27,7 @@ _REPEAT = re.compile(r"(.)\1+")
 # How each consonant of a skeleton is spelled in romanised or folded text (for the literals).
 _SPELLINGS = {"t": ("t", "th"), "n": ("n", "nn"), "f": ("f", "ph"), "m": ("m",),
               "g": ("g", "gh", "q"), "w": ("w", "v", "u", "ou", "oy")}
-_FILLERS = ("", *"aeiouy'")  # what may stand between two consonants of a literal
+_FILLERS = ("", *"aeiouy'", "'a", "'e")  # what may stand between two consonants (T'anf)
 # Letters of scripts the matcher does not romanise (texts in them are searched folded).
 _NATIVE = {"cyrillic": (0x0430, 0x045F), "arabic": (0x0621, 0x064A)}
 _APOS_RE = re.compile(r"['`]")

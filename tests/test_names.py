@@ -44,6 +44,7 @@ UNSEEN = [
     ("hi", "सीरिया में अल-तनफ़ सैन्य अड्डे पर ड्रोन हमला हुआ।"),
     ("tr", "Mağawir es-Sevra militanları ABD üssünden ayrıldı."),
     ("de", "Kämpfer der Maghavir al-Thavra verließen den US-Stützpunkt in Syrien."),
+    ("hy", "Անօդաչու սարքերը հարձակվել են Սիրիայում Թանֆ ռազմաբազայի վրա։"),
 ]
 
 WELFARE = [
@@ -91,6 +92,19 @@ def test_long_names_a_letter_off(matcher: Matcher, text: str) -> None:
 ])
 def test_skeleton_needs_exact_short_name_and_context(matcher: Matcher, text: str) -> None:
     assert matcher.match(text).hits == (), matcher.match(text).to_dict()
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "The tonfa is a baton used by police and military forces at the border."),
+    ("he", "הוא טינף את הרצפה בבסיס הצבאי."),  # "he dirtied the floor at the army base"
+    ("ja", "スタンフォード大学の研究者が米軍基地を訪問した。"),  # Stanford
+    ("ar", "تنفيذ عمليات عسكرية قرب الحدود السورية العراقية"),  # "carrying out operations"
+    ("ar", "مغاوير البحر في الجيش اللبناني نفذوا تدريبا عسكريا"),  # Lebanese navy commandos
+    ("tr", "Teneffüs sırasında askerler üsse döndü."),
+])
+def test_look_alike_words_with_military_context_stay_out(matcher: Matcher, language: str,
+                                                         text: str) -> None:
+    assert matcher.match(text, language=language).hits == ()
 
 
 def test_clear_first_sentence_mention_passes(matcher: Matcher) -> None:
