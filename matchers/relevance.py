@@ -156,11 +156,14 @@ class Matcher:
             found.append(Raw(alias, Span(alias.topic, alias.label, hit.found, field,
                                            hit.start, hit.end)))
             beside |= hit.context
-        for field, zone, start, end in self._zones.find(pieces, spots, covered, language):
-            if zone.topic in topics:
-                alias = self._zone_aliases[zone]
-                found.append(Raw(alias, Span(alias.topic, alias.label, fields_of(pieces, field)
-                                             [start:end], field, start, end)))
+        # a zone alias hit (gated or not) says all a zone hit could: no need to look
+        zone_topics = topics - {r.alias.topic for r in raws}
+        for field, zone, start, end in self._zones.find(pieces, spots, covered, language,
+                                                        zone_topics):
+            alias = self._zone_aliases[zone]
+            text = fields_of(pieces, field)
+            found.append(Raw(alias, Span(alias.topic, alias.label, text[start:end], field,
+                                         start, end)))
         return found, beside
 
     def _near(self, fields: dict[str, str], h: Span, language: str | None) -> set[str]:

@@ -39,15 +39,18 @@ class ZoneFinder:
 
     def find(self, pieces: list[tuple[str, str, Normalized]], spots: Spots,
              covered: dict[str, list[tuple[int, int]]], language: str | None,
+             topics: frozenset[str] | set[str] | None = None,
              ) -> list[tuple[str, ZoneDef, int, int]]:
-        """(field, zone, start, end) in original offsets, outside the `covered` spans."""
+        """(field, zone, start, end) in original offsets for zones of `topics` (default all),
+        outside the `covered` spans."""
+        zones = [z for z in self.zones if topics is None or z.topic in topics]
         starts, offset = [], 0
         for _, _, norm in pieces:
             starts.append(offset)
             offset += len(norm.text) + 1
         out: list[tuple[str, ZoneDef, int, int]] = []
         seen: set[tuple[str, int]] = set()
-        for zone in self.zones:
+        for zone in zones:
             for pos in spots.of(zone.number):
                 i = bisect_right(starts, pos) - 1
                 field, _, norm = pieces[i]
