@@ -164,14 +164,12 @@ def _candidate(joined: str, pos: int, local: int, form: str, norm: Normalized) -
 
 
 def _inside(spans: list[tuple[int, int]] | tuple[()], p: int) -> bool:
-    """Whether `p` lies in (or just after the start of) one of the sorted spans."""
-    i = bisect_right(spans, (p + 8, len(spans) and 1 << 62)) - 1
-    while i >= 0 and spans[i][0] - 8 <= p:
+    """Whether `p` lies in one of the sorted (short) spans, or just before one."""
+    i = bisect_right(spans, (p + 8, 1 << 62)) - 1  # the last span starting by p + 8
+    while i >= 0 and spans[i][1] > p - 200:  # spans are short: look back a little only
         if p < spans[i][1]:
             return True
         i -= 1
-        if i >= 0 and spans[i][1] < p - 200:
-            break
     return False
 
 
