@@ -26,7 +26,7 @@ from rapidfuzz.distance import Levenshtein
 from matchers.context import GATE, ContextLexicon
 from matchers.literals import Spots
 from matchers.normalize import Normalized, _char_class
-from matchers.skeleton import literals, native_letters, skeleton
+from matchers.skeleton import literals, native_letters, romanise, skeleton
 
 __all__ = ["NameDef", "NameFinder", "NameHit", "compile_name"]
 
@@ -193,7 +193,7 @@ def _word_ok(token: str, wanted: tuple[str, ...], budget: int,
         return None  # "TANF": the welfare programme's acronym, never the base
     words = {token, *(token.split(cut)[0] for cut in _APOSTROPHE if cut in token)}
     if shape is not None:  # (the cut is for Turkish suffixes after an apostrophe: "Tanf'ın")
-        words = {w for w in words if shape.fullmatch(_NOT_LETTER.sub("", anyascii(w).lower()))}
+        words = {w for w in words if shape.fullmatch(_NOT_LETTER.sub("", romanise(w)))}
     semitic = _SEMITIC.search(token) is not None
     best: int | None = None
     for form in {skeleton(w) for w in words}:

@@ -17,7 +17,7 @@ from anyascii import anyascii
 
 from matchers.normalize import fold_char
 
-__all__ = ["literals", "native_letters", "skeleton"]
+__all__ = ["literals", "native_letters", "romanise", "skeleton"]
 
 _DIGRAPHS = (("ph", "f"), ("th", "t"), ("gh", "g"), ("kh", "h"), ("sh", "s"), ("dh", "d"),
              ("ou", "w"), ("oy", "w"), ("ck", "k"))
@@ -25,7 +25,7 @@ _LETTERS = str.maketrans({"v": "w", "q": "g", "c": "k", "z": "s"})
 _DROP = re.compile(r"[^a-z]|[aeiouyh]")
 _REPEAT = re.compile(r"(.)\1+")
 # How each consonant of a skeleton is spelled in romanised or folded text (for the literals).
-_SPELLINGS = {"t": ("t", "th"), "n": ("n", "nn"), "f": ("f", "ph"), "m": ("m",),
+_SPELLINGS = {"t": ("t", "th"), "n": ("n", "nn"), "f": ("f", "ph", "p"), "m": ("m",),
               "g": ("g", "gh", "q"), "w": ("w", "v", "u", "ou", "oy")}
 _FILLERS = ("", *"aeiouy'", "'a", "'e")  # what may stand between two consonants (T'anf)
 # Letters of scripts the matcher does not romanise (texts in them are searched folded).
@@ -34,9 +34,19 @@ _APOS_RE = re.compile(r"['`]")
 _VOWELISH = re.compile(r"[aeiouy'\"]*")
 
 
+_NO_F = re.compile("[\u10a0-\u10ff\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+
+
+def romanise(word: str) -> str:
+    """One word in Latin letters, lower case. Georgian and Korean have no f and write a
+    foreign one with their p ("ტანფი", "탄프" -> "t'anfi", "tanfeu")."""
+    roman = anyascii(word).lower()
+    return roman.replace("p", "f") if _NO_F.search(word) else roman
+
+
 def skeleton(word: str) -> str:
     """The consonant skeleton of one word in any script ("Maghaweir" -> "mgwr")."""
-    s = _APOS_RE.sub("", anyascii(word).lower())
+    s = _APOS_RE.sub("", romanise(word))
     for digraph, letter in _DIGRAPHS:
         s = s.replace(digraph, letter)
     return _REPEAT.sub(r"\1", _DROP.sub("", s.translate(_LETTERS)))

@@ -23,7 +23,7 @@ def matcher() -> Matcher:
 
 @pytest.mark.parametrize(("word", "expected"), [
     ("Tanf", "tnf"), ("al-Tanf", "ltnf"), ("التنف", "ltnf"), ("טנף", "tnf"), ("तनफ़", "tnf"),
-    ("Τανφ", "tnf"), ("タンフ", "tnf"), ("坦夫", "tnf"), ("Танфе", "tnf"),
+    ("Τανφ", "tnf"), ("タンフ", "tnf"), ("坦夫", "tnf"), ("Танфе", "tnf"), ("탄프", "tnf"),
     ("Maghaweir", "mgwr"), ("مغاوير", "mgwr"), ("Μαγαουίρ", "mgwr"), ("Mağavir", "mgwr"),
     ("Thowra", "twr"), ("Saura", "sr"), ("الثورة", "ltwr"),
 ])
@@ -45,6 +45,8 @@ UNSEEN = [
     ("tr", "Mağawir es-Sevra militanları ABD üssünden ayrıldı."),
     ("de", "Kämpfer der Maghavir al-Thavra verließen den US-Stützpunkt in Syrien."),
     ("hy", "Անօդաչու սարքերը հարձակվել են Սիրիայում Թանֆ ռազմաբազայի վրա։"),
+    ("ko", "미군은 시리아의 알탄프 기지를 방어했다."),
+    ("ka", "დრონებმა შეუტიეს ტანფი ბაზაზე სირიაში."),
 ]
 
 WELFARE = [
