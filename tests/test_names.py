@@ -3,11 +3,14 @@
 The probe sentences are the team's own, written for these tests (not corpus text).
 """
 
+import io
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
+from bot.classify import classify_stream
 from matchers.context import load_lexicon
 from matchers.normalize import Folder
 from matchers.relevance import Matcher, load_matcher
@@ -175,3 +178,15 @@ def test_the_zone_in_any_language(matcher: Matcher, language: str, text: str) ->
 ])
 def test_the_zone_needs_a_zone_word_and_context(matcher: Matcher, text: str) -> None:
     assert "55km-zone" not in matcher.match(text).topics
+
+
+def test_classify_contract_finds_unseen_languages() -> None:
+    """Through `tanfwatch classify`: records in languages without aliases of their own."""
+    records = [{"id": f"u{i}", "text": text, "language_detail": lang}
+               for i, (lang, text) in enumerate(UNSEEN)]
+    records += [{"id": f"w{i}", "text": text, "language_detail": lang}
+                for i, (lang, text) in enumerate(WELFARE)]
+    out = io.StringIO()
+    assert classify_stream((json.dumps(r, ensure_ascii=False) for r in records), out) == []
+    verdicts = {v["id"]: v["relevant"] for v in map(json.loads, out.getvalue().splitlines())}
+    assert verdicts == {r["id"]: r["id"].startswith("u") for r in records}
