@@ -44,7 +44,7 @@ _ARTICLES = frozenset({"al", "el", "ul", "il", "a", "e", "as", "at", "ath", "ash
 _NOT_LETTER = re.compile(r"[^a-z]")
 _SEMITIC = re.compile("[\u0590-\u06ff\u0750-\u08ff]")
 _CONTEXT_CHARS = 150  # context words must lie this close to the name
-_BEFORE, _AFTER = 40, 80  # the stretch tokenised around a candidate spot
+_BEFORE, _AFTER = 16, 48  # the stretch tokenised around a candidate spot (a name fits)
 
 
 @dataclass(frozen=True)
