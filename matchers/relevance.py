@@ -175,8 +175,9 @@ class Matcher:
     def _named(self, hits: list[Raw], fields: dict[str, str], language: str | None) -> bool:
         """A hit in the title or the first sentence with a military word beside it: a clear
         report ("jets flew over Tanf base in Syria"), not a passing mention."""
-        ends = sentence_ends(fields["text"][: int(self.scoring["lead_chars"])])
-        first_end = ends[0] if ends else len(fields["text"])
+        lead = int(self.scoring["lead_chars"])
+        ends = sentence_ends(fields["text"][:lead])
+        first_end = ends[0] if ends else lead  # (a first sentence longer than the lead: the lead)
         reach = int(self.scoring["named_chars"])
         leading = [r.hit for r in hits if r.hit.field == "title" or r.hit.start < first_end]
         for h in leading[:3]:
