@@ -179,7 +179,7 @@ class Folder:
         self._special = re.compile(_char_class(bmp)[:-1] + "\U00010000-\U0010ffff]")
         self._rom_cache: dict[int, str] = {}
         self._other_script = re.compile(
-            r"[^\x00-\u02ff\u0300-\u036f\u0400-\u052f\u0590-\u05ff\u0600-\u06ff\u0750-\u077f"
+            r"[^\x00-\u02ff\u0300-\u036f\u0400-\u052f\u0600-\u06ff\u0750-\u077f"
             r"\u08a0-\u08ff\u1e00-\u1eff\u2000-\u2bff\u3000-\u303f\ufb50-\ufdff\ufe70-\ufeff]"
         )
 

@@ -8,125 +8,75 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from matchers.context import GATE, MILITARY, load_lexicon
+from matchers.hits import Hit, MatchResult, Raw, Span, dedupe, with_sentences
 from matchers.literals import LiteralIndex, Spots
+from matchers.names import NameFinder
 from matchers.normalize import Folder, Normalized
-from matchers.sentences import sentence_at, sentence_ends
-from matchers.topicdefs import TOPICS, Alias, TermSet, compile_alias, compile_terms
+from matchers.sentences import sentence_ends
+from matchers.topicdefs import (
+    TOPICS,
+    Alias,
+    TermSet,
+    compile_alias,
+    compile_terms,
+    enabled,
+    name_alias,
+)
+from matchers.zones import ZoneFinder
 
 __all__ = ["TOPICS", "Hit", "MatchResult", "Matcher", "load_matcher"]
 
 _DEFAULT_PATH = Path(__file__).with_name("topics.toml")
+_NEAR_CHARS = 150  # context words in any language this close unlock a "needs context" hit
 
 
-@dataclass(frozen=True)
-class Hit:
-    topic: str
-    term: str
-    found: str
-    field: str
-    start: int
-    end: int
-    sentence: str
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    relevant: bool
-    score: float
-    topics: tuple[str, ...]
-    hits: tuple[Hit, ...]
-    parts: tuple[tuple[str, float], ...]
-    reasons: tuple[str, ...]
-
-    def key_sentence(self) -> str | None:
-        """The sentence of the strongest text hit (earliest first), else the title's."""
-        text_hits = [h for h in self.hits if h.field == "text"]
-        best = text_hits[0] if text_hits else (self.hits[0] if self.hits else None)
-        return best.sentence if best else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "relevant": self.relevant,
-            "score": self.score,
-            "topics": list(self.topics),
-            "hits": [asdict(h) for h in self.hits],
-            "parts": [list(p) for p in self.parts],
-            "reasons": list(self.reasons),
-            "key_sentence": self.key_sentence(),
-        }
-
-
-class _Span(NamedTuple):
-    """A hit before its sentence is known (cheaper to build than a frozen dataclass)."""
-
-    topic: str
-    term: str
-    found: str
-    field: str
-    start: int
-    end: int
-
-
-class _Raw(NamedTuple):
-    alias: Alias
-    hit: _Span
-
-
-def _with_sentences(hits: list[_Span], fields: dict[str, str]) -> tuple[Hit, ...]:
-    bounds = {f: sentence_ends(s) for f, s in fields.items() if any(h.field == f for h in hits)}
-    return tuple(
-        Hit(h.topic, h.term, h.found, h.field, h.start, h.end,
-            sentence_at(fields[h.field], bounds[h.field], h.start, h.end))
-        for h in hits
-    )
-
-
-def _dedupe(raws: list[_Raw]) -> list[_Raw]:
-    """Keep the strongest hit where hits of one topic overlap ("al Tanf" holds bare "Tanf")."""
-    ordered = sorted(raws, key=lambda r: (r.hit.field, r.hit.topic, r.hit.start))
-    kept: list[_Raw] = []
-    cluster_end = -1
-    for r in ordered:
-        h = r.hit
-        last = kept[-1].hit if kept else None
-        if last and (last.field, last.topic) == (h.field, h.topic) and h.start < cluster_end:
-            cluster_end = max(cluster_end, h.end)
-            if (r.alias.weight, h.end - h.start) > (kept[-1].alias.weight, last.end - last.start):
-                kept[-1] = r
-            continue
-        kept.append(r)
-        cluster_end = h.end
-    return sorted(kept, key=lambda r: (r.hit.field != "title", r.hit.start))
+def fields_of(pieces: list[tuple[str, str, Normalized]], field: str) -> str:
+    """The original text of one field."""
+    return next(norm.original for f, _, norm in pieces if f == field)
 
 
 class Matcher:
     """Compiled topic definitions; `match` is pure and cheap."""
 
-    def __init__(self, config: dict[str, Any], threshold: float | None = None) -> None:
+    def __init__(self, config: dict[str, Any], threshold: float | None = None,
+                 disabled_languages: frozenset[str] = frozenset()) -> None:
+        """`disabled_languages`: aliases and terms written for only these languages are left
+        out (to measure what the general mechanisms find without them)."""
         self.scoring: dict[str, float] = {k: float(v) for k, v in config["scoring"].items()}
         self.threshold = float(threshold if threshold is not None else self.scoring["threshold"])
-        self._aliases = tuple(compile_alias(a) for a in config["alias"])
-        self._context = compile_terms("context", config["context"])
+        off = disabled_languages
+        self._aliases = tuple(compile_alias(a) for a in config["alias"] if enabled(a, off))
+        context = dict(config["context"], terms=[t for t in config["context"]["terms"]
+                                                 if enabled(t, off)])
+        self._context = compile_terms("context", context)
         self._lookalikes = tuple(compile_terms(d["name"], d) for d in config.get("lookalike", ()))
         self._folder = Folder()
+        self._lexicon = load_lexicon(self._folder)
+        self._names = NameFinder(config.get("name", []), self._lexicon)
+        self._name_aliases = {n: name_alias(n) for n in self._names.names}
+        self._zones = ZoneFinder(config.get("zone", []), self._lexicon)
+        self._zone_aliases = {z: name_alias(z, needs="context") for z in self._zones.zones}
+        self._name_topics = frozenset(n.topic for n in (*self._names.names, *self._zones.zones))
         literals = [lit for a in self._aliases for lit in a.literals]
         literals += [lit.lower() for a in self._aliases for lit in a.literals_original]
         self._alias_literals = frozenset(literals)
         literals += [lit for ts in (self._context, *self._lookalikes) for t in ts.terms
                      for lit in t.literals]
+        literals += sorted(self._names.literals | self._zones.literals)
         bad = [lit for lit in literals if not lit or "\n" in lit]
         if bad:  # pieces are joined with newlines for one search; a literal must not span two
             raise ValueError(f"topics.toml: literal {bad[0]!r} is empty or holds a newline")
         self._literals = LiteralIndex(literals)
 
     def _find(self, norm: Normalized, field: str, form: str, spots: Spots,
-              offset: int) -> list[_Raw]:
+              offset: int) -> list[Raw]:
         """Alias hits in one piece; `spots` indexes the joined text the piece starts at `offset`."""
-        out: list[_Raw] = []
+        out: list[Raw] = []
         text = norm.text
         end = offset + len(text)
         present = spots.present(self._alias_literals, offset, end)
@@ -153,8 +103,8 @@ class Matcher:
 
     def _find_in(self, alias: Alias, norm: Normalized, field: str,
                  windows: list[tuple[int, int]], patterns: tuple[re.Pattern[str], ...],
-                 ) -> list[_Raw]:
-        out: list[_Raw] = []
+                 ) -> list[Raw]:
+        out: list[Raw] = []
         text, size = norm.text, len(norm.text)
         spans = [(m, hi) for lo, hi in windows for pat in patterns
                  for m in pat.finditer(text, lo, hi)]
@@ -167,11 +117,13 @@ class Matcher:
                 continue
             if alias.not_case and alias.not_case.search(found):
                 continue
-            out.append(_Raw(alias, _Span(alias.topic, alias.label, found, field, start, end)))
+            out.append(Raw(alias, Span(alias.topic, alias.label, found, field, start, end)))
         return out
 
-    def _collect(self, fields: dict[str, str]) -> tuple[list[_Raw], Spots]:
-        """Alias hits in every field and form, and the index of the joined folded forms."""
+    def _collect(self, fields: dict[str, str],
+                 ) -> tuple[list[Raw], Spots, list[tuple[str, str, Normalized]]]:
+        """Alias hits in every field and form, the index of the joined folded forms, and the
+        forms (pieces) in the order they were joined."""
         pieces: list[tuple[str, str, Normalized]] = []
         for field, s in fields.items():
             if not s:
@@ -181,19 +133,67 @@ class Matcher:
                 pieces.append((field, "romanised", self._folder.romanise(s)))
         # One index over all forms: each literal is searched once (none contains a newline).
         spots = self._literals.spots("\n".join(norm.text for _, _, norm in pieces))
-        raws: list[_Raw] = []
+        raws: list[Raw] = []
         offset = 0
         for field, form, norm in pieces:
             raws += self._find(norm, field, form, spots, offset)
             offset += len(norm.text) + 1
-        return _dedupe(raws), spots
+        return dedupe(raws), spots, pieces
 
-    def _gate(self, raws: list[_Raw], context: list[str], suppressing: list[TermSet],
-              reasons: list[str]) -> list[_Raw]:
+    def _name_hits(self, raws: list[Raw], spots: Spots,
+                   pieces: list[tuple[str, str, Normalized]], topics: frozenset[str],
+                   language: str | None) -> tuple[list[Raw], set[str]]:
+        """Names of `topics` found by their skeleton where no alias matched, and the context
+        words beside them."""
+        covered: dict[str, list[tuple[int, int]]] = {}  # names are not looked for again there
+        for r in raws:
+            if r.alias.needs is None:
+                covered.setdefault(r.hit.field, []).append((r.hit.start, r.hit.end))
+        found: list[Raw] = []
+        beside: set[str] = set()
+        for field, hit in self._names.find(pieces, spots, covered, language, topics):
+            alias = self._name_aliases[hit.name]
+            found.append(Raw(alias, Span(alias.topic, alias.label, hit.found, field,
+                                           hit.start, hit.end)))
+            beside |= hit.context
+        # a zone alias hit (gated or not) says all a zone hit could: no need to look
+        zone_topics = topics - {r.alias.topic for r in raws}
+        for field, zone, start, end in self._zones.find(pieces, spots, covered, language,
+                                                        zone_topics):
+            alias = self._zone_aliases[zone]
+            text = fields_of(pieces, field)
+            found.append(Raw(alias, Span(alias.topic, alias.label, text[start:end], field,
+                                         start, end)))
+        return found, beside
+
+    def _near(self, fields: dict[str, str], h: Span, language: str | None) -> set[str]:
+        """Context words of any language (lexicon, CLDR) around one hit."""
+        s = fields[h.field]
+        window = s[max(0, h.start - _NEAR_CHARS):h.end + _NEAR_CHARS]
+        return self._lexicon.labels(window, language) & GATE
+
+    def _named(self, hits: list[Raw], fields: dict[str, str], language: str | None) -> bool:
+        """A hit in the title or the first sentence with a military word beside it: a clear
+        report ("jets flew over Tanf base in Syria"), not a passing mention."""
+        lead = int(self.scoring["lead_chars"])
+        ends = sentence_ends(fields["text"][:lead])
+        first_end = ends[0] if ends else lead  # (a first sentence longer than the lead: the lead)
+        reach = int(self.scoring["named_chars"])
+        leading = [r.hit for r in hits if r.hit.field == "title" or r.hit.start < first_end]
+        for h in leading[:3]:
+            s = fields[h.field]
+            window = s[max(0, h.start - reach):h.end + reach]
+            if self._lexicon.labels(window, language) & MILITARY:
+                return True
+        return False
+
+    def _gate(self, raws: list[Raw], context: list[str], suppressing: list[TermSet],
+              reasons: list[str], near: Callable[[Span], set[str]]) -> list[Raw]:
         """Drop ambiguous hits in look-alike context and hits whose `needs` are unmet.
 
         Ungated hits are accepted first; "context" hits need another accepted hit or enough
-        context words; "topic" hits need another accepted hit (of a different alias).
+        context words (in the whole text, or, for unambiguous aliases, in any language near
+        the hit: `near`); "topic" hits need another accepted hit (of a different alias).
         """
         if suppressing:
             for r in raws:
@@ -201,20 +201,22 @@ class Matcher:
                     reasons.append(f"ignored {r.hit.found!r}: look-alike context")
             raws = [r for r in raws if not r.alias.ambiguous]
         kept = [r for r in raws if r.alias.needs is None]
-        enough_context = len(context) >= self.scoring["context_min"]
+        minimum = self.scoring["context_min"]
+        enough_context = len(context) >= minimum
         for needs in ("context", "topic"):
             accepted = list(kept)
             for r in raws:
                 if r.alias.needs != needs:
                     continue
                 others = any(k.alias.label != r.alias.label for k in accepted)
-                if others or (needs == "context" and enough_context):
+                if others or needs == "context" and (enough_context or not r.alias.ambiguous
+                                                     and len(near(r.hit)) >= minimum):
                     kept.append(r)
                 else:
                     reasons.append(f"ignored {r.hit.found!r} ({r.alias.label}): needs {needs}")
         return sorted(kept, key=lambda r: (r.hit.field != "title", r.hit.start))
 
-    def _mention_weights(self, body: list[_Raw]) -> list[float]:
+    def _mention_weights(self, body: list[Raw]) -> list[float]:
         """Weights of distinct text mentions: hits of one topic close together count once."""
         gap = self.scoring["same_mention_chars"]
         weights: list[float] = []
@@ -228,8 +230,8 @@ class Matcher:
             last[r.alias.topic] = r.hit.end
         return weights
 
-    def _score(self, hits: list[_Raw], context: list[str], text_len: int,
-               penalty: float) -> list[tuple[str, float]]:
+    def _score(self, hits: list[Raw], context: list[str], text_len: int,
+               penalty: float, named: bool) -> list[tuple[str, float]]:
         sc = self.scoring
         parts: list[tuple[str, float]] = []
         title_w = max((r.alias.weight for r in hits if r.hit.field == "title"), default=0.0)
@@ -245,6 +247,8 @@ class Matcher:
         in_lead = any(r.hit.start < sc["lead_chars"] for r in body)
         if in_lead:
             parts.append(("lead", sc["lead"]))
+        if named:
+            parts.append(("named", sc["named"]))
         n_topics = len({r.alias.topic for r in hits})
         if n_topics > 1:
             parts.append(("topics", round(sc["per_topic"] * (n_topics - 1), 3)))
@@ -258,11 +262,8 @@ class Matcher:
             parts.append(("lookalike", penalty))
         return parts
 
-    def match(self, text: str, title: str = "", language: str | None = None) -> MatchResult:
-        """Score one article. `language` is accepted for callers; matching covers all scripts."""
-        raws, spots = self._collect({"title": title or "", "text": text or ""})
-        if not raws:
-            return MatchResult(False, 0.0, (), (), (), ("no topic term found",))
+    def _decide(self, raws: list[Raw], spots: Spots, fields: dict[str, str],
+                language: str | None, beside: set[str]) -> MatchResult:
         reasons: list[str] = []
         context = self._context.found(spots)
         suppressing = []
@@ -271,22 +272,47 @@ class Matcher:
             if len(terms) >= la.min_terms:
                 suppressing.append(la)
                 reasons.append(f"{la.name} context: {', '.join(terms)}")
-        accepted = self._gate(raws, context, suppressing, reasons)
+        accepted = self._gate(raws, context, suppressing, reasons,
+                              lambda h: self._near(fields, h, language))
         dropped_any = len(accepted) < len(raws) and suppressing
         penalty = min((la.penalty for la in suppressing), default=0.0) if dropped_any else 0.0
-        parts = self._score(accepted, context, len(text or ""), penalty)
+        context += sorted(beside - set(context))
+        text_len = len(fields["text"])
+        parts = self._score(accepted, context, text_len, penalty, False)
         score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
+        # the "named" bonus only lifts clear mentions over the threshold: looked for (it costs
+        # a lexicon pass) only when it decides
+        if accepted and self.threshold - self.scoring["named"] <= score < self.threshold \
+                and self._named(accepted, fields, language):
+            parts = self._score(accepted, context, text_len, penalty, True)
+            score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
         topics = tuple(t for t in TOPICS if any(r.alias.topic == t for r in accepted))
-        fields = {"title": title or "", "text": text or ""}
-        hits = _with_sentences([r.hit for r in accepted], fields)
+        hits = with_sentences([r.hit for r in accepted], fields)
         if context:
             reasons.append("context: " + ", ".join(context))
         relevant = bool(hits) and score >= self.threshold
         return MatchResult(relevant, score, topics, hits, tuple(parts), tuple(reasons))
 
+    def match(self, text: str, title: str = "", language: str | None = None) -> MatchResult:
+        """Score one article. Aliases cover all scripts; `language` (ISO 639-1, if known)
+        picks the language whose context words confirm names found by their skeleton."""
+        fields = {"title": title or "", "text": text or ""}
+        raws, spots, pieces = self._collect(fields)
+        # Names by skeleton only add what sure alias hits (ungated, unambiguous) have not
+        # found: most relevant articles name the base the usual way
+        sure = {r.alias.topic for r in raws if r.alias.needs is None and not r.alias.ambiguous}
+        beside: set[str] = set()
+        if topics := self._name_topics - sure:
+            extra, beside = self._name_hits(raws, spots, pieces, topics, language)
+            raws = dedupe(raws + extra) if extra else raws
+        if not raws:
+            return MatchResult(False, 0.0, (), (), (), ("no topic term found",))
+        return self._decide(raws, spots, fields, language, beside)
 
-def load_matcher(path: str | Path | None = None, *, threshold: float | None = None) -> Matcher:
+
+def load_matcher(path: str | Path | None = None, *, threshold: float | None = None,
+                 disabled_languages: frozenset[str] = frozenset()) -> Matcher:
     """Load and compile topic definitions (default: the package's topics.toml)."""
     with open(path or _DEFAULT_PATH, "rb") as fh:
         config = tomllib.load(fh)
-    return Matcher(config, threshold)
+    return Matcher(config, threshold, disabled_languages)

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from matchers.literals import WINDOW_AHEAD, WINDOW_BACK, Spots
+from matchers.names import NameDef
+from matchers.zones import ZoneDef
 
-__all__ = ["TOPICS", "Alias", "Term", "TermSet", "compile_alias", "compile_terms"]
+__all__ = ["TOPICS", "Alias", "Term", "TermSet", "compile_alias", "compile_terms", "enabled",
+           "name_alias"]
 
 TOPICS = ("al-tanf", "maghawir-al-thawra", "55km-zone")
 _ESCAPE = re.compile(r"\\.")
@@ -76,9 +79,12 @@ class TermSet:
     def found(self, spots: Spots) -> list[str]:
         """Labels of the terms present (the literal check first: it is much cheaper)."""
         text = spots.text
-        return [t.label for t in self.terms
-                if any(t.pattern.search(text, lo, hi)
-                       for lo, hi in spots.iter_windows(t.literals, reach=t.reach or self.reach))]
+        occurring = spots.found if spots.complete else None
+        found = [t.label for t in self.terms
+                 if (occurring is None or any(lit in occurring for lit in t.literals))
+                 and any(t.pattern.search(text, lo, hi)
+                         for lo, hi in spots.iter_windows(t.literals, reach=t.reach or self.reach))]
+        return list(dict.fromkeys(found))  # a label may have several terms (one per language)
 
 
 def compile_alias(d: dict[str, Any]) -> Alias:
@@ -103,6 +109,20 @@ def compile_alias(d: dict[str, Any]) -> Alias:
         reach=(int(back), int(ahead)),
         groups=_groups(literals, patterns),
     )
+
+
+def enabled(d: dict[str, Any], disabled_languages: frozenset[str]) -> bool:
+    """False for an alias or term written only for languages that are switched off."""
+    languages = d.get("languages")
+    return not languages or not set(languages) <= disabled_languages
+
+
+def name_alias(name: NameDef | ZoneDef, needs: str | None = None) -> Alias:
+    """The alias a name found by its skeleton (its context was checked) or a zone is scored
+    as."""
+    return Alias(topic=name.topic, label=name.label, weight=name.weight, literals=(),
+                 literals_original=(), patterns=(), forms=frozenset(), case=None,
+                 not_case=None, needs=needs, ambiguous=getattr(name, "ambiguous", False))
 
 
 def compile_terms(name: str, d: dict[str, Any]) -> TermSet:
