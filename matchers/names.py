@@ -87,8 +87,11 @@ class NameFinder:
         self.lexicon = lexicon
         self.literals = frozenset(c for n in self.names for c in n.cores)
         self._literal_set = set(self.literals)
-        self._by_literal = {lit: tuple(n for n in self.names if lit in n.cores)
-                            for lit in self.literals}
+        by_literal: dict[str, list[NameDef]] = {}
+        for name in self.names:  # one pass: the literals number in the thousands
+            for lit in dict.fromkeys(name.cores):
+                by_literal.setdefault(lit, []).append(name)
+        self._by_literal = {lit: tuple(names) for lit, names in by_literal.items()}
 
     def _present(self, spots: Spots, topics: frozenset[str]) -> list[str]:
         """The literals of names of `topics` that occur in the indexed text."""

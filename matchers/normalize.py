@@ -15,19 +15,23 @@ offset map is a short list of breakpoints, not one entry per character.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from anyascii import anyascii
 
 __all__ = [
-    "Folder",
-    "Normalized",
+    "TABLE_FILE",
     "WORD_END",
     "WORD_START",
+    "Folder",
+    "Normalized",
     "fold_char",
+    "special_table",
 ]
 
 # Word boundaries as lookarounds: `\w` is Unicode-aware, so these work for Arabic and Cyrillic
@@ -92,8 +96,8 @@ def fold_char(ch: str) -> str:
     return "".join(_fold_simple(c) for c in unicodedata.normalize("NFKC", ch))
 
 
-def _special_table() -> dict[str, str]:
-    """Characters whose folded form differs from ``ch.lower()`` (the fast path)."""
+def special_table() -> dict[str, str]:
+    """Characters whose folded form differs from ``ch.lower()`` (the fast path), computed."""
     table: dict[str, str] = {}
     for cp in range(0x30000):
         if 0xD800 <= cp < 0xE000:
@@ -169,11 +173,26 @@ class _Anchors:
         self._put(npos + out_len, self.delta)
 
 
+TABLE_FILE = Path(__file__).with_name("fold_table.json")
+
+
+def _shipped_table() -> dict[str, str]:
+    """`special_table()` as shipped (scripts/make-fold-table), or computed (~0.3 s) when the
+    shipped one was made under another Unicode version."""
+    try:
+        data = json.loads(TABLE_FILE.read_text("utf-8"))
+    except (OSError, ValueError):
+        return special_table()
+    if data.get("unidata_version") != unicodedata.unidata_version:
+        return special_table()
+    return data["table"]
+
+
 class Folder:
-    """Builds folded and romanised forms. Create once (it precomputes a table, ~0.1 s)."""
+    """Builds folded and romanised forms. Create once."""
 
     def __init__(self) -> None:
-        self._table = _special_table()
+        self._table = _shipped_table()
         bmp = [c for c in self._table if ord(c) < 0x10000]
         # Astral characters go into one range: a class with many astral ranges scans slowly.
         self._special = re.compile(_char_class(bmp)[:-1] + "\U00010000-\U0010ffff]")

@@ -59,3 +59,16 @@ def test_romanised_greek(folder: Folder) -> None:
 
 def test_latin_text_needs_no_romanising(folder: Folder) -> None:
     assert not folder.needs_romanised("The garrison at al-Tanf \u0627\u0644\u062a\u0646\u0641 \u0422\u0430\u043d\u0444")
+
+
+def test_the_shipped_fold_table_is_the_computed_one() -> None:
+    """matchers/fold_table.json saves every start a walk over all code points; it must say
+    exactly what that walk says (regenerate with scripts/make-fold-table)."""
+    import json
+    import unicodedata
+
+    from matchers.normalize import TABLE_FILE, special_table
+
+    data = json.loads(TABLE_FILE.read_text("utf-8"))
+    assert data["unidata_version"] == unicodedata.unidata_version
+    assert data["table"] == special_table()
