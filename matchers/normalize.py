@@ -20,6 +20,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from anyascii import anyascii
@@ -107,6 +108,14 @@ def special_table() -> dict[str, str]:
         if folded != ch.lower() or len(ch.lower()) != 1:
             table[ch] = folded
     return table
+
+
+@cache
+def _not_plain_ascii() -> re.Pattern[str]:
+    """Runs of characters that are not ASCII romanising to their own lower case."""
+    plain = [chr(cp) for cp in range(128)
+             if anyascii(fold_char(chr(cp))).lower() == chr(cp).lower()]
+    return re.compile("[^" + "".join(re.escape(c) for c in plain) + "]+")
 
 
 def _char_class(chars: list[str]) -> str:
@@ -232,12 +241,19 @@ class Folder:
         cache = self._rom_cache
         pieces: list[str] = []
         anchors = _Anchors()
-        for pos, ch in enumerate(text):
-            rep = cache.get(ord(ch))
-            if rep is None:
-                rep = anyascii(fold_char(ch)).lower()
-                cache[ord(ch)] = rep
-            pieces.append(rep)
-            if len(rep) != 1:
-                anchors.add(pos, len(rep))
+        last = 0
+        # runs of ASCII that romanises to its lower case, one character each: copied whole
+        for m in _not_plain_ascii().finditer(text):
+            pieces.append(text[last:m.start()].lower())
+            for pos in range(m.start(), m.end()):
+                ch = text[pos]
+                rep = cache.get(ord(ch))
+                if rep is None:
+                    rep = anyascii(fold_char(ch)).lower()
+                    cache[ord(ch)] = rep
+                pieces.append(rep)
+                if len(rep) != 1:
+                    anchors.add(pos, len(rep))
+            last = m.end()
+        pieces.append(text[last:].lower())
         return Normalized(text, "".join(pieces), anchors.breaks, anchors.deltas)

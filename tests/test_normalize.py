@@ -72,3 +72,22 @@ def test_the_shipped_fold_table_is_the_computed_one() -> None:
     data = json.loads(TABLE_FILE.read_text("utf-8"))
     assert data["unidata_version"] == unicodedata.unidata_version
     assert data["table"] == special_table()
+
+
+def test_romanised_form_is_each_character_romanised_in_turn() -> None:
+    """The fast path (ASCII runs copied whole) says what the character-by-character rule says."""
+    from anyascii import anyascii
+
+    from matchers.normalize import Folder, fold_char
+
+    texts = ["坦夫基地 al-Tanf 美国 base", "בסיס א-טנף בסוריה\tTAB\r\n", "Τανφ ΗΠΑ “quoted” — dash",
+             "A\u0301B ﬁ ½ ＡＢＣ", "plain ascii only", ""]
+    folder = Folder()
+    for text in texts:
+        norm = folder.romanise(text)
+        assert norm.text == "".join(anyascii(fold_char(ch)).lower() for ch in text)
+        for i, ch in enumerate(text):  # every original character maps back to itself
+            rep = anyascii(fold_char(ch)).lower()
+            start = len("".join(anyascii(fold_char(c)).lower() for c in text[:i]))
+            if rep:
+                assert norm.span(start, start + len(rep)) == (i, i + 1), (text, i)

@@ -1,0 +1,118 @@
+"""Benchmark the whole judge (relevance, signature, copy and story check, remember) per article.
+
+    .venv/bin/python benchmarks/bench_judge.py [--articles 5000]
+
+A stream of distinct ~5 KB articles is made at run time from the paragraphs of the shared fixture
+pages (extracted once with trafilatura) and the labelled corpus: paragraphs drawn at random, and
+half their words swapped for other words of the pool, so that the texts read like news in their
+vocabulary but no two are copies (a reused paragraph keeps about 1 in 8 of its word triples).
+Each goes through `Judge.judge` then `Judge.remember`, as in the
+bot. Printed: the cost per article of each part, for the first and the last 1,000 articles (the
+cost should not grow with the archive), and the baseline of the same run: `trafilatura.extract`
+of one fixture page, the cost the judge is compared with (the target is 5 % of it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import trafilatura  # noqa: E402
+
+from matchers.judge import Judge  # noqa: E402
+from matchers.relevance import load_matcher  # noqa: E402
+from storage.seeds import load_seeds  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+ARTICLE_CHARS = 5000
+SWAP = 0.5  # share of a paragraph's words kept
+
+
+def fixture_pages() -> list[str]:
+    manifest = [json.loads(line) for line in
+                (SHARED / "fixtures" / "MANIFEST.jsonl").read_text("utf-8").splitlines() if line]
+    return [(SHARED / "fixtures" / m["path"]).read_bytes().decode("utf-8", "replace")
+            for m in manifest if m.get("kind") == "html-article"]
+
+
+def baseline_extract(pages: list[str]) -> tuple[float, list[str]]:
+    """Seconds per page of a plain trafilatura.extract loop, and the texts it gave."""
+    texts, t0 = [], time.perf_counter()
+    for html in pages:
+        texts.append(trafilatura.extract(html) or "")
+    return (time.perf_counter() - t0) / len(pages), texts
+
+
+def make_articles(texts: list[str], n: int, rnd: random.Random) -> list[tuple[str, str]]:
+    corpus = SHARED / "corpus" / "dev.jsonl"
+    texts = texts + [json.loads(line)["text"] for line in corpus.read_text("utf-8").splitlines()
+                     if line]
+    paragraphs = [p.strip() for t in texts for p in t.split("\n") if len(p.strip()) > 80]
+    words = [w for p in paragraphs for w in p.split()]
+    articles = []
+    for i in range(n):
+        parts, size = [], 0
+        while size < ARTICLE_CHARS:
+            p = " ".join(w if rnd.random() < SWAP else rnd.choice(words)
+                         for w in rnd.choice(paragraphs).split())
+            parts.append(p)
+            size += len(p)
+        title = parts[0][:80]
+        articles.append((title, f"Report {i} ({rnd.randrange(10**9)}).\n" + "\n".join(parts)))
+    return articles
+
+
+def _ms(samples: list[float]) -> str:
+    return (f"mean {1000 * statistics.fmean(samples):.3f} ms, "
+            f"p50 {1000 * statistics.median(samples):.3f}")
+
+
+def run(articles: list[tuple[str, str]]) -> dict[str, list[float]]:
+    judge = Judge(load_matcher())
+    for seed in load_seeds():
+        judge.remember(judge.judge(seed.id, seed.text, title=seed.title, url=seed.url,
+                                   published=seed.published))
+    times: dict[str, list[float]] = {"match": [], "judge": [], "remember": []}
+    for i, (title, text) in enumerate(articles):
+        t0 = time.perf_counter()
+        judge.matcher.match(text, title=title)
+        t1 = time.perf_counter()
+        j = judge.judge(f"a{i}", text, title=title, url=f"https://news.test/{i}")
+        t2 = time.perf_counter()
+        judge.remember(j)
+        t3 = time.perf_counter()
+        times["match"].append(t1 - t0)
+        times["judge"].append(t2 - t1)
+        times["remember"].append(t3 - t2)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=5000)
+    args = parser.parse_args()
+    pages = fixture_pages()
+    per_page, texts = baseline_extract(pages)
+    articles = make_articles(texts, args.articles, random.Random(5))
+    times = run(articles)
+    whole = [j + r for j, r in zip(times["judge"], times["remember"], strict=True)]
+    k = min(1000, len(whole))
+    print(f"baseline trafilatura.extract: {1000 * per_page:.2f} ms per page ({len(pages)} pages)")
+    print(f"matcher alone:        {_ms(times['match'])}")
+    print(f"whole judge:          {_ms(whole)} (first {k}: {_ms(whole[:k])}; last {k}: "
+          f"{_ms(whole[-k:])})")
+    print(f"  of which remember:  {_ms(times['remember'])}")
+    print(f"ratio whole judge / extract: {statistics.fmean(whole) / per_page:.3f} "
+          f"(target 0.05); last/first {k}: "
+          f"{statistics.fmean(whole[-k:]) / statistics.fmean(whole[:k]):.2f}")
+
+
+if __name__ == "__main__":
+    main()
