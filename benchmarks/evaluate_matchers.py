@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import matchers.relevance
-from matchers.relevance import TOPICS, Matcher, MatchResult, load_matcher
+from matchers.registry import builtin_registry
+from matchers.relevance import Matcher, MatchResult, load_matcher
 from matchers.topicdefs import _scripts
 
 DEFAULT_PATH = Path("/work/shared/corpus/dev.jsonl")
@@ -74,7 +75,7 @@ def _describe(rec: dict[str, Any], res: MatchResult) -> str:
 
 def _topic_lines(rows: list[tuple[dict[str, Any], MatchResult]]) -> list[str]:
     out = []
-    for topic in TOPICS:
+    for topic in builtin_registry().ids:
         tp = fp = fn = 0
         for rec, res in rows:
             gold = topic in (rec.get("topics") or [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -44,9 +45,12 @@ def _sentence_terms(match: dict[str, Any]) -> tuple[str | None, tuple[tuple[int,
 
 
 def alert_view(article: dict[str, Any], *, story: dict[str, Any] | None = None,
-               story_link: str | None = None, archive_url: str | None = None) -> AlertView:
-    """`archive_url`, e.g. a Datasette row page with `{id}`, turns the archive id into a link."""
+               story_link: str | None = None, archive_url: str | None = None,
+               hashtags: Mapping[str, str] | None = None) -> AlertView:
+    """`archive_url`, e.g. a Datasette row page with `{id}`, turns the archive id into a link;
+    `hashtags`: topic id -> "#Tag" (the registry's)."""
     match = json.loads(article["match"]) if article.get("match") else {}
+    topics = tuple(json.loads(article.get("topics") or "[]"))
     sentence, terms = _sentence_terms(match)
     return AlertView(
         title=article.get("title") or article.get("url") or article["id"],
@@ -55,11 +59,12 @@ def alert_view(article: dict[str, Any], *, story: dict[str, Any] | None = None,
         outlet=article.get("outlet") or article.get("source") or "",
         language=article.get("language"),
         published=_published(article.get("published")),
-        topics=tuple(json.loads(article.get("topics") or "[]")),
+        topics=topics,
         sentence=sentence,
         terms=terms,
         score=float(article.get("score") or 0.0),
         story_line=(story.get("title") or story["id"]) if story else None,
         story_link=story_link,
         archive_ref=archive_url.format(id=article["id"]) if archive_url else article["id"],
+        hashtags=tuple(hashtags[t] for t in topics if t in hashtags) if hashtags else (),
     )

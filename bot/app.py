@@ -91,7 +91,8 @@ class Runtime:
         return await deliver(self.archive, self.sender, clock=self.clock,
                              digest_after=self.settings.digest_after, max_wait=self.max_wait,
                              archive_url=self.settings.archive_url,
-                             follow_ups=self.settings.follow_ups, accepted=self.accepted)
+                             follow_ups=self.settings.follow_ups, accepted=self.accepted,
+                             hashtags=self.settings.topics.hashtags())
 
 
 @contextlib.asynccontextmanager
@@ -104,7 +105,7 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
     archive = archive or Archive.open(settings.db_path, timeout=settings.db_timeout)
     bot = offline = None
     try:
-        matcher = load_matcher(threshold=settings.threshold)
+        matcher = load_matcher(threshold=settings.threshold, registry=settings.topics)
         judge = load_judge(archive, matcher, now=clock())
         if sender is None:
             if settings.token is not None:

@@ -151,7 +151,8 @@ def serve(obj: _Context, host: str, port: int, db: str | None, allow_sql: bool) 
     Chats, votes and who added a source are never shown; typed SQL is off by default."""
     from .serve import bind, serve_archive
 
-    path = Path(obj.settings(db).db_path)
+    settings = obj.settings(db)
+    path = Path(settings.db_path)
     if not path.is_file():
         raise click.ClickException(f"no archive at {path}")
     try:
@@ -162,7 +163,8 @@ def serve(obj: _Context, host: str, port: int, db: str | None, allow_sql: bool) 
     click.echo(f"Serving {path} read-only at http://{host}:{bound}/{path.stem} "
                "(Ctrl-C to stop)", err=True)
     verbose = logging.getLogger().getEffectiveLevel() <= logging.INFO
-    serve_archive(path, sock, log_level="info" if verbose else "warning",  # -v: access log
+    serve_archive(path, sock, settings.topics,
+                  log_level="info" if verbose else "warning",  # -v: access log
                   allow_sql=allow_sql)
 
 
@@ -183,7 +185,8 @@ def report(obj: _Context, plot: str | None, since: str | None, until: str | None
 
     from .coverage import archive_coverage, format_outlets, render_png, summary_text
 
-    path = Path(obj.settings(db).db_path)
+    settings = obj.settings(db)
+    path, labels = Path(settings.db_path), settings.topics.labels()
     if not path.is_file():
         raise click.ClickException(f"no archive at {path}")
     archive = Archive.open(path)
@@ -194,8 +197,8 @@ def report(obj: _Context, plot: str | None, since: str | None, until: str | None
     finally:
         archive.close()
     if plot:
-        Path(plot).write_bytes(render_png(coverage))
-    click.echo(summary_text(coverage))
+        Path(plot).write_bytes(render_png(coverage, labels=labels))
+    click.echo(summary_text(coverage, labels))
     if coverage.outlets:
         click.echo("\n" + format_outlets(coverage))
     if plot:

@@ -122,8 +122,10 @@ async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not coverage.total:
         await _reply(update, "No relevant reports archived yet.")
         return
-    png = await asyncio.to_thread(render_png, coverage)  # ~0.5 s of drawing off the loop
-    caption = "<b>Coverage</b>\n" + escape(summary_text(coverage)[:1000], quote=False)
+    labels = _ctx(context).settings.topics.labels()
+    # ~0.5 s of drawing off the loop
+    png = await asyncio.to_thread(lambda: render_png(coverage, labels=labels))
+    caption = "<b>Coverage</b>\n" + escape(summary_text(coverage, labels)[:1000], quote=False)
     await update.effective_message.reply_photo(png, caption=caption, parse_mode=ParseMode.HTML,
                                                filename="coverage.png")
 

@@ -9,12 +9,12 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from storage.chats import ALL_TOPICS, FOLLOW_UP_MODES
+from storage.chats import FOLLOW_UP_MODES
 from watchers.errors import WatchError
 from watchers.fetch import check_public_url
 
 from .commandctx import _admin_only, _chat, _ctx, _may_set_chat, _reply
-from .commandspecs import help_text, topic_names
+from .commandspecs import help_text, topic_list, topic_names
 from .feedback import parse_vote
 
 __all__ = ["cmd_addsource", "cmd_followups", "cmd_help", "cmd_pause", "cmd_preview",
@@ -23,33 +23,39 @@ __all__ = ["cmd_addsource", "cmd_followups", "cmd_help", "cmd_pause", "cmd_previ
 
 
 async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, "tanfwatch watches the news about al-Tanf, Maghawir al-Thawra and the "
-                         "55-km zone. /subscribe for alerts here, /help for every command.")
+    labels = [t.label for t in _ctx(context).settings.topics]
+    about = ", ".join(labels[:-1]) + " and " + labels[-1] if len(labels) > 1 else labels[0]
+    await _reply(update, f"tanfwatch watches the news about {escape(about)}. "
+                         "/subscribe for alerts here, /help for every command.")
 
 
 async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, help_text())
+    await _reply(update, help_text(_ctx(context).settings.topics))
 
 
-async def _topics_or_complain(update: Update, args: list[str]) -> tuple[str, ...] | None:
-    topics = topic_names(args)
+async def _topics_or_complain(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                              ) -> tuple[str, ...] | None:
+    registry = _ctx(context).settings.topics
+    topics = topic_names(context.args or [], registry)
     if topics is None:
-        await _reply(update, "Unknown topic. Topics: " + ", ".join(ALL_TOPICS))
+        await _reply(update, "Unknown topic. Topics: " + escape(topic_list(registry)))
     return topics
 
 
 async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = _ctx(context)
-    topics = await _topics_or_complain(update, context.args or [])
+    topics = await _topics_or_complain(update, context)
     if topics is None:
         return
-    sub = ctx.archive.chats.subscribe(_chat(update), topics or ALL_TOPICS, now=ctx.clock())
+    known = ctx.settings.topics.ids
+    sub = ctx.archive.chats.subscribe(_chat(update), topics or known, now=ctx.clock(),
+                                      known=known)
     await _reply(update, "Subscribed here to: " + escape(", ".join(sub.topics)))
 
 
 async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = _ctx(context)
-    topics = await _topics_or_complain(update, context.args or [])
+    topics = await _topics_or_complain(update, context)
     if topics is None:
         return
     sub = ctx.archive.chats.unsubscribe(_chat(update), topics or None, now=ctx.clock())

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from matchers.judge import Judge
+from matchers.registry import TopicRegistry
 from matchers.relevance import load_matcher
 from storage.archive import Archive
 from watchers.dates import parse_date, read_date
@@ -63,11 +64,15 @@ def _record(line: str, number: int) -> dict[str, Any]:
 
 
 def classify_stream(lines: Iterable[str], out: TextIO, *, settings: Settings | None = None,
-                    threshold: float | None = None) -> list[str]:
-    """Judge every record in order; write one verdict per line; return the input errors."""
+                    threshold: float | None = None,
+                    topics: TopicRegistry | None = None) -> list[str]:
+    """Judge every record in order; write one verdict per line; return the input errors.
+    `settings`: archive the records into its database; `topics`: the topics in force
+    (default: the settings', else the built-in ones)."""
     now = datetime.now(UTC)
     archive = Archive.open(settings.db_path) if settings else None
-    matcher = load_matcher(threshold=threshold)
+    matcher = load_matcher(threshold=threshold,
+                           registry=topics or (settings.topics if settings else None))
     if archive is not None:
         judge = load_judge(archive, matcher, now=now)
     else:

@@ -19,6 +19,7 @@ import click
 from .archivecli import export, report, search, serve, show, stories
 from .chatscli import chats
 from .settings import ConfigError, Settings, load_settings
+from .topicscli import topics
 
 __all__ = ["cli", "main"]
 
@@ -107,9 +108,9 @@ def classify(obj: _Context, file: Any, db: str | None) -> None:
     """
     from .classify import classify_stream
 
-    settings = obj.settings(db) if db else None
-    errors = classify_stream(file, sys.stdout, settings=settings,
-                             threshold=None if settings is None else settings.threshold)
+    settings = obj.settings(db)  # the config's threshold and topics; the archive only with --db
+    errors = classify_stream(file, sys.stdout, settings=settings if db else None,
+                             threshold=settings.threshold, topics=settings.topics)
     for message in errors:
         click.echo(message, err=True)
     if errors:
@@ -227,6 +228,7 @@ def feedback(obj: _Context, export: Any) -> None:
 for _command in (search, export, stories, show, serve, report):  # the archive-reading ones
     cli.add_command(_command)
 cli.add_command(chats)
+cli.add_command(topics)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The bot's command list: names, arguments and descriptions, the /help text, topic aliases.
+"""The bot's command list: names, arguments and descriptions, the /help text, topic words.
 
 One table serves `setMyCommands`, /help and the README check (tests/test_docs.py).
 """
@@ -8,17 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from storage.chats import ALL_TOPICS
+from matchers.registry import TopicRegistry
 
-__all__ = ["COMMANDS", "BotCommandSpec", "help_text", "topic_names"]
-
-_TOPIC_ALIASES = {
-    "al-tanf": "al-tanf", "tanf": "al-tanf", "altanf": "al-tanf",
-    "maghawir-al-thawra": "maghawir-al-thawra", "maghawir": "maghawir-al-thawra",
-    "mat": "maghawir-al-thawra", "55km-zone": "55km-zone", "55km": "55km-zone",
-    "zone": "55km-zone",
-}
-
+__all__ = ["COMMANDS", "BotCommandSpec", "help_text", "topic_list", "topic_names"]
 
 @dataclass(frozen=True)
 class BotCommandSpec:
@@ -50,16 +42,21 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
 )
 
 
-def help_text() -> str:
+def help_text(topics: TopicRegistry) -> str:
     lines = ["<b>tanfwatch</b> commands:"]
     for spec in COMMANDS:
         args = f" {escape(spec.args)}" if spec.args else ""
         lines.append(f"/{spec.name}{args} — {escape(spec.description)}")
-    lines.append("Topics: " + ", ".join(ALL_TOPICS))
+    lines.append("Topics: " + escape(topic_list(topics)))
     return "\n".join(lines)
 
 
-def topic_names(args: list[str]) -> tuple[str, ...] | None:
-    """Topic aliases -> canonical names; None if any is unknown."""
-    out = [_TOPIC_ALIASES.get(a.lower().lstrip("#")) for a in args]
+def topic_list(topics: TopicRegistry) -> str:
+    """"al-tanf (al-Tanf), ...": the ids /subscribe takes, with their labels."""
+    return ", ".join(f"{t.id} ({t.label})" for t in topics)
+
+
+def topic_names(args: list[str], topics: TopicRegistry) -> tuple[str, ...] | None:
+    """Topic words ("tanf", "#alTanf", "rukban-camp") -> ids; None if any is unknown."""
+    out = [topics.resolve(a) for a in args]
     return None if None in out else tuple(dict.fromkeys(t for t in out if t))

@@ -7,6 +7,7 @@ go in the next message, so every alert marked sent is visible in some message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from storage.archive import Archive
@@ -34,14 +35,15 @@ def _article(archive: Archive, alert: PendingAlert) -> dict:
     return archive.article(alert.article_id) or {"id": alert.article_id}
 
 
-def compose_one(archive: Archive, alert: PendingAlert, archive_url: str | None = None
-                ) -> Message:
+def compose_one(archive: Archive, alert: PendingAlert, archive_url: str | None = None,
+                hashtags: Mapping[str, str] | None = None) -> Message:
     story = reply_to = None
     if alert.kind == "follow-up" and alert.story:
         story = archive.article(alert.story)
         reply_to = archive.outbox.story_message_id(alert.story, alert.chat_id)
     view = alert_view(_article(archive, alert), story=story,
-                      story_link=message_link(alert.chat_id, reply_to), archive_url=archive_url)
+                      story_link=message_link(alert.chat_id, reply_to), archive_url=archive_url,
+                      hashtags=hashtags)
     return Message(alert.chat_id, render_alert(view), render_plain(view), reply_to,
                    alert.article_id, (alert,))
 

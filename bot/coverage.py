@@ -15,7 +15,7 @@ import json
 import math
 import warnings
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -171,11 +171,12 @@ def _label(start: date, by: str) -> str:
     return start.strftime("%Y-%m" if by == "month" else "%Y-%m-%d")
 
 
-def summary_text(cov: Coverage) -> str:
-    """A few lines for stdout and for the Telegram caption."""
+def summary_text(cov: Coverage, labels: Mapping[str, str] | None = None) -> str:
+    """A few lines for stdout and for the Telegram caption; `labels`: topic id -> label
+    (the registry's)."""
     if not cov.total:
         return "No relevant reports in this range."
-    lines = [_headline(cov), "Topics: " + _tally(cov.topics, cov.undated_topics),
+    lines = [_headline(cov), "Topics: " + _tally(cov.topics, cov.undated_topics, labels),
              "Languages: " + _tally(cov.languages, cov.undated_languages),
              "Top outlets: " + ", ".join(f"{name} {n}" for name, n in cov.outlets[:5])]
     return "\n".join(lines)
@@ -196,9 +197,11 @@ def _period_total(cov: Coverage, index: int) -> int:
     return sum(series[index] for series in cov.languages.values())
 
 
-def _tally(series: dict[str, tuple[int, ...]], undated: dict[str, int]) -> str:
+def _tally(series: dict[str, tuple[int, ...]], undated: dict[str, int],
+           labels: Mapping[str, str] | None = None) -> str:
     totals = Counter({key: sum(counts) for key, counts in series.items()}) + Counter(undated)
-    return ", ".join(f"{key} {n}" for key, n in sorted(totals.items(),
+    names = labels or {}
+    return ", ".join(f"{names.get(key, key)} {n}" for key, n in sorted(totals.items(),
                                                      key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -210,9 +213,11 @@ def format_outlets(cov: Coverage) -> str:
     return "\n".join(lines)
 
 
-def render_png(cov: Coverage, *, title: str = "tanfwatch: coverage") -> bytes:
-    """Three panels: reports per period by topic (lines), by language (stacked bars),
-    and the top outlets (horizontal bars). Returns the PNG bytes."""
+def render_png(cov: Coverage, *, title: str = "tanfwatch: coverage",
+               labels: Mapping[str, str] | None = None) -> bytes:
+    """Three panels: reports per period by topic (lines, named by `labels`: topic id ->
+    label), by language (stacked bars), and the top outlets (horizontal bars). Returns the
+    PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -221,8 +226,9 @@ def render_png(cov: Coverage, *, title: str = "tanfwatch: coverage") -> bytes:
     fig.suptitle(f"{title} ({cov.total} reports, by {cov.by})")
     topic_ax, lang_ax, outlet_ax = fig.subplots(3, 1, height_ratios=(3, 3, 2))
     if cov.total:
-        _draw_lines(topic_ax, cov, _columns(cov, cov.topics, cov.undated_topics),
-                    "Reports by topic")
+        topics = _columns(cov, cov.topics, cov.undated_topics)
+        named = {(labels or {}).get(key, key): counts for key, counts in topics.items()}
+        _draw_lines(topic_ax, cov, named, "Reports by topic")
         _draw_stacked(lang_ax, cov, _columns(cov, cov.languages, cov.undated_languages),
                       "Reports by language")
         _draw_outlets(outlet_ax, cov)

@@ -31,7 +31,7 @@ import asyncio
 import logging
 import sqlite3
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,6 +93,7 @@ class _Run:
     report: DeliveryReport
     accepted: Accepted
     archive_url: str | None = None
+    hashtags: Mapping[str, str] | None = None  # topic id -> "#Tag" (the registry's)
     stalled: bool = False  # the database would not record what Telegram accepted: stop
 
     async def attempt(self, message: Message) -> tuple[str, int | str | None]:
@@ -145,7 +146,7 @@ class _Run:
             unit = queue.popleft()
             message = (compose_digest(self.archive, unit) if digest
                        else compose_also(self.archive, unit) if _gathered(unit, mode)
-                       else compose_one(self.archive, unit[0], self.archive_url))
+                       else compose_one(self.archive, unit[0], self.archive_url, self.hashtags))
             if len(message.alerts) < len(unit):  # what did not fit goes in the next message
                 queue.appendleft(unit[len(message.alerts):])
             if not await self.send_unit(message):
@@ -201,7 +202,8 @@ async def deliver(archive: Archive, sender: Sender, *, clock: Callable[[], datet
                   policy: RetryPolicy | None = None,
                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                   archive_url: str | None = None, follow_ups: str = "thread",
-                  accepted: Accepted | None = None) -> DeliveryReport:
+                  accepted: Accepted | None = None,
+                  hashtags: Mapping[str, str] | None = None) -> DeliveryReport:
     """Send every due pending alert, chat by chat, oldest first; nothing overtakes a
     backed-off alert in its chat. Paused delivery sends nothing and loses nothing.
     `follow_ups` is the mode of chats that chose none (the config's `follow_ups`).
@@ -209,7 +211,7 @@ async def deliver(archive: Archive, sender: Sender, *, clock: Callable[[], datet
     never sent again."""
     report = DeliveryReport()
     run = _Run(archive, sender, clock, policy or RetryPolicy(max_wait=max_wait), sleep, report,
-               accepted if accepted is not None else Accepted(), archive_url)
+               accepted if accepted is not None else Accepted(), archive_url, hashtags)
     if not await run.record():  # what an earlier run could not write comes first
         return report
     if archive.chats.paused():

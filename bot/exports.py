@@ -39,7 +39,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--since", type=day, help="Dated on or after this day (YYYY-MM-DD)."),
         click.option("--until", type=day, help="Dated on or before this day (YYYY-MM-DD)."),
         click.option("--topic", "topics", multiple=True,
-                     help="al-tanf, maghawir-al-thawra or 55km-zone (repeatable)."),
+                     help="A topic id, as `tanfwatch topics` lists them (repeatable)."),
         click.option("--lang", "langs", multiple=True, help="Language code (repeatable)."),
         click.option("--outlet", "outlets", multiple=True,
                      help="Outlet or source name, any case (repeatable)."),

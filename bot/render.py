@@ -21,7 +21,6 @@ from .textfit import _cut_words, _Fields, _fit
 from .tgtext import MAX_BYTES, utf8_len, visible_length, visible_text
 
 __all__ = [
-    "TOPIC_HASHTAGS",
     "AlertView",
     "Fitted",
     "fit_also_reported",
@@ -33,11 +32,6 @@ __all__ = [
     "render_plain",
 ]
 
-TOPIC_HASHTAGS = {
-    "al-tanf": "#alTanf",
-    "maghawir-al-thawra": "#MaghawirAlThawra",
-    "55km-zone": "#55kmZone",
-}
 _DIGEST_TITLE_MAX = 150
 _LINE_URL_MAX = 2048  # a longer URL in a listing line is left unlinked: one line always fits
 # caps before fitting, so that a runaway title never crowds out the key sentence
@@ -59,6 +53,7 @@ class AlertView:
     story_line: str | None  # None for a new story, else the title of the first alert
     story_link: str | None  # t.me link to the first alert, if known
     archive_ref: str | None  # short archive reference, e.g. "#a123" or a URL
+    hashtags: tuple[str, ...] = ()  # the topics' hashtags (the registry's); else from the ids
 
 
 @dataclass(frozen=True)
@@ -155,7 +150,7 @@ def _alert_html(view: AlertView, fields: _Fields) -> str:
     url = _safe_url(fields.url)
     head = f'<a href="{esc(url)}">{title}</a>' if url else title
     lines = [f"<b>{head}</b>", esc(_meta_line(view, fields.outlet))]
-    lines += [esc(tags)] if (tags := _hashtags(view.topics)) else []
+    lines += [esc(tags)] if (tags := _hashtags(view)) else []
     if fields.sentence:
         body = "".join(f"<b>{esc(text)}</b>" if bold else esc(text)
                        for text, bold in fields.sentence)
@@ -169,7 +164,7 @@ def _alert_plain(view: AlertView, fields: _Fields) -> str:
     lines = [_isolate(fields.title or _ELLIPSIS, fields.title)]
     lines += [fields.url] if fields.url else []
     lines.append(_meta_line(view, fields.outlet))
-    lines += [tags] if (tags := _hashtags(view.topics)) else []
+    lines += [tags] if (tags := _hashtags(view)) else []
     if fields.sentence:
         sentence = _joined(fields.sentence)
         lines.append("«" + _isolate(sentence, sentence) + "»")
@@ -256,11 +251,12 @@ def _fields(view: AlertView) -> _Fields:
     )
 
 
-def _hashtags(topics: tuple[str, ...]) -> str:
+def _hashtags(view: AlertView) -> str:
     tags = []
-    for topic in topics:
-        tag = TOPIC_HASHTAGS.get(topic) or "#" + "".join(
-            part[:1].upper() + part[1:] for part in re.split(r"[^0-9A-Za-z]+", topic))
+    derived = ("#" + "".join(part[:1].upper() + part[1:]
+                             for part in re.split(r"[^0-9A-Za-z]+", topic))
+               for topic in view.topics)
+    for tag in view.hashtags or tuple(derived):
         if len(tag) > 1 and tag not in tags:
             tags.append(tag)
     return " ".join(tags)

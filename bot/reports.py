@@ -49,7 +49,7 @@ async def _load(target: str, settings: Settings) -> tuple[str, str, str | None, 
 async def check_target(target: str, settings: Settings) -> dict[str, Any]:
     title, text, url, language = await _load(target, settings)
     now = datetime.now(UTC)
-    matcher = load_matcher(threshold=settings.threshold)
+    matcher = load_matcher(threshold=settings.threshold, registry=settings.topics)
     archive = Archive.open(settings.db_path) if Path(settings.db_path).exists() else None
     try:
         if archive is not None:

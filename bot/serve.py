@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from matchers.registry import TopicRegistry
 from storage.query import fold_query
 
 from . import serveprivate
@@ -47,10 +48,14 @@ Asgi = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable
                 Awaitable[None]]
 
 
-def load_metadata(db_name: str) -> dict[str, Any]:
+def load_metadata(db_name: str, topics: TopicRegistry) -> dict[str, Any]:
     """The shipped metadata, with the database section under `db_name` (the file's stem),
-    the private tables refused to everyone and the authorizer's configuration."""
+    the topics' labels and ids filled in, the private tables refused to everyone and the
+    authorizer's configuration."""
     text = resources.files("bot").joinpath("datasette_metadata.json").read_text("utf-8")
+    fill = {"{topics}": ", ".join(t.label for t in topics), "{ids}": ", ".join(topics.ids)}
+    for key, value in fill.items():  # (json.dumps: a label may hold a quote)
+        text = text.replace(key, json.dumps(value)[1:-1])
     data = json.loads(text)
     database = data.pop("database")
     for table in PRIVATE_TABLES:
@@ -98,13 +103,13 @@ def _rewrite_query(query: str, hidden: Sequence[str]) -> str:
     return query if folded == pairs else urlencode(folded)
 
 
-def build_datasette(db_path: Path, *, allow_sql: bool = False) -> Any:
+def build_datasette(db_path: Path, topics: TopicRegistry, *, allow_sql: bool = False) -> Any:
     """A Datasette over `db_path` (mutable, so opened read-only) with our metadata; typed
     SQL only with `allow_sql` (private data reads as NULL even then)."""
     from datasette.app import Datasette
 
     serveprivate.register()
-    return Datasette([str(db_path)], metadata=load_metadata(db_path.stem),
+    return Datasette([str(db_path)], metadata=load_metadata(db_path.stem, topics),
                      settings={**_SETTINGS, "default_allow_sql": allow_sql})
 
 
@@ -137,12 +142,12 @@ def _quiet_exit() -> Iterator[list[int]]:
             signal.signal(sig, handler)
 
 
-def serve_archive(db_path: Path, sock: socket.socket, *, log_level: str = "warning",
-                  allow_sql: bool = False) -> None:
+def serve_archive(db_path: Path, sock: socket.socket, topics: TopicRegistry, *,
+                  log_level: str = "warning", allow_sql: bool = False) -> None:
     """Serve until SIGINT/SIGTERM, then return. `sock` comes from `bind`."""
     import uvicorn
 
-    ds = build_datasette(db_path, allow_sql=allow_sql)
+    ds = build_datasette(db_path, topics, allow_sql=allow_sql)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(hide_columns(ds.app(), db_path.stem), host=host, port=port,
                             log_level=log_level, lifespan="on", workers=1)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from matchers.registry import TopicError, TopicRegistry, builtin_registry
 from storage.chats import FOLLOW_UP_MODES
 
 __all__ = [
@@ -96,6 +97,7 @@ class Settings:
     link_preview: bool = False
     archive_url: str | None = None  # e.g. a Datasette row page: https://host/tanfwatch/articles/{id}
     config_path: Path | None = None
+    topics: TopicRegistry = field(default_factory=builtin_registry)  # built-in + [[topics]]
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -211,6 +213,18 @@ _NUMBERS: dict[str, tuple[type, float, float, bool]] = {
 }
 _OPTION_KEYS = {*_NUMBERS, "backfill", "follow_ups", "archive_url", "link_preview", "admin_ids",
                 "admin_chat_id"}
+_TABLES = {"tanfwatch", "sources", "topics"}  # top-level tables besides the options
+
+
+def _topics(data: Mapping[str, Any]) -> TopicRegistry:
+    """The built-in topics with the config's [[topics]] added or extended."""
+    registry = builtin_registry()
+    if "topics" not in data:
+        return registry
+    try:
+        return registry.with_config(data["topics"])
+    except TopicError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _options(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,12 +233,12 @@ def _options(data: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError("tanfwatch: expected a table")
     where = "tanfwatch." if table is not data else ""
-    allowed = _OPTION_KEYS | ({"tanfwatch", "sources"} if table is data else set())
+    allowed = _OPTION_KEYS | (_TABLES if table is data else set())
     unknown = sorted(set(table) - allowed)
     if unknown:  # a typo must not silently fall back to a default
         raise ConfigError(f"{where}{unknown[0]}: unknown key")
-    if table is not data and set(data) - {"tanfwatch", "sources"}:
-        raise ConfigError(f"{sorted(set(data) - {'tanfwatch', 'sources'})[0]}: unknown key "
+    if table is not data and set(data) - _TABLES:
+        raise ConfigError(f"{sorted(set(data) - _TABLES)[0]}: unknown key "
                           "(options belong in [tanfwatch])")
     return {**_number_options(table), **_other_options(table)}
 
@@ -289,5 +303,6 @@ def load_settings(
         api_base=_http_url(env.get("TELEGRAM_API_BASE") or DEFAULT_API_BASE,
                            "TELEGRAM_API_BASE"),
         config_path=used,
+        topics=_topics(data),
         **{"admin_chat_id": env.get("TANFWATCH_ADMIN_CHAT_ID") or chat, **options},
     )

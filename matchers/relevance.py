@@ -17,9 +17,9 @@ from matchers.hits import Hit, MatchResult, Raw, Span, dedupe, with_sentences
 from matchers.literals import LiteralIndex, Spots
 from matchers.names import NameFinder
 from matchers.normalize import Folder, Normalized
+from matchers.registry import TopicRegistry, registry_of
 from matchers.sentences import sentence_ends
 from matchers.topicdefs import (
-    TOPICS,
     Alias,
     TermSet,
     compile_alias,
@@ -27,12 +27,14 @@ from matchers.topicdefs import (
     enabled,
     name_alias,
 )
+from matchers.usertopics import config_definitions
 from matchers.zones import ZoneFinder
 
-__all__ = ["TOPICS", "Hit", "MatchResult", "Matcher", "load_matcher"]
+__all__ = ["Hit", "MatchResult", "Matcher", "load_matcher"]
 
 _DEFAULT_PATH = Path(__file__).with_name("topics.toml")
 _NEAR_CHARS = 150  # context words in any language this close unlock a "needs context" hit
+# (and a config topic's context words must be this close to a one-word name)
 
 
 def fields_of(pieces: list[tuple[str, str, Normalized]], field: str) -> str:
@@ -44,20 +46,26 @@ class Matcher:
     """Compiled topic definitions; `match` is pure and cheap."""
 
     def __init__(self, config: dict[str, Any], threshold: float | None = None,
-                 disabled_languages: frozenset[str] = frozenset()) -> None:
+                 disabled_languages: frozenset[str] = frozenset(),
+                 registry: TopicRegistry | None = None) -> None:
         """`disabled_languages`: aliases and terms written for only these languages are left
-        out (to measure what the general mechanisms find without them)."""
+        out (to measure what the general mechanisms find without them). `registry`: the
+        topics in force (default: the config's built-in ones); the names and patterns the
+        user's config gave them are matched too."""
         self.scoring: dict[str, float] = {k: float(v) for k, v in config["scoring"].items()}
         self.threshold = float(threshold if threshold is not None else self.scoring["threshold"])
-        off = disabled_languages
-        self._aliases = tuple(compile_alias(a) for a in config["alias"] if enabled(a, off))
+        self.registry = registry if registry is not None else registry_of(config)
+        self._folder = Folder()
+        extra_aliases, extra_names = config_definitions(self.registry, self._folder)
+        off, ids = disabled_languages, frozenset(self.registry.ids)
+        self._aliases = tuple(compile_alias(a, ids) for a in [*config["alias"], *extra_aliases]
+                              if enabled(a, off))
         context = dict(config["context"], terms=[t for t in config["context"]["terms"]
                                                  if enabled(t, off)])
         self._context = compile_terms("context", context)
         self._lookalikes = tuple(compile_terms(d["name"], d) for d in config.get("lookalike", ()))
-        self._folder = Folder()
         self._lexicon = load_lexicon(self._folder)
-        self._names = NameFinder(config.get("name", []), self._lexicon)
+        self._names = NameFinder([*config.get("name", []), *extra_names], self._lexicon)
         self._name_aliases = {n: name_alias(n) for n in self._names.names}
         self._zones = ZoneFinder(config.get("zone", []), self._lexicon)
         self._zone_aliases = {z: name_alias(z, needs="context") for z in self._zones.zones}
@@ -92,6 +100,9 @@ class Matcher:
                     windows = spots.windows(lowered, offset, end)
                     out += self._find_in(alias, norm, field, windows, alias.patterns)
                 continue
+            if not alias.literals:  # a config topic's expert patterns: the whole text
+                out += self._find_in(alias, norm, field, [(0, len(text))], alias.patterns)
+                continue
             for literals, patterns in alias.groups:
                 if not any(lit in present for lit in literals):
                     continue
@@ -116,6 +127,8 @@ class Matcher:
             if alias.case and not alias.case.fullmatch(found):
                 continue
             if alias.not_case and alias.not_case.search(found):
+                continue
+            if alias.near and not _near_any(text, m.start(), m.end(), alias.near):
                 continue
             out.append(Raw(alias, Span(alias.topic, alias.label, found, field, start, end)))
         return out
@@ -286,7 +299,7 @@ class Matcher:
                 and self._named(accepted, fields, language):
             parts = self._score(accepted, context, text_len, penalty, True)
             score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
-        topics = tuple(t for t in TOPICS if any(r.alias.topic == t for r in accepted))
+        topics = self.registry.order([r.alias.topic for r in accepted])
         hits = with_sentences([r.hit for r in accepted], fields)
         if context:
             reasons.append("context: " + ", ".join(context))
@@ -310,9 +323,16 @@ class Matcher:
         return self._decide(raws, spots, fields, language, beside)
 
 
+def _near_any(text: str, start: int, end: int, words: tuple[str, ...]) -> bool:
+    window = text[max(0, start - _NEAR_CHARS):end + _NEAR_CHARS]
+    return any(w in window for w in words)
+
+
 def load_matcher(path: str | Path | None = None, *, threshold: float | None = None,
-                 disabled_languages: frozenset[str] = frozenset()) -> Matcher:
-    """Load and compile topic definitions (default: the package's topics.toml)."""
+                 disabled_languages: frozenset[str] = frozenset(),
+                 registry: TopicRegistry | None = None) -> Matcher:
+    """Load and compile topic definitions (default: the package's topics.toml), with the
+    topics of `registry` (the config's, see `Settings.topics`) if given."""
     with open(path or _DEFAULT_PATH, "rb") as fh:
         config = tomllib.load(fh)
-    return Matcher(config, threshold, disabled_languages)
+    return Matcher(config, threshold, disabled_languages, registry)

@@ -7,6 +7,7 @@ only in windows around the literals' occurrences (see `matchers.literals`).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +15,9 @@ from matchers.literals import WINDOW_AHEAD, WINDOW_BACK, Spots
 from matchers.names import NameDef
 from matchers.zones import ZoneDef
 
-__all__ = ["TOPICS", "Alias", "Term", "TermSet", "compile_alias", "compile_terms", "enabled",
+__all__ = ["Alias", "Term", "TermSet", "compile_alias", "compile_terms", "enabled",
            "name_alias"]
 
-TOPICS = ("al-tanf", "maghawir-al-thawra", "55km-zone")
 _ESCAPE = re.compile(r"\\.")
 _SCRIPTS = {"latin": re.compile(r"[a-z]"), "cyrillic": re.compile(r"[\u0400-\u04ff]"),
             "arabic": re.compile(r"[\u0600-\u06ff]")}
@@ -58,6 +58,7 @@ class Alias:
     reach: tuple[int, int] = (WINDOW_BACK, WINDOW_AHEAD)
     # (literals, patterns): each pattern runs only around literals of scripts it spells out
     groups: tuple[tuple[tuple[str, ...], tuple[re.Pattern[str], ...]], ...] = ()
+    near: tuple[str, ...] = ()  # folded words one of which must be near a match (config names)
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,9 @@ class TermSet:
         return list(dict.fromkeys(found))  # a label may have several terms (one per language)
 
 
-def compile_alias(d: dict[str, Any]) -> Alias:
-    if d["topic"] not in TOPICS:
+def compile_alias(d: dict[str, Any], topics: Collection[str]) -> Alias:
+    """One alias table; its topic must be one of `topics` (the registry's ids)."""
+    if d["topic"] not in topics:
         raise ValueError(f"topics.toml: unknown topic {d['topic']!r}")
     case, not_case = d.get("case"), d.get("not_case")
     back, ahead = d.get("reach", (WINDOW_BACK, WINDOW_AHEAD))
@@ -108,6 +110,7 @@ def compile_alias(d: dict[str, Any]) -> Alias:
         ambiguous=bool(d.get("ambiguous", False)),
         reach=(int(back), int(ahead)),
         groups=_groups(literals, patterns),
+        near=tuple(d.get("near", ())),
     )
 
 

@@ -7,17 +7,16 @@ schema without touching the archive's.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-__all__ = ["ALL_TOPICS", "FOLLOW_UP_MODES", "ChatStore", "Subscription", "Vote",
+__all__ = ["FOLLOW_UP_MODES", "ChatStore", "Subscription", "Vote",
            "chat_migrations"]
 
-ALL_TOPICS = ("al-tanf", "maghawir-al-thawra", "55km-zone")
 # thread: each follow-up replies to the story's first alert; digest: one "also reported by"
 # message per story and delivery; mute: archived, never sent
 FOLLOW_UP_MODES = ("thread", "digest", "mute")
@@ -66,10 +65,14 @@ class ChatStore:
         self.db = db
 
     # -- subscriptions ----------------------------------------------------------------------
-    def subscribe(self, chat_id: str, topics: Iterable[str], *, now: datetime) -> Subscription:
-        chosen = tuple(t for t in ALL_TOPICS if t in set(topics))
-        current = set(self.subscription(chat_id).topics) if self.is_subscribed(chat_id) else set()
-        merged = tuple(t for t in ALL_TOPICS if t in current | set(chosen))
+    def subscribe(self, chat_id: str, topics: Iterable[str], *, now: datetime,
+                  known: Sequence[str] | None = None) -> Subscription:
+        """Add `topics` to the chat's choice; `known`: the topic ids in force (the registry's,
+        in its order): the choice keeps only those, in that order."""
+        current = self.subscription(chat_id).topics if self.is_subscribed(chat_id) else ()
+        merged = tuple(dict.fromkeys([*current, *topics]))
+        if known is not None:
+            merged = tuple(t for t in known if t in set(merged))
         self.db["chats"].upsert({"chat_id": chat_id, "topics": json.dumps(merged),
                                  "subscribed": 1, "status": "ok", "reason": None,
                                  "updated_at": _iso(now)}, pk="chat_id")

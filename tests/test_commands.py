@@ -10,6 +10,7 @@ import pytest
 from bot.commands import COMMANDS, build_application, help_text, start_bot, stop_bot
 from bot.feedback import disputed, export_labelled
 from bot.settings import Secret, Settings
+from matchers.registry import builtin_registry
 from storage.archive import Archive, ArticleRecord
 
 ADMIN, USER, PRIVATE = 4242, 1001, 1001
@@ -140,7 +141,7 @@ async def test_feedback_votes_are_stored_answered_and_exported(running, fake_tel
 
 
 def test_help_lists_every_command():
-    text = help_text()
+    text = help_text(builtin_registry())
     for spec in COMMANDS:
         assert f"/{spec.name}" in text
 

@@ -16,6 +16,7 @@ from bot.render import (
     render_digest,
     render_plain,
 )
+from matchers.registry import builtin_registry
 
 try:
     from tests.fake_telegram import ApiError, Entity, check_message_text, utf16_len
@@ -49,7 +50,9 @@ def view(**changes: object) -> AlertView:
         story_link=None,
         archive_ref="#a123",
     )
-    return replace(base, **changes)
+    shown = replace(base, **changes)
+    tags = builtin_registry().hashtags()  # as alert_view fills them in
+    return replace(shown, hashtags=tuple(tags[t] for t in shown.topics))
 
 
 def accepted(text: str, limit: int = 4096):

@@ -115,7 +115,7 @@ def test_cli_report_prints_counts_and_writes_the_png(tmp_path):
     assert png_size(out.read_bytes()) == (1000, 1100)
     lines = result.stdout.splitlines()
     assert lines[0].startswith("6 relevant reports, 2026-03 to 2026-03 (1 months, 1 undated)")
-    assert "Topics: al-tanf 4, 55km-zone 2, maghawir-al-thawra 1" in lines
+    assert "Topics: al-Tanf 4, 55-km zone 2, Maghawir al-Thawra 1" in lines
     assert "Languages: en 3, ar 2, ru 1" in lines
     assert any(line.split() == ["Desert", "Courier", "2"] for line in lines)
     bad = run_cli(["--db", str(db), "report", "--since", "soon"], {})

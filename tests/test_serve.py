@@ -19,6 +19,7 @@ import pytest
 
 from bot.serve import hide_columns, load_metadata
 from bot.serveprivate import PRIVATE_COLUMNS, PRIVATE_TABLES, private_authorizer
+from matchers.registry import builtin_registry
 from storage.archive import Archive, ArticleRecord
 from tests.conftest import ROOT
 
@@ -173,7 +174,7 @@ def _header(page) -> list[str]:
 
 
 def test_metadata_goes_under_the_database_name_and_names_every_canned_query():
-    meta = load_metadata("archive")
+    meta = load_metadata("archive", builtin_registry())
     db = meta["databases"]["archive"]
     assert set(db["queries"]) == {"latest_alerts", "stories_with_articles", "story_articles",
                                   "coverage_by_outlet_and_language"}
