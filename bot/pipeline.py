@@ -196,9 +196,20 @@ class Pipeline:
                 "disabled", source.name,
                 f"source {source.name} disabled after {failures} failures: {error}",
                 now=self.clock())
-        log.warning("source %s: %s (failure %d, next try in %.0f s)",
-                    source.name, error, failures, delay)
+        at = (self.clock() + timedelta(seconds=delay)).strftime("%Y-%m-%d %H:%M:%S UTC")
+        # the daemon's job is moved to that moment (bot/app.py); `run --once` polls every run
+        when = (f"back-off until {at}" if _BATCH.get() is not None
+                else f"next poll at {at}, in {delay:.0f} s")
+        log.warning("source %s: %s (failure %d; %s)", source.name, error, failures, when,
+                    extra={"source": source.name})
         return SourceReport(source.name, ok=False, error=error)
+
+    def next_poll(self, source: Source) -> datetime | None:
+        """When the source may be polled again, if it is held back (failures, a server's hint)."""
+        state = self.archive.sources.get(source.name)
+        if state is None or state.next_attempt is None:
+            return None
+        return datetime.fromisoformat(state.next_attempt)
 
     async def _poll(self, source: Source) -> SourceReport:
         state = self.archive.sources.get(source.name)
@@ -316,8 +327,13 @@ class Pipeline:
             if added:
                 self.judge.remember(j)
             self.archive.sources.mark_seen(source.name, [(entry.key, entry.url)], now=now)
-        log.info("source %s: %s relevant=%s score=%.2f dup=%s story=%s", source.name, aid,
-                 j.relevant, j.match.score, j.duplicate_of, j.story)
+        ids = {"source": source.name, "article": aid}
+        log.info("source %s: article %s %s: relevant=%s score=%.2f dup=%s story=%s",
+                 source.name, aid, "archived" if added else "known", j.relevant,
+                 j.match.score, j.duplicate_of, j.story, extra=ids)
+        if added and chats:
+            log.info("source %s: article %s: alert queued for %s", source.name, aid,
+                     ", ".join(chats), extra=ids)
         return len(chats) if added else 0
 
     def _chats_for(self, j: object) -> tuple[str, ...]:
