@@ -83,6 +83,8 @@ class Runtime:
         """Try the Bot API again if it was unreachable; True when alerts can go out."""
         if self.offline is not None and self.bot is not None:
             self.offline = await connect(self.bot)
+        with contextlib.suppress(sqlite3.Error):  # only `status` reads it
+            self.archive.chats.set_telegram_offline(self.offline)
         return self.offline is None
 
     async def deliver(self) -> DeliveryReport:

@@ -192,26 +192,27 @@ def sources_add(obj: _Context, url: str, name: str | None, config: str | None) -
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as nested JSON.")
 @click.option("--check", is_flag=True,
-              help="Health check: exit 1 if the archive cannot be opened or every source fails.")
+              help="Health check: exit 1 if the archive cannot be opened, every source fails, "
+              "no poll came for 3 intervals or an alert is pending for over an hour.")
 @click.pass_obj
 def status(obj: _Context, as_json: bool, check: bool) -> None:
-    """Archive and delivery status: articles, alerts pending/sent, source health."""
+    """Sources, outbox, archive and delivery: what an operator checks first."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
     if check:
         from .health import check_archive
 
-        healthy, line = check_archive(Path(obj.settings().db_path))
+        healthy, line = check_archive(Path(obj.settings().db_path), now=now)
         click.echo(line, err=not healthy)
         sys.exit(0 if healthy else 1)
-    from .reports import status_summary
+    from .status import format_status, status_summary
 
-    summary = status_summary(obj.settings())
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
-        return
-    for key, value in summary.items():
-        click.echo(f"{key:>16}: {value}")
+    summary = status_summary(obj.settings(), now=now)
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json
+               else format_status(summary))
 
 
 @cli.command()

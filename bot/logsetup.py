@@ -80,7 +80,7 @@ def startup_line(settings: Settings, *, once: bool, version: str) -> str:
     if settings.token is None:
         target = "console (no token)"
     else:
-        target = f"Telegram chat {settings.chat_id or '(none set)'}"
+        target = f"chat {settings.chat_id or '(none set)'}"
     mode = "run --once" if once else "daemon"
     return (f"tanfwatch {version} starting ({mode}): config {config}; {enabled} sources "
             f"({len(settings.sources)} configured); archive {settings.db_path}; "

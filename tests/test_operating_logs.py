@@ -47,7 +47,7 @@ def test_run_once_says_what_it_runs_on_first_and_never_the_token(tmp_path, site,
     assert first.endswith(
         f"INFO bot: tanfwatch {version('tanfwatch')} starting (run --once): config "
         f"{tmp_path / 'tanfwatch.toml'}; 1 sources (1 configured); archive {tmp_path / 'a.db'}; "
-        f"alerts to Telegram chat {CHAT}")
+        f"alerts to chat {CHAT}")
     assert fake_telegram.token not in result.stderr
 
 
