@@ -110,7 +110,8 @@ def run(obj: _Context, once: bool) -> None:
             f"{sum(r.processed for r in reports)} new articles, "
             f"{sum(r.alerts for r in reports)} alerts queued; "
             f"delivered {delivery.sent}, deferred {delivery.deferred}, failed {delivery.failed}")
-    if reports and len(failed) == len(reports):
+    # the archive's faults (locked, full) are logged as errors; exit 3 is about the sources
+    if reports and len(failed) == len(reports) and not any(r.archive_fault for r in failed):
         obj.say(f"every source failed ({len(failed)} of {len(reports)})", logging.ERROR)
         sys.exit(ALL_SOURCES_FAILED)
 

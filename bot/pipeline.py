@@ -67,6 +67,7 @@ class SourceReport:
     alerts: int = 0
     error: str | None = None
     skipped: bool = False
+    archive_fault: bool = False  # failed on the archive (locked, full), not on the source
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ class Pipeline:
         except sqlite3.Error as exc:  # e.g. locked: no source can be recorded; all wait
             error = describe(exc)
             log.error("no source polled: %s; they are polled at the next run", error)
-            return [SourceReport(s.name, ok=False, error=error) for s in sources if s.enabled]
+            return [SourceReport(s.name, ok=False, error=error, archive_fault=True)
+                    for s in sources if s.enabled]
         batch: list[SourceSuccess] = []
         token = _BATCH.set(batch)  # the gathered tasks copy this context
         try:
@@ -170,7 +172,7 @@ class Pipeline:
         except sqlite3.Error as exc:  # the archive's fault, not the source's: no back-off
             error = describe(exc)
             log.error("source %s: not polled: %s; polled again next time", source.name, error)
-            return SourceReport(source.name, ok=False, error=error)
+            return SourceReport(source.name, ok=False, error=error, archive_fault=True)
         except Exception as exc:  # a bug in one source must not stop the others
             log.exception("source %s: unexpected error", source.name)
             return self._failed(source, f"internal error: {type(exc).__name__}: {exc}", None)
