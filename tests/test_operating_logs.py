@@ -132,3 +132,35 @@ def test_run_once_exits_0_when_some_source_worked(tmp_path, site):
     assert "polled 2 sources (1 failed)" in result.stderr
     assert "starting" not in result.stderr  # -q: errors only
 
+
+
+def test_the_daemon_says_its_startup_line_then_events_and_no_scheduler_chatter(
+        tmp_path, site, fake_telegram):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TANFWATCH_"))}
+    env.update(bot_env(fake_telegram, config=feed_config(tmp_path, site), db=tmp_path / "a.db",
+                       chat=CHAT))
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert fake_telegram.wait_for(lambda f: bool(f.messages(CHAT)), timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, stderr
+    lines = stderr.splitlines()
+    assert "starting (daemon): config " in lines[0] and f"alerts to chat {CHAT}" in lines[0]
+    assert any(" archived: relevant=True" in line for line in lines), stderr
+    assert sum(f"chat {CHAT}: alert " in line and " sent (article a" in line
+               for line in lines) in (0, 1)  # 0: SIGTERM came before its record
+    assert not any("apscheduler" in line for line in lines), stderr
+    assert fake_telegram.token.split(":")[1] not in stderr
