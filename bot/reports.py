@@ -1,4 +1,4 @@
-"""What the read-only commands print: `check`, `sources`, `status`."""
+"""What the read-only commands print: `check` and `sources` (`status` is bot/status.py)."""
 
 from __future__ import annotations
 
