@@ -83,6 +83,8 @@ class Runtime:
         """Try the Bot API again if it was unreachable; True when alerts can go out."""
         if self.offline is not None and self.bot is not None:
             self.offline = await connect(self.bot)
+        with contextlib.suppress(sqlite3.Error):  # only `status` reads it
+            self.archive.chats.set_telegram_offline(self.offline)
         return self.offline is None
 
     async def deliver(self) -> DeliveryReport:
@@ -194,19 +196,37 @@ def _schedule_sources(scheduler: AsyncIOScheduler, rt: Runtime) -> None:
             continue
         # Spread first runs so a cycle never fires every request at once.
         first = rt.clock() + timedelta(seconds=spread * i / max(1, len(sources)))
-        scheduler.add_job(_poll_job, "interval", args=[rt, source], id=f"source:{source.name}",
+        scheduler.add_job(_poll_job, "interval", args=[rt, source, scheduler],
+                          id=f"source:{source.name}",
                           seconds=source.interval, jitter=max(1, source.interval // 10),
                           next_run_time=first, max_instances=1, coalesce=True)
 
 
 # A job cut short by SIGTERM ends quietly: APScheduler would log its CancelledError as a job
 # error with a traceback on every `docker stop`. Its writes are whole (each is synchronous).
-async def _poll_job(rt: Runtime, source: Source) -> None:
+async def _poll_job(rt: Runtime, source: Source, scheduler: AsyncIOScheduler | None = None,
+                    ) -> None:
     try:
         await rt.pipeline.poll(source)
     except asyncio.CancelledError:
         log.info("source %s: poll cut short by shutdown; polled again at the next start",
                  source.name)
+        return
+    if scheduler is not None:
+        _follow_backoff(scheduler, rt, source)
+
+
+def _follow_backoff(scheduler: AsyncIOScheduler, rt: Runtime, source: Source) -> None:
+    """Move the source's next poll to when its back-off (or its server's hint) ends, so the
+    retry comes when the log line said, not at the next interval tick; then the interval
+    goes on from there."""
+    try:
+        at = rt.pipeline.next_poll(source)
+    except sqlite3.Error:  # the next tick polls as scheduled
+        return
+    job = scheduler.get_job(f"source:{source.name}")
+    if at is not None and job is not None and at > rt.clock():
+        job.modify(next_run_time=at)
 
 
 async def _deliver_all(rt: Runtime) -> DeliveryReport:
@@ -284,8 +304,8 @@ async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None,
                 connecting = asyncio.create_task(
                     _keep_connecting(rt, scheduler, app, stop, base=reconnect_base,
                                      cap=reconnect_cap))
-            log.info("tanfwatch running: %d sources, archive %s", len(settings.sources),
-                     settings.db_path)
+            log.info("tanfwatch running: %d sources scheduled", 
+                     sum(j.id.startswith("source:") for j in scheduler.get_jobs()))
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)

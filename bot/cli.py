@@ -18,25 +18,30 @@ import click
 
 from .archivecli import export, report, search, serve, show, stories
 from .chatscli import chats
+from .logsetup import FORMATS, LEVELS, level_for, setup_logging, startup_line
 from .settings import ConfigError, Settings, load_settings
 from .topicscli import topics
 
 __all__ = ["cli", "main"]
 
 
-def _setup_logging(verbose: int) -> None:
-    from .telegram import quiet_http_loggers
-
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    quiet_http_loggers()
-
-
 class _Context:
-    def __init__(self, config: str | None, db: str | None) -> None:
+    def __init__(self, config: str | None, db: str | None, log: tuple[Any, ...] = ()) -> None:
         self.config = config
         self.db = db
+        self.log = log  # (--log-level, -v count, -q, --log-format)
+
+    def setup_logs(self, *, default: str = "warning") -> None:
+        level, verbose, quiet, fmt = self.log or (None, 0, False, "text")
+        setup_logging(level_for(level, verbose, quiet, default=default), fmt)
+
+    def say(self, line: str, level: int = logging.INFO) -> None:
+        """A summary line on stderr; with --log-format json a log record, so stderr stays
+        JSON Lines."""
+        if self.log and self.log[3] == "json":
+            logging.getLogger("bot.cli").log(level, line)
+        else:
+            click.echo(line, err=True)
 
     def settings(self, db: str | None = None) -> Settings:
         from .redact import install as redact_secrets
@@ -56,25 +61,41 @@ class _Context:
 @click.option("--db", type=click.Path(dir_okay=False), default=None,
               help="SQLite archive (default: $TANFWATCH_DB, else ./data/tanfwatch.db).")
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Log errors only.")
+@click.option("--log-level", type=click.Choice(LEVELS, case_sensitive=False), default=None,
+              help="Log level (default: info for `run`, warning otherwise; beats -v/-q).")
+@click.option("--log-format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Log lines as text or JSON Lines (ts, level, logger, message, ids).")
 @click.version_option(package_name="tanfwatch")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None, db: str | None, verbose: int) -> None:
+def cli(ctx: click.Context, config: str | None, db: str | None, verbose: int, quiet: bool,
+        log_level: str | None, log_format: str) -> None:
     """tanfwatch: alerts on new reports about al-Tanf, Maghawir al-Thawra and the 55-km zone."""
-    _setup_logging(verbose)
-    ctx.obj = _Context(config, db)
+    ctx.obj = _Context(config, db, (log_level and log_level.lower(), verbose, quiet, log_format))
+    ctx.obj.setup_logs()
+
+
+# `run --once` exit codes (README "Operating"): 1 an error (config, archive, token),
+# 3 every polled source failed.
+ALL_SOURCES_FAILED = 3
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help="Poll every enabled source once, deliver, and exit.")
+@click.option("--once", is_flag=True, help="Poll every enabled source once, deliver, and exit "
+              "(exit code 3 when every source failed).")
 @click.pass_obj
 def run(obj: _Context, once: bool) -> None:
     """Run the bot: poll sources on their intervals and send alerts (until SIGTERM)."""
+    from importlib.metadata import version
+
     from storage.faults import describe
 
     from .app import run_daemon, run_once
     from .telegram import TokenRejected
 
+    obj.setup_logs(default="info")  # an operator sees the startup line and each event
     settings = obj.settings()
+    logging.getLogger("bot").info(startup_line(settings, once=once, version=version("tanfwatch")))
     try:
         if not once:
             asyncio.run(run_daemon(settings))
@@ -85,15 +106,15 @@ def run(obj: _Context, once: bool) -> None:
     except sqlite3.Error as exc:  # the archive cannot even be opened (or migrated, seeded)
         raise click.ClickException(f"{describe(exc)}: {settings.db_path}") from None
     failed = [r for r in reports if not r.ok]
-    click.echo(
-        f"polled {len(reports)} sources ({len(failed)} failed), "
-        f"{sum(r.processed for r in reports)} new articles, "
-        f"{sum(r.alerts for r in reports)} alerts queued; "
-        f"delivered {delivery.sent}, deferred {delivery.deferred}, failed {delivery.failed}",
-        err=True,
-    )
-    for r in failed:
-        click.echo(f"  source {r.source}: {r.error}", err=True)
+    # each failure was logged once as it happened (with its back-off); this only counts them
+    obj.say(f"polled {len(reports)} sources ({len(failed)} failed), "
+            f"{sum(r.processed for r in reports)} new articles, "
+            f"{sum(r.alerts for r in reports)} alerts queued; "
+            f"delivered {delivery.sent}, deferred {delivery.deferred}, failed {delivery.failed}")
+    # the archive's faults (locked, full) are logged as errors; exit 3 is about the sources
+    if reports and len(failed) == len(reports) and not any(r.archive_fault for r in failed):
+        obj.say(f"every source failed ({len(failed)} of {len(reports)})", logging.ERROR)
+        sys.exit(ALL_SOURCES_FAILED)
 
 
 @cli.command()
@@ -173,26 +194,27 @@ def sources_add(obj: _Context, url: str, name: str | None, config: str | None) -
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as nested JSON.")
 @click.option("--check", is_flag=True,
-              help="Health check: exit 1 if the archive cannot be opened or every source fails.")
+              help="Health check: exit 1 if the archive cannot be opened, every source fails, "
+              "no poll came for 3 intervals or an alert is pending for over an hour.")
 @click.pass_obj
 def status(obj: _Context, as_json: bool, check: bool) -> None:
-    """Archive and delivery status: articles, alerts pending/sent, source health."""
+    """Sources, outbox, archive and delivery: what an operator checks first."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
     if check:
         from .health import check_archive
 
-        healthy, line = check_archive(Path(obj.settings().db_path))
+        healthy, line = check_archive(Path(obj.settings().db_path), now=now)
         click.echo(line, err=not healthy)
         sys.exit(0 if healthy else 1)
-    from .reports import status_summary
+    from .status import format_status, status_summary
 
-    summary = status_summary(obj.settings())
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
-        return
-    for key, value in summary.items():
-        click.echo(f"{key:>16}: {value}")
+    summary = status_summary(obj.settings(), now=now)
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json
+               else format_status(summary))
 
 
 @cli.command()

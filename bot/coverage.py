@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from storage.archive import Archive
+from storage.relevant import relevant_sql
 
 __all__ = ["PERIODS", "Coverage", "CoverageRow", "archive_coverage", "count_coverage",
            "coverage_rows", "format_outlets", "next_period", "parse_moment", "period_start",
@@ -136,11 +137,10 @@ def parse_moment(text: str | None, *, end_of_day: bool = False) -> datetime | No
 
 def coverage_rows(archive: Archive, *, since: datetime | None = None,
                   until: datetime | None = None) -> list[CoverageRow]:
-    """Relevant reports (duplicates included: a copy in another outlet is coverage too;
-    the shipped seed texts left out), dated by publication; undated ones (published None)
-    only when no range is asked for, as they cannot be placed in one."""
-    sql = ("select published, topics, language, outlet from articles "
-           "where relevant = 1 and origin != 'seed'")
+    """Relevant reports as `storage.relevant` defines them (the seeds and the copies of an
+    archived report left out, as status and export count), dated by publication; undated
+    ones (published None) only when no range is asked for, as they cannot be placed in one."""
+    sql = f"select published, topics, language, outlet from articles where {relevant_sql()}"
     rows = []
     for when, topics, language, outlet in archive.db.execute(sql).fetchall():
         moment = _parse_stored(when)

@@ -162,6 +162,10 @@ class _Run:
             self.report.deferred += 0 if self.report.failed > before else len(unit)
             return False
         if outcome == "sent":
+            for alert in message.alerts:
+                log.info("chat %s: alert %s sent (article %s)", alert.chat_id, alert.id,
+                         alert.article_id, extra={"chat": alert.chat_id, "alert": alert.id,
+                                                  "article": alert.article_id})
             self.accepted.sent(unit, value if isinstance(value, int) else None, at=self.clock())
             self.report.sent += len(unit)
             self.report.digests += len(unit) > 1

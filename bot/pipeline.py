@@ -67,6 +67,7 @@ class SourceReport:
     alerts: int = 0
     error: str | None = None
     skipped: bool = False
+    archive_fault: bool = False  # failed on the archive (locked, full), not on the source
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ class Pipeline:
         except sqlite3.Error as exc:  # e.g. locked: no source can be recorded; all wait
             error = describe(exc)
             log.error("no source polled: %s; they are polled at the next run", error)
-            return [SourceReport(s.name, ok=False, error=error) for s in sources if s.enabled]
+            return [SourceReport(s.name, ok=False, error=error, archive_fault=True)
+                    for s in sources if s.enabled]
         batch: list[SourceSuccess] = []
         token = _BATCH.set(batch)  # the gathered tasks copy this context
         try:
@@ -170,7 +172,7 @@ class Pipeline:
         except sqlite3.Error as exc:  # the archive's fault, not the source's: no back-off
             error = describe(exc)
             log.error("source %s: not polled: %s; polled again next time", source.name, error)
-            return SourceReport(source.name, ok=False, error=error)
+            return SourceReport(source.name, ok=False, error=error, archive_fault=True)
         except Exception as exc:  # a bug in one source must not stop the others
             log.exception("source %s: unexpected error", source.name)
             return self._failed(source, f"internal error: {type(exc).__name__}: {exc}", None)
@@ -196,9 +198,20 @@ class Pipeline:
                 "disabled", source.name,
                 f"source {source.name} disabled after {failures} failures: {error}",
                 now=self.clock())
-        log.warning("source %s: %s (failure %d, next try in %.0f s)",
-                    source.name, error, failures, delay)
+        at = (self.clock() + timedelta(seconds=delay)).strftime("%Y-%m-%d %H:%M:%S UTC")
+        # the daemon's job is moved to that moment (bot/app.py); `run --once` polls every run
+        when = (f"back-off until {at}" if _BATCH.get() is not None
+                else f"next poll at {at}, in {delay:.0f} s")
+        log.warning("source %s: %s (failure %d; %s)", source.name, error, failures, when,
+                    extra={"source": source.name})
         return SourceReport(source.name, ok=False, error=error)
+
+    def next_poll(self, source: Source) -> datetime | None:
+        """When the source may be polled again, if it is held back (failures, a server's hint)."""
+        state = self.archive.sources.get(source.name)
+        if state is None or state.next_attempt is None:
+            return None
+        return datetime.fromisoformat(state.next_attempt)
 
     async def _poll(self, source: Source) -> SourceReport:
         state = self.archive.sources.get(source.name)
@@ -316,8 +329,13 @@ class Pipeline:
             if added:
                 self.judge.remember(j)
             self.archive.sources.mark_seen(source.name, [(entry.key, entry.url)], now=now)
-        log.info("source %s: %s relevant=%s score=%.2f dup=%s story=%s", source.name, aid,
-                 j.relevant, j.match.score, j.duplicate_of, j.story)
+        ids = {"source": source.name, "article": aid}
+        log.info("source %s: article %s %s: relevant=%s score=%.2f dup=%s story=%s",
+                 source.name, aid, "archived" if added else "known", j.relevant,
+                 j.match.score, j.duplicate_of, j.story, extra=ids)
+        if added and chats:
+            log.info("source %s: article %s: alert queued for %s", source.name, aid,
+                     ", ".join(chats), extra=ids)
         return len(chats) if added else 0
 
     def _chats_for(self, j: object) -> tuple[str, ...]:

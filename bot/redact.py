@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["MASK", "Redactor", "install"]
+__all__ = ["MASK", "Redactor", "current", "install"]
 
 MASK = "<token>"
 _formatter = logging.Formatter()
@@ -73,6 +73,11 @@ def install(secrets: Iterable[str]) -> Redactor:
         sys.excepthook = _excepthook(redactor)
         threading.excepthook = _thread_hook(redactor)
     return redactor
+
+
+def current() -> Redactor | None:
+    """The installed redactor, for a handler made after `install` (bot/logsetup.py)."""
+    return _current()
 
 
 def _current() -> Redactor | None:

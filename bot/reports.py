@@ -1,8 +1,7 @@
-"""What the read-only commands print: `check`, `sources`, `status`."""
+"""What the read-only commands print: `check` and `sources` (`status` is bot/status.py)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from .known import explanation, load_judge, seeded_judge
 from .settings import Settings
 from .sourcekinds import source_url
 
-__all__ = ["check_target", "format_check", "format_sources", "source_rows", "status_summary"]
+__all__ = ["check_target", "format_check", "format_sources", "source_rows"]
 
 
 def _looks_like_html(data: bytes) -> bool:
@@ -128,16 +127,3 @@ def format_sources(rows: list[dict[str, Any]]) -> str:
                    f"{r['new']:>4}  {tail}")
     return "\n".join(out)
 
-
-def status_summary(settings: Settings) -> dict[str, Any]:
-    if not Path(settings.db_path).exists():
-        return {"archive": str(settings.db_path), "exists": False,
-                "sources_configured": len(settings.sources)}
-    archive = Archive.open(settings.db_path)
-    try:
-        summary = archive.summary()
-    finally:
-        archive.close()
-    summary["sources"] = json.dumps(summary["sources"])
-    return {"archive": str(settings.db_path), "sources_configured": len(settings.sources),
-            "telegram": "configured" if settings.token else "console (no token)", **summary}

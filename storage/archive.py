@@ -16,6 +16,7 @@ from .chats import ChatStore, chat_migrations
 from .migrations import apply_migrations
 from .outbox import Outbox
 from .query import Hit, search
+from .relevant import article_counts, relevant_sql
 from .sources import SourceStore
 
 __all__ = ["Archive", "ArticleRecord", "SearchHit", "Story", "iso"]
@@ -184,7 +185,7 @@ class Archive:
         """
         wanted: dict[str, None] = {}
         sql = ("select story from articles where story is not null"
-               f"{' and relevant = 1' if relevant_only else ''} order by fetched_at desc")
+               f"{' and ' + relevant_sql() if relevant_only else ''} order by fetched_at desc")
         for (story,) in self.db.execute(sql):
             wanted[story] = None
             if len(wanted) >= limit + offset:
@@ -208,9 +209,7 @@ class Archive:
         yield from self.db.execute(sql)
 
     def latest(self, limit: int = 10, *, relevant_only: bool = True) -> list[dict[str, Any]]:
-        where = (
-            "relevant = 1 and duplicate_of is null and origin != 'seed'" if relevant_only else None
-        )
+        where = relevant_sql() if relevant_only else None
         return list(self.db["articles"].rows_where(where, order_by="rowid desc", limit=limit))
 
     def story_articles(self, story: str) -> list[dict[str, Any]]:
@@ -223,13 +222,15 @@ class Archive:
         return search(self.db, query, limit=limit, offset=offset, relevant_only=relevant_only)
 
     def summary(self) -> dict[str, Any]:
+        """Counts for `status` and /status; articles and relevant as `storage.relevant` says
+        (the seeds and the copies counted apart)."""
         one = self.db.execute
+        counts = article_counts(self.db)
         return {
-            "articles": self.count_articles(),
-            "relevant": one("select count(*) from articles where relevant = 1 "
-                            "and duplicate_of is null and origin != 'seed'").fetchone()[0],
-            "duplicates": one("select count(*) from articles where duplicate_of is not null")
-            .fetchone()[0],
+            "articles": counts.articles,
+            "relevant": counts.relevant,
+            "copies": counts.copies,
+            "seeds": counts.seeds,
             "pending_alerts": self.outbox.count("pending"),
             "sent_alerts": self.outbox.count("sent"),
             "sources": self.sources.counts(),

@@ -209,6 +209,14 @@ class ChatStore:
         rows = list(self.db["bot_state"].rows_where("key = 'paused'"))
         return bool(rows) and rows[0]["value"] == "1"
 
+    def set_telegram_offline(self, reason: str | None) -> None:
+        """Why the bot found the Bot API unreachable (None: it is reachable), for `status`."""
+        if reason is None:
+            self.db.execute("delete from bot_state where key = 'telegram_offline'")
+        else:
+            self.db["bot_state"].upsert({"key": "telegram_offline", "value": reason},
+                                        pk="key")
+
     # -- sources added through the bot ------------------------------------------------------
     def add_source(self, name: str, url: str, *, added_by: int, now: datetime) -> bool:
         if self.db["bot_sources"].count_where("name = ? or url = ?", [name, url]):

@@ -199,5 +199,18 @@ GROUP BY s.story
 """
 
 
+@migrations()
+def m004_stories_relevant(db: Database) -> None:
+    # A story's `relevant` counts what storage.relevant calls relevant: no seeds, no copies.
+    db.execute("DROP VIEW IF EXISTS stories")
+    db.execute(_STORIES_VIEW_M004)
+
+
+_STORIES_VIEW_M004 = _STORIES_VIEW.replace(
+    "sum(s.relevant) AS relevant",
+    "sum(s.relevant = 1 AND coalesce(s.origin, '') != 'seed' AND s.duplicate_of IS NULL)"
+    " AS relevant")
+
+
 def apply_migrations(db: Database) -> None:
     migrations.apply(db)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .migrations import FOLD_M003
+from .relevant import relevant_sql
 
 __all__ = ["Filters", "Hit", "QueryError", "fold_query", "iter_search", "search"]
 
@@ -191,8 +192,8 @@ def _where(db: Database, f: Filters, rowid: str) -> tuple[list[str], list[Any]]:
         params.append(f.story)
     if not f.include_duplicates:
         where.append("a.duplicate_of is null")
-    if f.relevant_only:
-        where.append("a.relevant = 1")
+    if f.relevant_only:  # copies are the include_duplicates filter's
+        where.append(relevant_sql("a", copies=True))
     return where, params
 
 

@@ -148,8 +148,10 @@ def test_an_archive_that_cannot_be_opened_is_one_line(tmp_path):
     result = run_cli(["run", "--once"], {"TANFWATCH_CONFIG": str(config),
                                          "TANFWATCH_DB": str(db)})
     assert result.returncode == 1
-    assert result.stderr.strip() == (f"Error: archive error: file is not a database (the file "
-                                     f"is not an SQLite archive): {db}")
+    *startup, error = result.stderr.strip().splitlines()  # the startup line, then the error
+    assert len(startup) == 1 and "starting (run --once)" in startup[0]
+    assert error == (f"Error: archive error: file is not a database (the file "
+                     f"is not an SQLite archive): {db}")
 
 
 def test_the_write_probe_leaves_an_open_transaction_alone(tmp_path):

@@ -125,7 +125,7 @@ def test_run_once_with_telegram_down_archives_and_queues_then_delivers_once(
         fake_telegram.outage(True)
     first = run_cli(["run", "--once"], env)
     assert first.returncode == 0, first.stderr
-    warnings = [line for line in first.stderr.splitlines() if "Telegram" in line]
+    warnings = [line for line in first.stderr.splitlines() if "Telegram Bot API" in line]
     assert len(warnings) == 1 and "alerts stay queued" in warnings[0], first.stderr
     assert "1 alerts stay queued" in warnings[0] and "Traceback" not in first.stderr
     assert "1 new articles, 1 alerts queued; delivered 0, deferred 1" in first.stderr

@@ -42,3 +42,30 @@ def test_each_source_gets_its_own_jittered_spread_non_overlapping_job(tmp_path):
     per_second = max(sum(1 for s in starts if s.replace(microsecond=0) == t.replace(
         microsecond=0)) for t in starts)
     assert per_second <= 5
+
+
+async def test_a_failing_source_is_polled_again_when_its_back_off_ends(tmp_path):
+    """The log says "next poll at T": the job is moved to T, not left at the interval tick."""
+    import socket
+
+    from bot.app import _poll_job, open_runtime
+
+    with socket.socket() as sock:  # bound, never listening: connection refused at once
+        sock.bind(("127.0.0.1", 0))
+        source = Source(name="dead", url=f"http://127.0.0.1:{sock.getsockname()[1]}/f.xml",
+                        interval=900)
+        settings = Settings(sources=(source,), db_path=tmp_path / "a.db")
+        async with open_runtime(settings) as rt:
+            scheduler = AsyncIOScheduler(timezone=UTC)
+            scheduler.start(paused=True)
+            try:
+                _schedule_sources(scheduler, rt)
+                job = scheduler.get_job("source:dead")
+                tick = job.trigger.get_next_fire_time(job.next_run_time, job.next_run_time)
+                await _poll_job(rt, source, scheduler)
+                retry = rt.pipeline.next_poll(source)
+                moved = scheduler.get_job("source:dead").next_run_time
+            finally:
+                scheduler.shutdown(wait=False)
+    assert retry is not None and moved == retry  # 30-60 s after a first failure
+    assert moved < tick - timedelta(seconds=600)  # not the 900 s interval tick
