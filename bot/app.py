@@ -195,7 +195,8 @@ def _schedule_sources(scheduler: AsyncIOScheduler, rt: Runtime) -> None:
         first = rt.clock() + timedelta(seconds=spread * i / max(1, len(sources)))
         scheduler.add_job(_poll_job, "interval", args=[rt, source], id=f"source:{source.name}",
                           seconds=source.interval, jitter=max(1, source.interval // 10),
-                          next_run_time=first, max_instances=1, coalesce=True)
+                          next_run_time=first, max_instances=1, coalesce=True,
+                          misfire_grace_time=None)  # a late poll runs late, once: never skipped
 
 
 # A job cut short by SIGTERM ends quietly: APScheduler would log its CancelledError as a job

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -42,3 +43,30 @@ def test_each_source_gets_its_own_jittered_spread_non_overlapping_job(tmp_path):
     per_second = max(sum(1 for s in starts if s.replace(microsecond=0) == t.replace(
         microsecond=0)) for t in starts)
     assert per_second <= 5
+
+
+async def test_a_source_job_whose_run_time_is_long_past_still_runs_once(tmp_path):
+    """A scheduler running late (a busy start, a suspended host) polls late, never skips."""
+    polled: list[str] = []
+    done = asyncio.Event()
+
+    async def poll(source: Source) -> None:
+        polled.append(source.name)
+        done.set()
+
+    settings = Settings(sources=(Source(name="late", url="http://127.0.0.1:9/a.xml"),),
+                        db_path=tmp_path / "a.db")
+    archive = Archive.open(settings.db_path)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    try:
+        past = datetime.now(UTC) - timedelta(hours=1)  # far beyond APScheduler's 1 s grace
+        rt = SimpleNamespace(settings=settings, archive=archive, clock=lambda: past,
+                             pipeline=SimpleNamespace(poll=poll))
+        _schedule_sources(scheduler, rt)
+        assert scheduler.get_job("source:late").misfire_grace_time is None
+        scheduler.start()
+        await asyncio.wait_for(done.wait(), 30)
+    finally:
+        scheduler.shutdown(wait=False)
+        archive.close()
+    assert polled == ["late"]
