@@ -18,6 +18,7 @@ import click
 
 from .archivecli import export, report, search, serve, show, stories
 from .chatscli import chats
+from .maintenance import backup, vacuum
 from .settings import ConfigError, Settings, load_settings
 
 __all__ = ["cli", "main"]
@@ -225,6 +226,8 @@ def feedback(obj: _Context, export: Any) -> None:
 
 
 for _command in (search, export, stories, show, serve, report):  # the archive-reading ones
+    cli.add_command(_command)
+for _command in (backup, vacuum):  # keeping the archive: bot/maintenance.py
     cli.add_command(_command)
 cli.add_command(chats)
 
