@@ -66,8 +66,12 @@ def cli(ctx: click.Context, config: str | None, db: str | None, verbose: int) ->
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Poll every enabled source once, deliver, and exit.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve Prometheus metrics on this port (default: off).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address the metrics endpoint binds to.")
 @click.pass_obj
-def run(obj: _Context, once: bool) -> None:
+def run(obj: _Context, once: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Run the bot: poll sources on their intervals and send alerts (until SIGTERM)."""
     from storage.faults import describe
 
@@ -75,15 +79,20 @@ def run(obj: _Context, once: bool) -> None:
     from .telegram import TokenRejected
 
     settings = obj.settings()
+    if once and metrics_port is not None:
+        raise click.UsageError("--metrics-port is for the daemon, not --once")
     try:
         if not once:
-            asyncio.run(run_daemon(settings))
+            asyncio.run(run_daemon(settings, metrics_port=metrics_port,
+                                   metrics_host=metrics_host))
             return
         reports, delivery = asyncio.run(run_once(settings))
     except TokenRejected as exc:
         raise click.ClickException(str(exc)) from None
     except sqlite3.Error as exc:  # the archive cannot even be opened (or migrated, seeded)
         raise click.ClickException(f"{describe(exc)}: {settings.db_path}") from None
+    except OSError as exc:  # the metrics port is taken (bot.metrics names it)
+        raise click.ClickException(str(exc)) from None
     failed = [r for r in reports if not r.ok]
     click.echo(
         f"polled {len(reports)} sources ({len(failed)} failed), "
