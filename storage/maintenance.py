@@ -63,6 +63,8 @@ def backup(source: Path, dest: Path, *, force: bool = False) -> str:
     and renamed, so `dest` is never a partial copy. Returns the copy's integrity_check line.
     Raises FileExistsError when `dest` exists and not `force`.
     """
+    if dest.exists() and dest.resolve() == source.resolve():
+        raise FileExistsError(f"{dest} is the archive itself")
     if dest.exists() and not force:
         raise FileExistsError(f"{dest} exists (use --force to overwrite it)")
     if not source.exists():

@@ -72,6 +72,8 @@ def test_backup_refuses_to_overwrite_unless_forced(tmp_path):
     forced = run_cli(["--db", str(db), "backup", "--force", str(copy)], {})
     assert forced.returncode == 0, forced.stderr
     assert ids(copy) == ids(db) and len(ids(copy)) == 303
+    itself = run_cli(["--db", str(db), "backup", "--force", str(db)], {})
+    assert itself.returncode == 1 and f"{db} is the archive itself" in itself.stderr
     missing = run_cli(["--db", str(tmp_path / "none.db"), "backup", str(tmp_path / "b.db")], {})
     assert missing.returncode == 1 and "no archive at" in missing.stderr
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import _schedule_sources
+from bot.app import _schedule, _schedule_sources
 from bot.settings import Settings, Source
 from storage.archive import Archive
 
@@ -70,3 +70,22 @@ async def test_a_source_job_whose_run_time_is_long_past_still_runs_once(tmp_path
         scheduler.shutdown(wait=False)
         archive.close()
     assert polled == ["late"]
+
+
+def test_delivery_and_the_daily_retention_pass_are_scheduled_and_never_skipped(tmp_path):
+    settings = Settings(sources=(), db_path=tmp_path / "a.db")
+    archive = Archive.open(settings.db_path)
+    try:
+        rt = SimpleNamespace(settings=settings, archive=archive, clock=lambda: NOW,
+                             pipeline=SimpleNamespace(poll=_poll, on_queued=None))
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        _schedule(scheduler, rt, deliver_every=10)
+        deliver, retention = scheduler.get_job("deliver"), scheduler.get_job("retention")
+    finally:
+        archive.close()
+    assert rt.pipeline.on_queued is not None  # a poll that queues alerts wakes delivery
+    assert deliver.trigger.interval == timedelta(seconds=10) and deliver.next_run_time == NOW
+    assert retention.trigger.interval == timedelta(days=1)
+    assert retention.args == (archive, 180, rt.clock)
+    assert all(j.misfire_grace_time is None and j.coalesce and j.max_instances == 1
+               for j in (deliver, retention))
