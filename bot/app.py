@@ -32,6 +32,8 @@ from watchers.pinned import guarded_fetcher, trusted_fetcher
 from .commands import build_application, start_bot, stop_bot
 from .deliver import Accepted, ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
 from .known import load_judge
+from .maintenance import prune_job
+from .metrics import Metrics, outbox_pending, serve_metrics
 from .pipeline import Pipeline, SourceReport
 from .settings import Settings, Source
 from .sourcekinds import fetcher_kwargs, source_url
@@ -43,6 +45,7 @@ from .telegram import (
     make_bot,
     reachable,
 )
+from .wake import DeliveryWake
 
 __all__ = [
     "Runtime",
@@ -100,9 +103,11 @@ class Runtime:
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
                        sender: Sender | None = None, executor: Executor | None = None,
-                       archive: Archive | None = None) -> AsyncIterator[Runtime]:
+                       archive: Archive | None = None,
+                       metrics: Metrics | None = None) -> AsyncIterator[Runtime]:
     """The wired seams; ``executor`` (a process pool) takes feed parsing and extraction.
-    An ``archive`` passed in stays open; else settings.db_path is opened and closed."""
+    An ``archive`` passed in stays open; else settings.db_path is opened and closed.
+    ``metrics``: where to count (default: a fresh registry, no global state)."""
     owned = archive is None
     archive = archive or Archive.open(settings.db_path, timeout=settings.db_timeout)
     bot = offline = None
@@ -123,7 +128,8 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
         async with trusted_fetcher(configured, **kwargs) as fetcher, \
                 guarded_fetcher(**kwargs) as guarded:
             pipeline = Pipeline(settings, archive, fetcher, judge, clock=clock,
-                                untrusted_fetcher=guarded, executor=executor)
+                                untrusted_fetcher=guarded, executor=executor,
+                                metrics=metrics or Metrics())
             yield Runtime(settings, archive, pipeline, sender, clock, bot=bot, offline=offline)
     finally:
         if bot is not None:
@@ -158,10 +164,12 @@ async def send_admin_notices(rt: Runtime) -> int:
 
 async def run_once(settings: Settings, *, clock: Callable[[], datetime] = utcnow,
                    sender: Sender | None = None, archive: Archive | None = None,
+                   metrics: Metrics | None = None,
                    ) -> tuple[list[SourceReport], DeliveryReport]:
     """Poll every source, then deliver: a poll that failed (even on storage) never stops
     delivery of what is queued. `archive`: an open archive to use instead of settings.db_path."""
-    async with open_runtime(settings, clock=clock, sender=sender, archive=archive) as rt:
+    async with open_runtime(settings, clock=clock, sender=sender, archive=archive,
+                            metrics=metrics) as rt:
         sources = all_sources(settings, rt.archive)
         reports = await rt.pipeline.poll_all(sources, force=True)
         if not await rt.reconnect():
@@ -199,7 +207,8 @@ def _schedule_sources(scheduler: AsyncIOScheduler, rt: Runtime) -> None:
         scheduler.add_job(_poll_job, "interval", args=[rt, source, scheduler],
                           id=f"source:{source.name}",
                           seconds=source.interval, jitter=max(1, source.interval // 10),
-                          next_run_time=first, max_instances=1, coalesce=True)
+                          next_run_time=first, max_instances=1, coalesce=True,
+                          misfire_grace_time=None)  # a late poll runs late, once: never skipped
 
 
 # A job cut short by SIGTERM ends quietly: APScheduler would log its CancelledError as a job
@@ -239,6 +248,8 @@ async def _deliver_all(rt: Runtime) -> DeliveryReport:
         return DeliveryReport(deferred=_pending(rt))
     try:
         report = await rt.deliver()
+        rt.pipeline.metrics.sent.inc(report.sent)
+        rt.pipeline.metrics.failed.inc(report.failed)
         await send_admin_notices(rt)
     except sqlite3.Error as exc:
         log.error("delivery stopped: %s; the rest stay queued", describe(exc))
@@ -275,27 +286,39 @@ async def _keep_connecting(rt: Runtime, scheduler: AsyncIOScheduler, app: Applic
             await asyncio.wait_for(stop.wait(), delay)
 
 
-def _schedule(scheduler: AsyncIOScheduler, rt: Runtime, rng: random.Random) -> None:
+def _schedule(scheduler: AsyncIOScheduler, rt: Runtime, *, deliver_every: float) -> None:
     _schedule_sources(scheduler, rt)
     scheduler.add_job(_schedule_sources, "interval", args=[scheduler, rt], id="sources",
                       seconds=60, max_instances=1, coalesce=True)
-    scheduler.add_job(_deliver_all, "interval", args=[rt], id="deliver", seconds=10,
-                      next_run_time=rt.clock() + timedelta(seconds=2),
-                      max_instances=1, coalesce=True)
+    # Alerts go out when a poll queues them (the wake); the interval retries what waits.
+    wake = DeliveryWake(scheduler, rt.clock)
+    rt.pipeline.on_queued = wake
+    scheduler.add_job(wake.run, "interval", args=[partial(_deliver_all, rt)], id="deliver",
+                      seconds=deliver_every, next_run_time=rt.clock(),  # what a last run left
+                      max_instances=1, coalesce=True, misfire_grace_time=None)
+    scheduler.add_job(prune_job, "interval", args=[rt.archive, rt.settings.keep_irrelevant_days,
+                                                   rt.clock],
+                      id="retention", hours=24, next_run_time=rt.clock() + timedelta(minutes=10),
+                      max_instances=1, coalesce=True, misfire_grace_time=None)
 
 
 async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None,
                      reconnect_base: float = RECONNECT_BASE,
-                     reconnect_cap: float = RECONNECT_CAP) -> None:
+                     reconnect_cap: float = RECONNECT_CAP, deliver_every: float = 10.0,
+                     metrics_port: int | None = None, metrics_host: str = "127.0.0.1") -> None:
+    """`metrics_port`: serve Prometheus metrics on metrics_host:port (OSError if it cannot)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with open_runtime(settings) as rt:
+    async with open_runtime(settings) as rt, contextlib.AsyncExitStack() as stack:
         rt.max_wait = DAEMON_MAX_WAIT
+        if metrics_port is not None:
+            rt.pipeline.metrics.queue_length(outbox_pending(settings.db_path))
+            stack.enter_context(serve_metrics(rt.pipeline.metrics, metrics_port, metrics_host))
         scheduler = AsyncIOScheduler(timezone=UTC)
-        _schedule(scheduler, rt, random.Random())
+        _schedule(scheduler, rt, deliver_every=deliver_every)
         scheduler.start()
         app = connecting = None
         try:

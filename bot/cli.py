@@ -19,6 +19,7 @@ import click
 from .archivecli import export, report, search, serve, show, stories
 from .chatscli import chats
 from .logsetup import FORMATS, LEVELS, level_for, setup_logging, startup_line
+from .maintenance import backup, vacuum
 from .settings import ConfigError, Settings, load_settings
 from .topicscli import topics
 
@@ -83,8 +84,12 @@ ALL_SOURCES_FAILED = 3
 @cli.command()
 @click.option("--once", is_flag=True, help="Poll every enabled source once, deliver, and exit "
               "(exit code 3 when every source failed).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve Prometheus metrics on this port (default: off).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address the metrics endpoint binds to.")
 @click.pass_obj
-def run(obj: _Context, once: bool) -> None:
+def run(obj: _Context, once: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Run the bot: poll sources on their intervals and send alerts (until SIGTERM)."""
     from importlib.metadata import version
 
@@ -95,16 +100,21 @@ def run(obj: _Context, once: bool) -> None:
 
     obj.setup_logs(default="info")  # an operator sees the startup line and each event
     settings = obj.settings()
+    if once and metrics_port is not None:
+        raise click.UsageError("--metrics-port is for the daemon, not --once")
     logging.getLogger("bot").info(startup_line(settings, once=once, version=version("tanfwatch")))
     try:
         if not once:
-            asyncio.run(run_daemon(settings))
+            asyncio.run(run_daemon(settings, metrics_port=metrics_port,
+                                   metrics_host=metrics_host))
             return
         reports, delivery = asyncio.run(run_once(settings))
     except TokenRejected as exc:
         raise click.ClickException(str(exc)) from None
     except sqlite3.Error as exc:  # the archive cannot even be opened (or migrated, seeded)
         raise click.ClickException(f"{describe(exc)}: {settings.db_path}") from None
+    except OSError as exc:  # the metrics port is taken (bot.metrics names it)
+        raise click.ClickException(str(exc)) from None
     failed = [r for r in reports if not r.ok]
     # each failure was logged once as it happened (with its back-off); this only counts them
     obj.say(f"polled {len(reports)} sources ({len(failed)} failed), "
@@ -248,6 +258,8 @@ def feedback(obj: _Context, export: Any) -> None:
 
 
 for _command in (search, export, stories, show, serve, report):  # the archive-reading ones
+    cli.add_command(_command)
+for _command in (backup, vacuum):  # keeping the archive: bot/maintenance.py
     cli.add_command(_command)
 cli.add_command(chats)
 cli.add_command(topics)

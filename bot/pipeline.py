@@ -34,6 +34,7 @@ from watchers.robots import RobotsCache
 from watchers.search import HOST_DELAYS
 
 from .known import article_record
+from .metrics import Metrics, error_kind
 from .settings import Settings, Source
 from .sourcekinds import Listing, list_entries, source_url
 
@@ -106,8 +107,12 @@ class Pipeline:
     def __init__(self, settings: Settings, archive: Archive, fetcher: Fetcher, judge: Judge,
                  *, clock: Clock, rng: random.Random | None = None,
                  untrusted_fetcher: Fetcher | None = None,
-                 executor: Executor | None = None) -> None:
+                 executor: Executor | None = None, metrics: Metrics | None = None,
+                 on_queued: Callable[[], None] | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
+        # called after a commit that queued alerts: the daemon wakes its delivery job
+        self.on_queued = on_queued
         self.archive = archive
         self.fetcher = fetcher
         # Sources added through the bot go through a fetcher that refuses private addresses
@@ -165,17 +170,22 @@ class Pipeline:
         """Poll one source; unless forced, a source in back-off (or disabled) waits its turn."""
         if not force and not self.due(source):
             return SourceReport(source.name, ok=True, skipped=True)
+        self.metrics.fetches.labels(kind=source.kind).inc()
         try:
             return await self._poll(source)
-        except WatchError as exc:
+        except Exception as exc:  # a bug in one source must not stop the others
+            return self._poll_failed(source, exc)
+
+    def _poll_failed(self, source: Source, exc: Exception) -> SourceReport:
+        self.metrics.errors.labels(kind=error_kind(exc)).inc()
+        if isinstance(exc, WatchError):
             return self._failed(source, str(exc), getattr(exc, "retry_after", None))
-        except sqlite3.Error as exc:  # the archive's fault, not the source's: no back-off
+        if isinstance(exc, sqlite3.Error):  # the archive's fault, not the source's: no back-off
             error = describe(exc)
             log.error("source %s: not polled: %s; polled again next time", source.name, error)
             return SourceReport(source.name, ok=False, error=error, archive_fault=True)
-        except Exception as exc:  # a bug in one source must not stop the others
-            log.exception("source %s: unexpected error", source.name)
-            return self._failed(source, f"internal error: {type(exc).__name__}: {exc}", None)
+        log.error("source %s: unexpected error", source.name, exc_info=exc)
+        return self._failed(source, f"internal error: {type(exc).__name__}: {exc}", None)
 
     def _failed(self, source: Source, error: str, retry_after: float | None) -> SourceReport:
         try:
@@ -281,10 +291,12 @@ class Pipeline:
             log.info("article %s: %s; using the feed's content", url, exc)
             return None
         # Extraction is CPU work (~20 ms a page): keep it off the event loop.
-        if self.executor is None:
-            return await asyncio.to_thread(_extract_job, page.content, page.url, page.headers)
-        return await asyncio.get_running_loop().run_in_executor(
-            self.executor, _extract_job, page.content, page.url, dict(page.headers))
+        with self.metrics.extraction.time():
+            if self.executor is None:
+                return await asyncio.to_thread(_extract_job, page.content, page.url,
+                                               page.headers)
+            return await asyncio.get_running_loop().run_in_executor(
+                self.executor, _extract_job, page.content, page.url, dict(page.headers))
 
     async def process_entry(self, source: Source, entry: FeedEntry, *, feed_title: str,
                             cutoff: datetime | None = None) -> int:
@@ -317,8 +329,10 @@ class Pipeline:
             published = now
         aid = article_id(canonical_url(url) if url else None, f"{source.name}:{entry.key}")
         async with self._lock:
-            j = self.judge.judge(aid, text or title, title=title, url=url, language=language,
-                                 published=published)
+            with self.metrics.matching.time():
+                j = self.judge.judge(aid, text or title, title=title, url=url,
+                                     language=language, published=published)
+            self.metrics.judged.labels(relevant=str(bool(j.relevant)).lower()).inc()
             chats = self._chats_for(j) if j.alert else ()
             record = article_record(
                 j, text=text or title, title=title, url=url, source=source.name,
@@ -333,10 +347,14 @@ class Pipeline:
         log.info("source %s: article %s %s: relevant=%s score=%.2f dup=%s story=%s",
                  source.name, aid, "archived" if added else "known", j.relevant,
                  j.match.score, j.duplicate_of, j.story, extra=ids)
-        if added and chats:
-            log.info("source %s: article %s: alert queued for %s", source.name, aid,
-                     ", ".join(chats), extra=ids)
-        return len(chats) if added else 0
+        if not (added and chats):
+            return 0
+        log.info("source %s: article %s: alert queued for %s", source.name, aid,
+                 ", ".join(chats), extra=ids)
+        self.metrics.queued.inc(len(chats))
+        if self.on_queued is not None:
+            self.on_queued()
+        return len(chats)
 
     def _chats_for(self, j: object) -> tuple[str, ...]:
         # Follow-ups are queued too: delivery applies each chat's mode (thread/digest/mute).

@@ -92,6 +92,7 @@ class Settings:
     concurrency: int = 16
     per_host: int = 2
     db_timeout: float = 30.0  # seconds to wait for another writer's lock on the archive
+    keep_irrelevant_days: int = 180  # retention of non-relevant articles; 0: for ever
     follow_ups: str = "thread"
     digest_after: int = 10
     link_preview: bool = False
@@ -210,6 +211,7 @@ _NUMBERS: dict[str, tuple[type, float, float, bool]] = {
     "per_host": (int, 1, 64, True),
     "digest_after": (int, 0, 10_000, True),
     "db_timeout": (float, 0, 3600, True),
+    "keep_irrelevant_days": (int, 0, 100 * 365, True),
 }
 _OPTION_KEYS = {*_NUMBERS, "backfill", "follow_ups", "archive_url", "link_preview", "admin_ids",
                 "admin_chat_id"}

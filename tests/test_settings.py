@@ -104,6 +104,8 @@ def test_archive_url_must_be_a_template(tmp_path):
         ("[tanfwatch]\nbackfill_hours = 1e300\n", "backfill_hours: 1e\\+300 is out of range"),
         ("[tanfwatch]\nbackfill = -2\n", "backfill: -2.0 is out of range"),
         ("[tanfwatch]\ndb_timeout = -1\n", "db_timeout: -1.0 is out of range"),
+        ("[tanfwatch]\nkeep_irrelevant_days = -1\n", "keep_irrelevant_days: -1 is out of range"),
+        ("[tanfwatch]\nkeep_irrelevant_days = 1.5\n", "keep_irrelevant_days: expected int"),
         ('[[sources]]\nurl = "http://x/f"\ninterval = 99999999999999999999\n',
          "sources\\[0\\].interval: 99999999999999999999 s is out of range"),
         ('[[sources]]\nurl = "http://x/f"\ninterval = 5\n', "sources\\[0\\].interval: 5 s"),
@@ -151,3 +153,9 @@ def test_limits_themselves_and_upper_case_schemes_are_accepted(tmp_path):
     assert settings.archive_url == "https://d.example/a/{id}"
     assert (settings.concurrency, settings.per_host, settings.threshold, settings.timeout,
             settings.max_bytes, settings.db_timeout) == (1, 1, 1.0, 0.5, 1024, 0.0)
+
+
+def test_irrelevant_articles_are_kept_180_days_by_default_and_0_keeps_them_for_ever(tmp_path):
+    assert load_settings(write(tmp_path, ""), env={}).keep_irrelevant_days == 180
+    forever = load_settings(write(tmp_path, "[tanfwatch]\nkeep_irrelevant_days = 0\n"), env={})
+    assert forever.keep_irrelevant_days == 0

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import _schedule_sources
+from bot.app import _schedule, _schedule_sources
 from bot.settings import Settings, Source
 from storage.archive import Archive
 
@@ -69,3 +70,49 @@ async def test_a_failing_source_is_polled_again_when_its_back_off_ends(tmp_path)
                 scheduler.shutdown(wait=False)
     assert retry is not None and moved == retry  # 30-60 s after a first failure
     assert moved < tick - timedelta(seconds=600)  # not the 900 s interval tick
+
+
+async def test_a_source_job_whose_run_time_is_long_past_still_runs_once(tmp_path):
+    """A scheduler running late (a busy start, a suspended host) polls late, never skips."""
+    polled: list[str] = []
+    done = asyncio.Event()
+
+    async def poll(source: Source) -> None:
+        polled.append(source.name)
+        done.set()
+
+    settings = Settings(sources=(Source(name="late", url="http://127.0.0.1:9/a.xml"),),
+                        db_path=tmp_path / "a.db")
+    archive = Archive.open(settings.db_path)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    try:
+        past = datetime.now(UTC) - timedelta(hours=1)  # far beyond APScheduler's 1 s grace
+        rt = SimpleNamespace(settings=settings, archive=archive, clock=lambda: past,
+                             pipeline=SimpleNamespace(poll=poll))
+        _schedule_sources(scheduler, rt)
+        assert scheduler.get_job("source:late").misfire_grace_time is None
+        scheduler.start()
+        await asyncio.wait_for(done.wait(), 30)
+    finally:
+        scheduler.shutdown(wait=False)
+        archive.close()
+    assert polled == ["late"]
+
+
+def test_delivery_and_the_daily_retention_pass_are_scheduled_and_never_skipped(tmp_path):
+    settings = Settings(sources=(), db_path=tmp_path / "a.db")
+    archive = Archive.open(settings.db_path)
+    try:
+        rt = SimpleNamespace(settings=settings, archive=archive, clock=lambda: NOW,
+                             pipeline=SimpleNamespace(poll=_poll, on_queued=None))
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        _schedule(scheduler, rt, deliver_every=10)
+        deliver, retention = scheduler.get_job("deliver"), scheduler.get_job("retention")
+    finally:
+        archive.close()
+    assert rt.pipeline.on_queued is not None  # a poll that queues alerts wakes delivery
+    assert deliver.trigger.interval == timedelta(seconds=10) and deliver.next_run_time == NOW
+    assert retention.trigger.interval == timedelta(days=1)
+    assert retention.args == (archive, 180, rt.clock)
+    assert all(j.misfire_grace_time is None and j.coalesce and j.max_instances == 1
+               for j in (deliver, retention))
