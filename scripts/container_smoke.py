@@ -116,7 +116,9 @@ def main() -> int:
     env["TANFWATCH_CONFIG"] = str(config)
     try:
         once = tanfwatch("run", "--once", env=env)
-        summary = once.stderr.strip().splitlines()[0] if once.stderr.strip() else ""
+        # the summary line, after the startup line and the event lines
+        summary = next((line for line in once.stderr.splitlines() if line.startswith("polled")),
+                       "")
         step("run --once polled the loopback feed and alerted once", once.returncode == 0
              and "(0 failed)" in summary and "1 alerts queued" in summary
              and TITLE in once.stdout)
