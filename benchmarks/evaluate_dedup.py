@@ -264,6 +264,7 @@ def live_runs(records: list[dict], cluster: dict[str, str], seeds: list[SeedArti
               runs: int) -> None:
     """Story pairs over several re-datings: one draw can be lucky or unlucky."""
     figures, mixed = [], []
+    relevant_stories = len({r["story"] or r["id"] for r in records if r["relevant"]})
     for k in range(runs):
         stream = redate(records, cluster=cluster, seed=k)
         pred = run_stream(stream, seeds, seed_dates([s.id for s in seeds], stream, cluster))
@@ -280,7 +281,8 @@ def live_runs(records: list[dict], cluster: dict[str, str], seeds: list[SeedArti
     print(f"live, {runs} re-datings: same-story pairs (relevant records) precision mean "
           f"{p.mean():.3f} (min {p.min():.3f}), recall mean {r.mean():.3f} (min {r.min():.3f}); "
           f"largest story {int(big.min())}-{int(big.max())} reports (largest event: 8); "
-          f"stories mixing events: {min(mixed)}-{max(mixed)} per run")
+          f"stories mixing events: {min(mixed)}-{max(mixed)} per run "
+          f"(mean {sum(mixed) / len(mixed):.1f}, of {relevant_stories} relevant events)")
 
 
 def main() -> None:
