@@ -60,6 +60,9 @@ log = logging.getLogger(__name__)
 ONCE_MAX_WAIT = 5.0  # `run --once` must finish promptly
 DAEMON_MAX_WAIT = 300.0  # the daemon's delivery job may wait (it never overlaps itself)
 RECONNECT_BASE, RECONNECT_CAP = 5.0, 300.0  # back-off while the Bot API is down at start
+# SIGTERM waits this long for the message in flight to be answered and recorded (compose gives
+# 30 s, docker's default 10 s); past it the send is cut and may be repeated at the next start.
+SHUTDOWN_GRACE = 8.0
 
 
 def utcnow() -> datetime:
@@ -78,6 +81,8 @@ class Runtime:
     accepted: Accepted = field(default_factory=Accepted)
     bot: Bot | None = None  # the alert sender's Bot, when a token is set
     offline: str | None = None  # why the Bot API is unreachable; None once connected
+    stopping: bool = False  # shutdown: delivery ends after the message in flight
+    delivering: asyncio.Task[DeliveryReport] | None = None  # the delivery run in flight
 
     async def reconnect(self) -> bool:
         """Try the Bot API again if it was unreachable; True when alerts can go out."""
@@ -91,7 +96,23 @@ class Runtime:
         return await deliver(self.archive, self.sender, clock=self.clock,
                              digest_after=self.settings.digest_after, max_wait=self.max_wait,
                              archive_url=self.settings.archive_url,
-                             follow_ups=self.settings.follow_ups, accepted=self.accepted)
+                             follow_ups=self.settings.follow_ups, accepted=self.accepted,
+                             stopping=lambda: self.stopping)
+
+    async def settle(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """At shutdown: let the delivery in flight finish its message and record it."""
+        self.stopping = True
+        task = self.delivering
+        if task is None or task.done():
+            return
+        log.info("stopping: waiting for the alert being sent to be recorded")
+        try:
+            await asyncio.wait_for(task, grace)
+        except TimeoutError:
+            log.warning("stopping: Telegram did not answer in %.0f s; that alert may be sent "
+                        "again at the next start", grace)
+        except Exception:  # already logged by the job when it was awaited there
+            log.exception("stopping: the last delivery run failed")
 
 
 @contextlib.asynccontextmanager
@@ -209,6 +230,19 @@ async def _poll_job(rt: Runtime, source: Source) -> None:
 
 
 async def _deliver_all(rt: Runtime) -> DeliveryReport:
+    """The delivery job: one run at a time, shielded so that a shutdown cancelling the job
+    never cuts a send from its record (Runtime.settle waits for it)."""
+    if rt.stopping:
+        return DeliveryReport(deferred=_pending(rt))
+    if rt.delivering is None or rt.delivering.done():
+        rt.delivering = asyncio.ensure_future(_deliver_now(rt))
+    try:
+        return await asyncio.shield(rt.delivering)
+    except asyncio.CancelledError:  # see _poll_job; the run itself goes on until settled
+        return DeliveryReport(deferred=_pending(rt))
+
+
+async def _deliver_now(rt: Runtime) -> DeliveryReport:
     """Deliver and send admin notices, if Telegram is up and the archive can record sends."""
     if rt.offline is not None:  # _keep_connecting wakes the daemon's job once it is back
         return DeliveryReport(deferred=_pending(rt))
@@ -218,7 +252,8 @@ async def _deliver_all(rt: Runtime) -> DeliveryReport:
         return DeliveryReport(deferred=_pending(rt))
     try:
         report = await rt.deliver()
-        await send_admin_notices(rt)
+        if not rt.stopping:
+            await send_admin_notices(rt)
     except sqlite3.Error as exc:
         log.error("delivery stopped: %s; the rest stay queued", describe(exc))
         return DeliveryReport(deferred=_pending(rt))
@@ -287,7 +322,9 @@ async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None,
                      settings.db_path)
             await stop.wait()
         finally:
+            rt.stopping = True  # before the scheduler cancels the delivery job
             scheduler.shutdown(wait=False)
+            await rt.settle()
             if connecting is not None:
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
