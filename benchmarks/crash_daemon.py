@@ -50,6 +50,7 @@ Moment = Callable[[random.Random, World, FakeTelegram, Path], None]
 @dataclass
 class Figures:
     kills: int = 0
+    window_kills: int = 0  # kills that found a message accepted but not yet recorded
     relevant: int = 0
     alerted: int = 0
     missing: list[str] = field(default_factory=list)
@@ -72,7 +73,8 @@ class Figures:
             f"{len(self.missing)} missing; irrelevant alerted: {self.false_alerts}",
             f"doubles: {sum(self.doubles.values())} ({len(self.doubles)} articles); in the "
             f"documented window (accepted, not yet recorded, at a kill): {len(self.in_window)} "
-            f"articles; unexplained: {sum(self.unexplained.values())}",
+            f"articles, by {self.window_kills} kills; unexplained: "
+            f"{sum(self.unexplained.values())}",
             f"outbox: {self.outbox}; integrity_check: {self.integrity}",
         ]
 
@@ -139,7 +141,9 @@ def run(tmp: Path, *, kills: int, feeds: int, entries: int, waves: int, seed: in
             moment(rng, world, fake, db)
             _stop(proc, signal.SIGKILL)
             figures.kills += 1
-            figures.in_window |= accepted_pending(world, fake, db)
+            caught = accepted_pending(world, fake, db)
+            figures.window_kills += bool(caught)
+            figures.in_window |= caught
         while len(world.articles) < entries:  # fewer kills than waves
             world.publish(min(per_wave, entries - len(world.articles)))
         proc = spawn_daemon(env, log)
