@@ -25,7 +25,7 @@ from telegram.ext import Application
 
 from matchers.relevance import load_matcher
 from storage.archive import Archive
-from storage.faults import describe, write_blocked
+from storage.faults import describe
 from watchers.backoff import next_delay
 from watchers.pinned import guarded_fetcher, trusted_fetcher
 
@@ -246,7 +246,7 @@ async def _deliver_now(rt: Runtime) -> DeliveryReport:
     """Deliver and send admin notices, if Telegram is up and the archive can record sends."""
     if rt.offline is not None:  # _keep_connecting wakes the daemon's job once it is back
         return DeliveryReport(deferred=_pending(rt))
-    blocked = write_blocked(rt.archive.db)
+    blocked = rt.archive.write_blocked()
     if blocked is not None:  # a send we cannot mark sent would be sent again: wait
         log.error("delivery postponed: %s; %d alerts stay queued", blocked, _pending(rt))
         return DeliveryReport(deferred=_pending(rt))
