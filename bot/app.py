@@ -106,12 +106,16 @@ class Runtime:
         if task is None or task.done():
             return
         log.info("stopping: waiting for the alert being sent to be recorded")
-        try:
-            await asyncio.wait_for(task, grace)
-        except TimeoutError:
+        done, _ = await asyncio.wait({task}, timeout=grace)
+        if not done:
             log.warning("stopping: Telegram did not answer in %.0f s; that alert may be sent "
                         "again at the next start", grace)
-        except Exception:  # already logged by the job when it was awaited there
+            task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
             log.exception("stopping: the last delivery run failed")
 
 

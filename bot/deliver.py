@@ -105,10 +105,8 @@ class _Run:
                     message.chat_id, message.html, message.plain, reply_to=message.reply_to,
                     feedback=message.feedback)
             except RetryLater as exc:
-                if self.stopping():  # shutting down: the alert stays due for the next start
-                    return "stop", None
                 if (exc.delay is not None and exc.delay <= self.policy.max_wait
-                        and sleeps < self.policy.max_sleeps):
+                        and sleeps < self.policy.max_sleeps and not self.stopping()):
                     sleeps += 1
                     log.info("chat %s: Telegram asks to wait %.1f s", first.chat_id, exc.delay)
                     await self.sleep(exc.delay)

@@ -81,3 +81,29 @@ def test_sigterm_between_send_and_record_finishes_the_send_no_double(tmp_path, s
     again = run_cli(["run", "--once"], bot_env(fake_telegram, config=config, db=db, chat=CHAT))
     assert again.returncode == 0, again.stderr
     assert len(fake_telegram.messages(CHAT)) == 1
+
+
+def test_sigterm_while_telegram_never_answers_stops_after_the_grace(tmp_path, site,
+                                                                    fake_telegram):
+    feed = publish(site, [("tanf-drones", TANF_DRONE, None)], datetime.now(UTC))
+    config = tmp_path / "tanfwatch.toml"
+    config.write_text(f'[[sources]]\nname = "news"\nurl = "{feed}"\nkind = "feed"\n')
+    db = tmp_path / "a.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TANFWATCH_"))}
+    env.update(bot_env(fake_telegram, config=config, db=db, chat=CHAT))
+    gate = fake_telegram.hold_answer()  # released only after the daemon is gone
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "-v", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert fake_telegram.wait_for(lambda f: bool(f.messages(CHAT)), timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)  # the grace is 8 s; the fake holds 60 s
+    finally:
+        gate.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+    assert "Telegram did not answer in 8 s; that alert may be sent again" in stderr
+    with sqlite3.connect(db) as conn:  # not lost: sent again at the next start
+        assert conn.execute("select status from outbox").fetchall() == [("pending",)]
