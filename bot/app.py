@@ -31,6 +31,7 @@ from watchers.pinned import guarded_fetcher, trusted_fetcher
 
 from .commands import build_application, start_bot, stop_bot
 from .deliver import Accepted, ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
+from .inflight import InFlight
 from .known import load_judge
 from .pipeline import Pipeline, SourceReport
 from .settings import Settings, Source
@@ -81,8 +82,8 @@ class Runtime:
     accepted: Accepted = field(default_factory=Accepted)
     bot: Bot | None = None  # the alert sender's Bot, when a token is set
     offline: str | None = None  # why the Bot API is unreachable; None once connected
-    stopping: bool = False  # shutdown: delivery ends after the message in flight
-    delivering: asyncio.Task[DeliveryReport] | None = None  # the delivery run in flight
+    # the delivery run in flight: a shutdown lets it record its last send (bot/inflight.py)
+    inflight: InFlight[DeliveryReport] = field(default_factory=InFlight)
 
     async def reconnect(self) -> bool:
         """Try the Bot API again if it was unreachable; True when alerts can go out."""
@@ -97,26 +98,7 @@ class Runtime:
                              digest_after=self.settings.digest_after, max_wait=self.max_wait,
                              archive_url=self.settings.archive_url,
                              follow_ups=self.settings.follow_ups, accepted=self.accepted,
-                             stopping=lambda: self.stopping)
-
-    async def settle(self, grace: float = SHUTDOWN_GRACE) -> None:
-        """At shutdown: let the delivery in flight finish its message and record it."""
-        self.stopping = True
-        task = self.delivering
-        if task is None or task.done():
-            return
-        log.info("stopping: waiting for the alert being sent to be recorded")
-        done, _ = await asyncio.wait({task}, timeout=grace)
-        if not done:
-            log.warning("stopping: Telegram did not answer in %.0f s; that alert may be sent "
-                        "again at the next start", grace)
-            task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("stopping: the last delivery run failed")
+                             stopping=lambda: self.inflight.stopping)
 
 
 @contextlib.asynccontextmanager
@@ -235,13 +217,11 @@ async def _poll_job(rt: Runtime, source: Source) -> None:
 
 async def _deliver_all(rt: Runtime) -> DeliveryReport:
     """The delivery job: one run at a time, shielded so that a shutdown cancelling the job
-    never cuts a send from its record (Runtime.settle waits for it)."""
-    if rt.stopping:
+    never cuts a send from its record (bot/inflight.py)."""
+    if rt.inflight.stopping:
         return DeliveryReport(deferred=_pending(rt))
-    if rt.delivering is None or rt.delivering.done():
-        rt.delivering = asyncio.ensure_future(_deliver_now(rt))
     try:
-        return await asyncio.shield(rt.delivering)
+        return await rt.inflight.run(partial(_deliver_now, rt))
     except asyncio.CancelledError:  # see _poll_job; the run itself goes on until settled
         return DeliveryReport(deferred=_pending(rt))
 
@@ -256,7 +236,7 @@ async def _deliver_now(rt: Runtime) -> DeliveryReport:
         return DeliveryReport(deferred=_pending(rt))
     try:
         report = await rt.deliver()
-        if not rt.stopping:
+        if not rt.inflight.stopping:
             await send_admin_notices(rt)
     except sqlite3.Error as exc:
         log.error("delivery stopped: %s; the rest stay queued", describe(exc))
@@ -326,9 +306,9 @@ async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None,
                      settings.db_path)
             await stop.wait()
         finally:
-            rt.stopping = True  # before the scheduler cancels the delivery job
+            rt.inflight.stopping = True  # before the scheduler cancels the delivery job
             scheduler.shutdown(wait=False)
-            await rt.settle()
+            await rt.inflight.settle(SHUTDOWN_GRACE)
             if connecting is not None:
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
