@@ -5,7 +5,8 @@
 A loopback world (benchmarks/loopworld.py) serves the healthy feeds, pages and, for the share
 `--faulty`, sources that answer 500, 429, slowly (3 s), truncated bodies, broken XML, binary
 noise or nothing at all (a hang, cut by the 20 s timeout). Intervals are 20, 30 or 40 s.
-Every 20 s, new entries (60 % about al-Tanf) appear in some healthy feeds; alerts go to the
+Every 20 s, new entries (60 % about al-Tanf) appear in some healthy feeds (not with
+`--no-news`); alerts go to the
 fake Bot API (tests/fake_telegram) in this process; the daemon (`python -m bot -v run`) is a
 child process, stopped with SIGTERM at the end.
 
@@ -96,7 +97,8 @@ def source_states(db: Path) -> Counter:
         conn.close()
 
 
-def soak(tmp: Path, *, minutes: float, sources: int, faulty_share: float, seed: int) -> None:
+def soak(tmp: Path, *, minutes: float, sources: int, faulty_share: float, seed: int,
+         news: bool = True) -> None:
     rng = random.Random(seed)
     faulty = round(sources * faulty_share)
     healthy = sources - faulty
@@ -116,7 +118,7 @@ def soak(tmp: Path, *, minutes: float, sources: int, faulty_share: float, seed: 
             while (elapsed := time.monotonic() - started) < minutes * 60:
                 time.sleep(10)
                 samples.append((elapsed + 10, rss_mb(proc.pid)))
-                if len(samples) % 2 == 0:
+                if news and len(samples) % 2 == 0:
                     world.publish(rng.randint(5, 20))
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -160,10 +162,12 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=500)
     parser.add_argument("--faulty", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-news", dest="news", action="store_false",
+                        help="publish nothing after the start: memory with a still archive")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         soak(Path(tmp), minutes=args.minutes, sources=args.sources, faulty_share=args.faulty,
-             seed=args.seed)
+             seed=args.seed, news=args.news)
 
 
 if __name__ == "__main__":
