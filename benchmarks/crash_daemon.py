@@ -89,7 +89,8 @@ def progress(rng: random.Random, world: World, fake: FakeTelegram, db: Path) -> 
         want = len(fake.calls("sendMessage")) + rng.randint(1, 3)
         fake.wait_for(lambda f: len(f.calls("sendMessage")) >= want, timeout=10)
     else:
-        want = len(world.server.requests) + rng.randint(1, world.feeds * 4)
+        # a start asks for every feed, then for the pages of the entries it has not seen
+        want = len(world.server.requests) + rng.randint(1, world.feeds + world.fresh)
         world.server.wait_for(lambda s: len(s.requests) >= want, timeout=10)
 
 
@@ -135,6 +136,7 @@ def run(tmp: Path, *, kills: int, feeds: int, entries: int, waves: int, seed: in
                          chat=CHAT)
         per_wave = -(-entries // max(1, waves))
         for k in range(kills):
+            world.fresh = 0
             if k < waves:
                 world.publish(min(per_wave, entries - len(world.articles)))
             proc = spawn_daemon(env, log)

@@ -87,6 +87,7 @@ class World:
     articles: dict[str, Article] = field(default_factory=dict)  # url -> article
     _items: list[list[dict]] = field(default_factory=list)
     _n: int = 0
+    fresh: int = 0  # entries added by the last publish
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -106,7 +107,7 @@ class World:
 
     def publish(self, count: int, *, share_relevant: float = 0.6) -> None:
         """Add `count` new entries, spread over the feeds, each with its page."""
-        touched = set()
+        touched, self.fresh = set(), count
         for _ in range(count):
             self._n += 1
             art = make_article(self._n, self.rng, relevant=self.rng.random() < share_relevant)
