@@ -49,12 +49,9 @@ class Accepted:
         entries = dict(self._entries)
         if not entries:
             return 0
-        with archive.db.atomic():
-            for alert_id, entry in entries.items():
-                if entry.status == "sent":
-                    archive.outbox.mark_sent(alert_id, entry.message_id, now=entry.at)
-                else:
-                    archive.outbox.mark_failed(alert_id, entry.error or "rejected")
+        archive.outbox.record_outcomes(
+            [(i, e.message_id, e.at) for i, e in entries.items() if e.status == "sent"],
+            [(i, e.error or "rejected") for i, e in entries.items() if e.status != "sent"])
         for alert_id in entries:
             self._entries.pop(alert_id, None)
         return len(entries)

@@ -25,12 +25,13 @@ from telegram.ext import Application
 
 from matchers.relevance import load_matcher
 from storage.archive import Archive
-from storage.faults import describe, write_blocked
+from storage.faults import describe
 from watchers.backoff import next_delay
 from watchers.pinned import guarded_fetcher, trusted_fetcher
 
 from .commands import build_application, start_bot, stop_bot
 from .deliver import Accepted, ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
+from .inflight import InFlight
 from .known import load_judge
 from .maintenance import prune_job
 from .metrics import Metrics, outbox_pending, serve_metrics
@@ -63,6 +64,9 @@ log = logging.getLogger(__name__)
 ONCE_MAX_WAIT = 5.0  # `run --once` must finish promptly
 DAEMON_MAX_WAIT = 300.0  # the daemon's delivery job may wait (it never overlaps itself)
 RECONNECT_BASE, RECONNECT_CAP = 5.0, 300.0  # back-off while the Bot API is down at start
+# SIGTERM waits this long for the message in flight to be answered and recorded (compose gives
+# 30 s, docker's default 10 s); past it the send is cut and may be repeated at the next start.
+SHUTDOWN_GRACE = 8.0
 
 
 def utcnow() -> datetime:
@@ -81,6 +85,8 @@ class Runtime:
     accepted: Accepted = field(default_factory=Accepted)
     bot: Bot | None = None  # the alert sender's Bot, when a token is set
     offline: str | None = None  # why the Bot API is unreachable; None once connected
+    # the delivery run in flight: a shutdown lets it record its last send (bot/inflight.py)
+    inflight: InFlight[DeliveryReport] = field(default_factory=InFlight)
 
     async def reconnect(self) -> bool:
         """Try the Bot API again if it was unreachable; True when alerts can go out."""
@@ -97,7 +103,8 @@ class Runtime:
                              digest_after=self.settings.digest_after, max_wait=self.max_wait,
                              archive_url=self.settings.archive_url,
                              follow_ups=self.settings.follow_ups, accepted=self.accepted,
-                             hashtags=self.settings.topics.hashtags())
+                             hashtags=self.settings.topics.hashtags(),
+                             stopping=lambda: self.inflight.stopping)
 
 
 @contextlib.asynccontextmanager
@@ -239,10 +246,21 @@ def _follow_backoff(scheduler: AsyncIOScheduler, rt: Runtime, source: Source) ->
 
 
 async def _deliver_all(rt: Runtime) -> DeliveryReport:
+    """The delivery job: one run at a time, shielded so that a shutdown cancelling the job
+    never cuts a send from its record (bot/inflight.py)."""
+    if rt.inflight.stopping:
+        return DeliveryReport(deferred=_pending(rt))
+    try:
+        return await rt.inflight.run(partial(_deliver_now, rt))
+    except asyncio.CancelledError:  # see _poll_job; the run itself goes on until settled
+        return DeliveryReport(deferred=_pending(rt))
+
+
+async def _deliver_now(rt: Runtime) -> DeliveryReport:
     """Deliver and send admin notices, if Telegram is up and the archive can record sends."""
     if rt.offline is not None:  # _keep_connecting wakes the daemon's job once it is back
         return DeliveryReport(deferred=_pending(rt))
-    blocked = write_blocked(rt.archive.db)
+    blocked = rt.archive.write_blocked()
     if blocked is not None:  # a send we cannot mark sent would be sent again: wait
         log.error("delivery postponed: %s; %d alerts stay queued", blocked, _pending(rt))
         return DeliveryReport(deferred=_pending(rt))
@@ -250,7 +268,8 @@ async def _deliver_all(rt: Runtime) -> DeliveryReport:
         report = await rt.deliver()
         rt.pipeline.metrics.sent.inc(report.sent)
         rt.pipeline.metrics.failed.inc(report.failed)
-        await send_admin_notices(rt)
+        if not rt.inflight.stopping:
+            await send_admin_notices(rt)
     except sqlite3.Error as exc:
         log.error("delivery stopped: %s; the rest stay queued", describe(exc))
         return DeliveryReport(deferred=_pending(rt))
@@ -327,11 +346,13 @@ async def run_daemon(settings: Settings, *, stop: asyncio.Event | None = None,
                 connecting = asyncio.create_task(
                     _keep_connecting(rt, scheduler, app, stop, base=reconnect_base,
                                      cap=reconnect_cap))
-            log.info("tanfwatch running: %d sources scheduled", 
+            log.info("tanfwatch running: %d sources scheduled",
                      sum(j.id.startswith("source:") for j in scheduler.get_jobs()))
             await stop.wait()
         finally:
+            rt.inflight.stopping = True  # before the scheduler cancels the delivery job
             scheduler.shutdown(wait=False)
+            await rt.inflight.settle(SHUTDOWN_GRACE)
             if connecting is not None:
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

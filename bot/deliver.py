@@ -95,6 +95,7 @@ class _Run:
     archive_url: str | None = None
     hashtags: Mapping[str, str] | None = None  # topic id -> "#Tag" (the registry's)
     stalled: bool = False  # the database would not record what Telegram accepted: stop
+    stopping: Callable[[], bool] = lambda: False  # shutdown: no new message after this one
 
     async def attempt(self, message: Message) -> tuple[str, int | str | None]:
         """("sent", message id), ("rejected", why) or ("stop", None): the chat stops for now."""
@@ -106,7 +107,7 @@ class _Run:
                     feedback=message.feedback)
             except RetryLater as exc:
                 if (exc.delay is not None and exc.delay <= self.policy.max_wait
-                        and sleeps < self.policy.max_sleeps):
+                        and sleeps < self.policy.max_sleeps and not self.stopping()):
                     sleeps += 1
                     log.info("chat %s: Telegram asks to wait %.1f s", first.chat_id, exc.delay)
                     await self.sleep(exc.delay)
@@ -142,7 +143,7 @@ class _Run:
             return
         digest = bool(digest_after and len(alerts) > digest_after)
         queue = deque([alerts] if digest else _units(alerts))
-        while queue and not self.stalled:
+        while queue and not self.stalled and not self.stopping():
             unit = queue.popleft()
             message = (compose_digest(self.archive, unit) if digest
                        else compose_also(self.archive, unit) if _gathered(unit, mode)
@@ -207,15 +208,19 @@ async def deliver(archive: Archive, sender: Sender, *, clock: Callable[[], datet
                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                   archive_url: str | None = None, follow_ups: str = "thread",
                   accepted: Accepted | None = None,
-                  hashtags: Mapping[str, str] | None = None) -> DeliveryReport:
+                  hashtags: Mapping[str, str] | None = None,
+                  stopping: Callable[[], bool] | None = None) -> DeliveryReport:
     """Send every due pending alert, chat by chat, oldest first; nothing overtakes a
     backed-off alert in its chat. Paused delivery sends nothing and loses nothing.
     `follow_ups` is the mode of chats that chose none (the config's `follow_ups`).
     `accepted` outlives the run (the daemon passes one): what it holds is written first and
-    never sent again."""
+    never sent again. `stopping` (the daemon's shutdown) ends the run after the message in
+    flight, once Telegram's answer to it is recorded: a SIGTERM never cuts between the two."""
     report = DeliveryReport()
     run = _Run(archive, sender, clock, policy or RetryPolicy(max_wait=max_wait), sleep, report,
                accepted if accepted is not None else Accepted(), archive_url, hashtags)
+    if stopping is not None:
+        run.stopping = stopping
     if not await run.record():  # what an earlier run could not write comes first
         return report
     if archive.chats.paused():
@@ -228,7 +233,7 @@ async def deliver(archive: Archive, sender: Sender, *, clock: Callable[[], datet
         if alert.id not in run.accepted:
             by_chat.setdefault(alert.chat_id, []).append(alert)
     for chat_id, alerts in by_chat.items():
-        if run.stalled:
+        if run.stalled or run.stopping():
             break
         if chat_id in gone:
             run.gone(chat_id, gone[chat_id])

@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .chats import ChatStore, chat_migrations
+from .faults import write_blocked
 from .migrations import apply_migrations
 from .outbox import Outbox
 from .query import Hit, search
@@ -111,6 +112,10 @@ class Archive:
 
     def close(self) -> None:
         self.db.close()
+
+    def write_blocked(self) -> str | None:
+        """None if delivery can record a send now, else why not (storage/faults.py)."""
+        return write_blocked(self.db)
 
     # -- articles -------------------------------------------------------------------------------
     def has_article(self, article_id: str) -> bool:

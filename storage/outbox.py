@@ -7,6 +7,7 @@ a recorded one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,6 +66,16 @@ class Outbox:
                 "attempts = attempts + 1, last_error = null where id = ? and status = 'pending'",
                 [message_id, _iso(now), alert_id],
             )
+
+    def record_outcomes(self, sent: Sequence[tuple[int, int | None, datetime]],
+                        failed: Sequence[tuple[int, str]] = ()) -> None:
+        """Telegram's answers for several alerts, in one transaction: (id, message id, when)
+        for those it accepted, (id, error) for those it refused. All land, or none."""
+        with self.db.atomic():
+            for alert_id, message_id, at in sent:
+                self.mark_sent(alert_id, message_id, now=at)
+            for alert_id, error in failed:
+                self.mark_failed(alert_id, error)
 
     def mark_retry(self, alert_id: int, error: str, *, next_attempt: datetime | None) -> None:
         with self.db.atomic():

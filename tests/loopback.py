@@ -31,7 +31,7 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +73,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = urllib.parse.unquote(split.path)
         query = dict(urllib.parse.parse_qsl(split.query))
         owner = self.server.owner
-        owner.requests.append((path, dict(self.headers.items())))
         with owner.lock:
+            owner.requests.append((path, dict(self.headers.items())))
             owner.active += 1
             owner.max_active = max(owner.max_active, owner.active)
+            owner.changed.notify_all()
         try:
             self._dispatch(path, query)
         finally:
@@ -237,6 +238,7 @@ class LoopbackServer:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.stopping = threading.Event()
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)  # notified on every request
         self.active = 0  # requests in flight, and the most seen at once
         self.max_active = 0
         self.started = time.time()
@@ -270,6 +272,12 @@ class LoopbackServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def wait_for(self, predicate: Callable[[LoopbackServer], bool], timeout: float = 10.0
+                 ) -> bool:
+        """Block until predicate(self) holds (re-checked on every request); False on timeout."""
+        with self.changed:
+            return self.changed.wait_for(lambda: predicate(self), timeout)
 
     @property
     def base_url(self) -> str:

@@ -5,7 +5,11 @@ a real lock held by another connection, a full archive (max_page_count), a read-
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +22,8 @@ from bot.settings import load_settings
 from matchers.relevance import load_matcher
 from storage.archive import Archive, ArticleRecord
 from storage.faults import write_blocked
-from tests.articles import TANF_DRONE
-from tests.conftest import article_html, bot_env, rss, run_cli
+from tests.articles import TANF_DRONE, TANF_FOLLOW_UP
+from tests.conftest import ROOT, article_html, bot_env, rss, run_cli
 
 CHAT = "-1001234567890"
 QUEUED = ArticleRecord(id="queued0000000001", title="Convoy reaches the al-Tanf garrison",
@@ -165,3 +169,54 @@ def test_the_write_probe_leaves_an_open_transaction_alone(tmp_path):
         assert write_blocked(archive.db) is None and not archive.db.conn.in_transaction
     finally:
         archive.close()
+
+
+def test_the_daemon_recovers_by_itself_when_another_writer_lets_go(tmp_path, site,
+                                                                   fake_telegram):
+    env, db = setup(tmp_path, site, fake_telegram)
+    config = Path(env["TANFWATCH_CONFIG"])
+    config.write_text(config.read_text() + "interval = 10\n")
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("TELEGRAM_", "TANFWATCH_"))}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT,
+                            env={**full_env, **env}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    holder = sqlite3.connect(db, isolation_level=None)
+    lines: list[str] = []
+    try:
+        assert fake_telegram.wait_for(lambda f: len(f.messages(CHAT)) == 2, timeout=60)
+        holder.execute("BEGIN IMMEDIATE")  # another writer, for longer than db_timeout
+        publish_follow_up(site)
+        for line in proc.stderr:  # the next poll of the source meets the lock
+            lines.append(line)
+            if "not polled" in line:
+                break
+        holder.execute("ROLLBACK")  # let go: the poll after this one brings the report
+        assert fake_telegram.wait_for(lambda f: len(f.messages(CHAT)) == 3, timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=30)
+    finally:
+        holder.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = "".join(lines) + rest
+    assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+    assert ("source loopback-news: not polled: archive error: database is locked (another "
+            "process holds a lock on the archive); polled again next time") in lines[-1]
+    sent = titles(fake_telegram)
+    assert sent[:2] == [QUEUED.title, TANF_DRONE["title"]] and len(sent) == 3
+    assert TANF_FOLLOW_UP["title"] in fake_telegram.messages(CHAT)[2].plain_text
+    assert [status for _, status, _ in outbox(db)] == ["sent"] * 3
+
+
+def publish_follow_up(site) -> None:
+    """The feed now lists a second relevant report above the first."""
+    now = datetime.now(UTC)
+    items = [(TANF_FOLLOW_UP, "news/follow-up.html", now - timedelta(minutes=5)),
+             (TANF_DRONE, "news/tanf.html", now - timedelta(hours=1))]
+    site.add("news/follow-up.html", article_html(TANF_FOLLOW_UP["title"],
+                                                 TANF_FOLLOW_UP["paragraphs"]))
+    site.add("feed.xml", rss([{"title": a["title"], "link": site.url_for(path),
+                               "published": at, "summary": a["paragraphs"][0]}
+                              for a, path, at in items]), content_type="application/rss+xml")

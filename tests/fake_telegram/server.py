@@ -21,6 +21,7 @@ from .validation import _chat_key
 __all__ = ["DEFAULT_TOKEN", "FakeTelegram"]
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTanfwatchTests_0123456789"
+HOLD_LIMIT = 60.0  # a held answer is sent after this even if no test releases it
 
 
 class FakeTelegram(_BotApi):
@@ -152,6 +153,14 @@ class FakeTelegram(_BotApi):
             key = method.lower()
             self._state.lost_answers[key] = self._state.lost_answers.get(key, 0) + count
 
+    def hold_answer(self, *, method: str = "sendMessage") -> threading.Event:
+        """Carry out the next call of ``method`` (a message is accepted and shows in
+        ``messages()``) but hold its answer until the returned event is set (or HOLD_LIMIT)."""
+        gate = threading.Event()
+        with self._cond:
+            self._state.holds[method.lower()] = gate
+        return gate
+
     def outage(self, on: bool, *, drop: bool = False) -> None:
         """Until switched off, every call gets a 502 (or its connection dropped)."""
         with self._cond:
@@ -280,7 +289,10 @@ class FakeTelegram(_BotApi):
             description = None if reply is None else reply[1].get("description")
             self._state.calls.append(ApiCall(method, params, status, description))
             self._cond.notify_all()
-            return reply
+            gate = self._state.holds.pop(method.lower(), None) if status == 200 else None
+        if gate is not None:  # accepted and seen by tests; the answer waits for the gate
+            gate.wait(HOLD_LIMIT)
+        return reply
 
     def _dispatch(self, method: str, params: dict) -> tuple[int, dict] | None:
         handler = getattr(self, "_api_" + method.lower(), None)

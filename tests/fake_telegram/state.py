@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 
 from .apitypes import Entity
@@ -64,6 +65,7 @@ class _State:
     commands: dict[str, list[dict]] = field(default_factory=dict)
     faults: list[_Fault] = field(default_factory=list)
     lost_answers: dict[str, int] = field(default_factory=dict)  # method -> answers to drop
+    holds: dict[str, threading.Event] = field(default_factory=dict)  # method -> answer gate
     forbidden: dict[int | str, str] = field(default_factory=dict)
     chat_types: dict[int | str, str] = field(default_factory=dict)
     outage: str | None = None  # None, "502" or "drop"
