@@ -97,10 +97,11 @@ def plan_entries(entries: Sequence[FeedEntry], unseen: set[str], *, first_poll: 
     return _Plan(tuple(process), tuple(skip), tuple(check))
 
 
-def _extract_job(content: bytes, url: str, headers: Mapping[str, str]) -> Extracted | None:
+def _extract_job(content: bytes, url: str, headers: Mapping[str, str],
+                 with_date: bool = True) -> Extracted | None:
     # the language a page declares only: process_entry detects it after the source's own,
     # once, in this process (a pool worker would load its own copy of the model)
-    return extract_article(content, url=url, headers=headers, detect=False)
+    return extract_article(content, url=url, headers=headers, detect=False, with_date=with_date)
 
 
 class Pipeline:
@@ -284,7 +285,8 @@ class Pipeline:
                                url=source.url)
         return self.untrusted, self.untrusted_robots
 
-    async def _extract(self, url: str, source: Source) -> Extracted | None:
+    async def _extract(self, url: str, source: Source, *, with_date: bool = True,
+                       ) -> Extracted | None:
         try:  # a link from the feed: a private address only on the source's own host
             page = await self._seams(source)[0].fetch(url, guard=LinkGuard(source_url(source)))
         except WatchError as exc:
@@ -294,9 +296,10 @@ class Pipeline:
         with self.metrics.extraction.time():
             if self.executor is None:
                 return await asyncio.to_thread(_extract_job, page.content, page.url,
-                                               page.headers)
+                                               page.headers, with_date)
             return await asyncio.get_running_loop().run_in_executor(
-                self.executor, _extract_job, page.content, page.url, dict(page.headers))
+                self.executor, _extract_job, page.content, page.url, dict(page.headers),
+                with_date)
 
     async def process_entry(self, source: Source, entry: FeedEntry, *, feed_title: str,
                             cutoff: datetime | None = None) -> int:
@@ -309,7 +312,8 @@ class Pipeline:
         known_id = self.archive.find_by_url(canonical_url(url)) if url else None
         page = None
         if known_id is None and url and source.kind != "telegram":  # a post is its own text
-            page = await self._extract(url, source)
+            # the feed's date wins: the page's is only looked for when the feed has none
+            page = await self._extract(url, source, with_date=entry.published is None)
             if page and page.canonical_url:
                 url = page.canonical_url
         now = self.clock()
