@@ -13,6 +13,7 @@ import logging
 import random
 import signal
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from .telegram import (
     reachable,
 )
 from .wake import DeliveryWake
+from .workpool import WorkerPool, available_cores
 
 __all__ = [
     "Runtime",
@@ -118,6 +120,8 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
     owned = archive is None
     archive = archive or Archive.open(settings.db_path, timeout=settings.db_timeout)
     bot = offline = None
+    pool = None if executor is not None else _worker_pool(settings)
+    executor = executor or pool
     try:
         matcher = load_matcher(threshold=settings.threshold, registry=settings.topics)
         judge = load_judge(archive, matcher, now=clock())
@@ -141,8 +145,21 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
     finally:
         if bot is not None:
             await bot.shutdown()
+        if pool is not None:  # what is queued is dropped, what runs is finished
+            await asyncio.to_thread(pool.shutdown, cancel_futures=True)
         if owned:
             archive.close()
+
+
+def _worker_pool(settings: Settings) -> WorkerPool | None:
+    """A process pool when there is more than one core, unless the config says ``workers = 1``."""
+    workers = settings.workers or available_cores()
+    if workers < 2:
+        return None
+    pool = WorkerPool(workers)
+    if settings.sources:  # start its forkserver beside the matcher's loading, not at first use
+        threading.Thread(target=pool.warm_up, name="pool-warm-up", daemon=True).start()
+    return pool
 
 
 def all_sources(settings: Settings, archive: Archive) -> list[Source]:

@@ -7,11 +7,12 @@ It only calls the stages in order; every decision lives in the pure core
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import random
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from .known import article_record
 from .metrics import Metrics, error_kind
 from .settings import Settings, Source
 from .sourcekinds import Listing, list_entries, source_url
+from .workpool import WorkerCrashed
 
 __all__ = ["SUCCESS_BATCH", "Pipeline", "SourceReport", "article_id"]
 
@@ -50,6 +52,8 @@ DISABLE_AFTER = 10
 # writes of one source ~20 us): a crash loses at most this many sources' validators.
 SUCCESS_BATCH = 100
 _BATCH: ContextVar[list[SourceSuccess] | None] = ContextVar("success_batch", default=None)
+# pages being fetched and extracted ahead of judging, by entry key (see Pipeline._ahead)
+_AHEAD: ContextVar[_Ahead | None] = ContextVar("pages_ahead", default=None)
 
 
 def article_id(url: str | None, fallback: str) -> str:
@@ -97,10 +101,37 @@ def plan_entries(entries: Sequence[FeedEntry], unseen: set[str], *, first_poll: 
     return _Plan(tuple(process), tuple(skip), tuple(check))
 
 
-def _extract_job(content: bytes, url: str, headers: Mapping[str, str]) -> Extracted | None:
+def _extract_job(content: bytes, url: str, headers: Mapping[str, str],
+                 with_date: bool = True) -> Extracted | None:
     # the language a page declares only: process_entry detects it after the source's own,
     # once, in this process (a pool worker would load its own copy of the model)
-    return extract_article(content, url=url, headers=headers, detect=False)
+    return extract_article(content, url=url, headers=headers, detect=False, with_date=with_date)
+
+
+class _Ahead:
+    """Pages being fetched and extracted ahead of judging: at most ``window`` not yet taken."""
+
+    def __init__(self, pipeline: Pipeline, source: Source, todo: list[FeedEntry],
+                 window: int) -> None:
+        self.pipeline, self.source, self.todo, self.window = pipeline, source, todo, window
+        self.tasks: dict[str, asyncio.Task[Extracted | None]] = {}
+
+    def top_up(self) -> None:
+        while self.todo and len(self.tasks) < self.window:
+            e = self.todo.pop(0)
+            self.tasks[e.key] = asyncio.ensure_future(self.pipeline._extract(
+                unwrap_redirect(e.url or ""), self.source, with_date=e.published is None))
+
+    def take(self, key: str) -> asyncio.Task[Extracted | None] | None:
+        task = self.tasks.pop(key, None)
+        self.top_up()
+        return task
+
+    async def close(self) -> None:
+        self.todo.clear()
+        for task in self.tasks.values():  # an entry not reached (a failure): not needed
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
 
 
 class Pipeline:
@@ -241,13 +272,14 @@ class Pipeline:
         plan = plan_entries(listing.entries, unseen, first_poll=state.first_poll, now=now,
                             backfill=backfill, date_from_page=source.kind in ("page", "sitemap"))
         alerts = processed = 0
-        for entry in plan.process:
-            alerts += await self.process_entry(source, entry, feed_title=listing.title)
-        for entry in plan.check:
-            got = await self.process_entry(source, entry, feed_title=listing.title,
-                                           cutoff=now - backfill)
-            processed += got >= 0
-            alerts += max(got, 0)
+        async with self._ahead(source, plan.process + plan.check):
+            for entry in plan.process:
+                alerts += await self.process_entry(source, entry, feed_title=listing.title)
+            for entry in plan.check:
+                got = await self.process_entry(source, entry, feed_title=listing.title,
+                                               cutoff=now - backfill)
+                processed += got >= 0
+                alerts += max(got, 0)
         # the skipped ones are marked seen with the success: one commit (old entries are
         # skipped again if processing fails, as the poll is still a first one then)
         self._succeeded(source, listing, new=len(unseen), seen=plan.skip)
@@ -284,7 +316,33 @@ class Pipeline:
                                url=source.url)
         return self.untrusted, self.untrusted_robots
 
-    async def _extract(self, url: str, source: Source) -> Extracted | None:
+    @contextlib.asynccontextmanager
+    async def _ahead(self, source: Source, entries: Sequence[FeedEntry]) -> AsyncIterator[None]:
+        """Fetch and extract the next pages while an entry is judged (in order, one at a time).
+
+        With a pool each worker has a page to extract and one waiting; in-process one page is
+        fetched ahead. A page already archived under its address is not fetched."""
+        todo = [e for e in entries if e.url and source.kind != "telegram"
+                and self.archive.find_by_url(canonical_url(unwrap_redirect(e.url))) is None]
+        ahead = _Ahead(self, source, todo, 2 * getattr(self.executor, "workers", 0) or 1)
+        token = _AHEAD.set(ahead)
+        ahead.top_up()
+        try:
+            yield
+        finally:
+            _AHEAD.reset(token)
+            await ahead.close()
+
+    async def _page(self, url: str, source: Source, entry: FeedEntry) -> Extracted | None:
+        ahead = _AHEAD.get()
+        task = ahead.take(entry.key) if ahead is not None else None
+        if task is not None:
+            return await task
+        # the feed's date wins: the page's is only looked for when the feed has none
+        return await self._extract(url, source, with_date=entry.published is None)
+
+    async def _extract(self, url: str, source: Source, *, with_date: bool = True,
+                       ) -> Extracted | None:
         try:  # a link from the feed: a private address only on the source's own host
             page = await self._seams(source)[0].fetch(url, guard=LinkGuard(source_url(source)))
         except WatchError as exc:
@@ -294,9 +352,14 @@ class Pipeline:
         with self.metrics.extraction.time():
             if self.executor is None:
                 return await asyncio.to_thread(_extract_job, page.content, page.url,
-                                               page.headers)
-            return await asyncio.get_running_loop().run_in_executor(
-                self.executor, _extract_job, page.content, page.url, dict(page.headers))
+                                               page.headers, with_date)
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    self.executor, _extract_job, page.content, page.url, dict(page.headers),
+                    with_date)
+            except WorkerCrashed as exc:  # a hostile page: the feed's text stands in
+                log.warning("article %s: %s; using the feed's content", url, exc)
+                return None
 
     async def process_entry(self, source: Source, entry: FeedEntry, *, feed_title: str,
                             cutoff: datetime | None = None) -> int:
@@ -309,7 +372,7 @@ class Pipeline:
         known_id = self.archive.find_by_url(canonical_url(url)) if url else None
         page = None
         if known_id is None and url and source.kind != "telegram":  # a post is its own text
-            page = await self._extract(url, source)
+            page = await self._page(url, source, entry)
             if page and page.canonical_url:
                 url = page.canonical_url
         now = self.clock()

@@ -91,6 +91,7 @@ class Settings:
     max_bytes: int = 10_000_000
     concurrency: int = 16
     per_host: int = 2
+    workers: int | None = None  # extraction processes; None: one per core; 1: no pool
     db_timeout: float = 30.0  # seconds to wait for another writer's lock on the archive
     keep_irrelevant_days: int = 180  # retention of non-relevant articles; 0: for ever
     follow_ups: str = "thread"
@@ -209,6 +210,7 @@ _NUMBERS: dict[str, tuple[type, float, float, bool]] = {
     "max_bytes": (int, 1024, 2**31, True),
     "concurrency": (int, 1, 1024, True),
     "per_host": (int, 1, 64, True),
+    "workers": (int, 1, 256, True),
     "digest_after": (int, 0, 10_000, True),
     "db_timeout": (float, 0, 3600, True),
     "keep_irrelevant_days": (int, 0, 100 * 365, True),

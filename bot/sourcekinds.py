@@ -181,6 +181,10 @@ async def list_entries(source: Source, state: Any, fetcher: Fetcher, robots: Rob
     return await _feed_listing(source, result, digest, executor, brief_before)
 
 
+# a smaller feed parses in about a millisecond (lxml fast path): less than the trip to a worker
+POOL_FEED_BYTES = 100_000
+
+
 def _parse_job(content: bytes, url: str, headers: dict[str, str],
                brief_before: datetime | None) -> ParsedFeed:
     return parse_feed(content, url=url, headers=headers, brief_before=brief_before)
@@ -188,7 +192,7 @@ def _parse_job(content: bytes, url: str, headers: dict[str, str],
 
 async def _feed_listing(source: Source, result: FetchResult, digest: str | None,
                         executor: Executor | None, brief_before: datetime | None) -> Listing:
-    if executor is None:
+    if executor is None or len(result.content) < POOL_FEED_BYTES:
         feed = parse_feed(result.content, url=result.url, headers=result.headers,
                           brief_before=brief_before)
     else:

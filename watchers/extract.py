@@ -13,15 +13,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from courlan import extract_domain
-from trafilatura.utils import detect_encoding
+from trafilatura.utils import detect_encoding, load_html
 
 from watchers.dates import parse_date
 from watchers.feedmodel import drop_controls
 from watchers.language import detect_language
+from watchers.pagemeta import PageMeta, page_meta
 
 __all__ = ["Extracted", "decode_html", "extract_article", "same_site_url"]
 
@@ -131,39 +133,48 @@ def _canonical(html: str, url: str) -> str | None:
     return None
 
 
+def _extract(text_html: str, url: str, with_date: bool) -> tuple[Any, PageMeta] | None:
+    """trafilatura's text and our metadata from one parse of the page."""
+    try:
+        tree = load_html(text_html)
+        if tree is None:
+            return None
+        meta = page_meta(tree, url, with_date=with_date)  # before: extraction prunes the tree
+        doc = trafilatura.bare_extraction(tree, url=url, include_comments=False)
+    except Exception:  # noqa: BLE001 - trafilatura/lxml raise many types on hostile markup
+        logger.warning("extract %s: trafilatura failed", url, exc_info=True)
+        return None
+    return doc, meta
+
+
 def extract_article(
     html: bytes | str, *, url: str, headers: Mapping[str, str] | None = None,
-    detect: bool = True,
+    detect: bool = True, with_date: bool = True,
 ) -> Extracted | None:
     """Main text and metadata of an article page, or None when nothing is extractable.
 
     ``detect``: a page that declares no language gets the language of its text; False
-    leaves it None (a pool worker: the ~95 MB language model then stays in the caller)."""
+    leaves it None (a pool worker: the ~95 MB language model then stays in the caller).
+    ``with_date``: False when the caller has a date already (the feed's): none is looked for."""
     text_html = decode_html(html, headers) if isinstance(html, bytes) else html
     if not text_html.strip():
         return None
-    try:
-        doc = trafilatura.bare_extraction(
-            text_html, url=url, with_metadata=True, include_comments=False
-        )
-    except Exception:  # noqa: BLE001 - trafilatura/lxml raise many types on hostile markup
-        logger.warning("extract %s: trafilatura failed", url, exc_info=True)
-        return None
+    got = _extract(text_html, url, with_date)
+    doc, meta = got if got is not None else (None, None)
     text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
-    if len(text) < MIN_TEXT_CHARS:
+    if meta is None or len(text) < MIN_TEXT_CHARS:
         logger.info("extract %s: no article text (%d chars)", url, len(text))
         return None
-    canonical = _canonical(text_html, url) or getattr(doc, "url", None)
+    canonical = _canonical(text_html, url) or meta.url
     # a page that declares no language: the text says which (an Arabic page without `lang`)
-    language = (getattr(doc, "language", None) or _language(text_html, headers)
-                or (detect_language(text) if detect else None))
+    language = _language(text_html, headers) or (detect_language(text) if detect else None)
     return Extracted(
-        title=drop_controls(getattr(doc, "title", None) or "") or None,
+        title=drop_controls(meta.title or "") or None,
         text=drop_controls(text),
-        published=parse_date(getattr(doc, "date", None), language=language),
+        published=parse_date(meta.date, language=language),
         language=language,
         canonical_url=same_site_url(url, urljoin(url, canonical)) if canonical else None,
-        site_name=drop_controls(getattr(doc, "sitename", None) or "") or None,
+        site_name=drop_controls(meta.site_name or "") or None,
     )
 
 

@@ -1,0 +1,162 @@
+"""A process pool for the CPU work (article extraction, large feeds) that survives its workers.
+
+Extraction in a thread keeps to one core (the GIL); in worker processes it uses them all while
+the event loop fetches and judges. A worker that dies (a hostile page crashing lxml, the OOM
+killer) breaks a ``ProcessPoolExecutor`` for good: here the pool is replaced and the jobs it
+was running are retried once, one at a time; a job that kills its worker twice fails with
+:class:`WorkerCrashed` and the run goes on. Workers ignore SIGINT/SIGTERM: the daemon shuts
+the pool down itself when it stops (``shutdown`` cancels what is queued, finishes what runs).
+Workers come from a forkserver that has imported the extraction code once (never a plain
+fork of this process: its threads could hold locks the child would inherit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, InvalidStateError, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+__all__ = ["WorkerCrashed", "WorkerPool", "available_cores"]
+
+log = logging.getLogger(__name__)
+_PRELOAD = ["bot.pipeline", "bot.sourcekinds"]  # what the jobs need, imported once
+
+
+class WorkerCrashed(RuntimeError):
+    """A job's worker process died twice running it."""
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, as a container sets it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _ignore_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+
+class WorkerPool(Executor):
+    """``workers`` processes, started on first use; broken pools are replaced.
+
+    The jobs a dead worker took down with it are retried one at a time in a one-worker
+    pool: there a job that kills its worker again is alone, and only it fails."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.restarts = 0
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(_PRELOAD)
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pool = self._new(workers)
+        self._solo: ProcessPoolExecutor | None = None  # for retries, one at a time
+        self._retries: deque[tuple[Future[Any], Call]] = deque()
+        self._retrying = False
+
+    def _new(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=self._ctx, initializer=_ignore_signals)
+
+    def warm_up(self) -> None:
+        """Start the forkserver and a worker now (blocking: call it in a thread)."""
+        try:
+            self.submit(int).result()
+        except Exception as exc:  # noqa: BLE001 - shut down meanwhile; the first job retries
+            log.debug("worker pool not warmed up: %r", exc)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        outer: Future[Any] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("worker pool shut down")
+            pool = self._pool
+            try:
+                inner = pool.submit(fn, *args, **kwargs)
+            except BrokenProcessPool:  # broken by an earlier job: replace it first
+                pool = self._replace(pool)
+                inner = pool.submit(fn, *args, **kwargs)
+        call = (fn, args, kwargs)
+        inner.add_done_callback(lambda done: self._done(outer, done, pool, call, retry=False))
+        return outer
+
+    def _done(self, outer: Future[Any], inner: Future[Any], pool: ProcessPoolExecutor,
+              call: Call, *, retry: bool) -> None:
+        exc = None if inner.cancelled() else inner.exception()
+        if isinstance(exc, BrokenProcessPool):
+            with self._lock:
+                self._replace(pool)
+            if not retry:
+                self._queue_retry(outer, call)
+                return
+            name = getattr(call[0], "__name__", "a job")
+            exc = WorkerCrashed(f"a worker process died running {name}")
+        try:
+            if inner.cancelled():
+                outer.cancel()
+            elif exc is not None:
+                outer.set_exception(exc)
+            else:
+                outer.set_result(inner.result())
+        except InvalidStateError:  # the caller cancelled it meanwhile
+            pass
+        if retry:
+            self._next_retry()
+
+    def _queue_retry(self, outer: Future[Any], call: Call) -> None:
+        with self._lock:
+            self._retries.append((outer, call))
+            if self._retrying:
+                return
+            self._retrying = True
+        self._next_retry()
+
+    def _next_retry(self) -> None:
+        with self._lock:
+            while self._retries and self._retries[0][0].cancelled():
+                self._retries.popleft()
+            if not self._retries or self._closed:
+                for outer, _ in self._retries:
+                    with contextlib.suppress(InvalidStateError):  # cancelled meanwhile
+                        outer.set_exception(RuntimeError("worker pool shut down"))
+                self._retries.clear()
+                self._retrying = False
+                return
+            outer, call = self._retries.popleft()
+            self._solo = self._solo or self._new(1)
+            solo = self._solo
+            inner = solo.submit(call[0], *call[1], **call[2])
+        inner.add_done_callback(lambda done: self._done(outer, done, solo, call, retry=True))
+
+    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """A fresh pool for a broken one (once, however many of its jobs report it)."""
+        if broken is self._solo:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._solo = None
+        elif broken is self._pool:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new(self.workers)
+            self.restarts += 1
+            log.warning("a worker process died; worker pool restarted (%d so far)",
+                        self.restarts)
+        return self._pool
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._closed = True
+            pools = [p for p in (self._pool, self._solo) if p is not None]
+        for pool in pools:
+            pool.shutdown(wait=wait, cancel_futures=cancel_futures)
