@@ -91,7 +91,9 @@ class Settings:
     max_bytes: int = 10_000_000
     concurrency: int = 16
     per_host: int = 2
-    workers: int | None = None  # extraction processes; None: one per core; 1: no pool
+    # extraction processes; 1 (the default): no pool; None: one per core. Off by default: in the
+    # container image the daemon's pool hung at start (run --once's did not); see the README.
+    workers: int | None = 1
     db_timeout: float = 30.0  # seconds to wait for another writer's lock on the archive
     keep_irrelevant_days: int = 180  # retention of non-relevant articles; 0: for ever
     follow_ups: str = "thread"

@@ -76,9 +76,9 @@ async def test_a_page_that_kills_its_worker_is_archived_from_the_feed(tmp_path, 
     assert pool.restarts >= 1
 
 
-def test_the_pool_is_on_by_default_on_several_cores_and_off_with_one_worker(tmp_path):
-    settings = Settings(sources=(), db_path=tmp_path / "a.db")
-    pool = _worker_pool(settings)
+def test_the_pool_is_off_by_default_and_one_per_core_on_request(tmp_path):
+    assert _worker_pool(Settings(sources=(), db_path=tmp_path / "a.db")) is None
+    pool = _worker_pool(Settings(sources=(), db_path=tmp_path / "a.db", workers=None))
     try:
         assert (pool.workers if pool else 1) == available_cores()
     finally:
