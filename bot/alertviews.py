@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .render import AlertView
+from bot.render import AlertView
 
 __all__ = ["alert_view", "message_link"]
 

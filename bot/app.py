@@ -24,22 +24,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot
 from telegram.ext import Application
 
-from matchers.relevance import load_matcher
-from storage.archive import Archive
-from storage.faults import describe
-from watchers.backoff import next_delay
-from watchers.pinned import guarded_fetcher, trusted_fetcher
-
-from .commands import build_application, start_bot, stop_bot
-from .deliver import Accepted, ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
-from .inflight import InFlight
-from .known import load_judge
-from .maintenance import prune_job
-from .metrics import Metrics, outbox_pending, serve_metrics
-from .pipeline import Pipeline, SourceReport
-from .settings import Settings, Source
-from .sourcekinds import fetcher_kwargs, source_url
-from .telegram import (
+from bot.commands import build_application, start_bot, stop_bot
+from bot.deliver import Accepted, ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
+from bot.inflight import InFlight
+from bot.known import load_judge
+from bot.maintenance import prune_job
+from bot.metrics import Metrics, outbox_pending, serve_metrics
+from bot.pipeline import Pipeline, SourceReport
+from bot.settings import Settings, Source
+from bot.sourcekinds import fetcher_kwargs, source_url
+from bot.telegram import (
     ConsoleSender,
     TelegramSender,
     TokenRejected,
@@ -47,8 +41,13 @@ from .telegram import (
     make_bot,
     reachable,
 )
-from .wake import DeliveryWake
-from .workpool import WorkerPool, available_cores
+from bot.wake import DeliveryWake
+from bot.workpool import WorkerPool, available_cores
+from matchers.relevance import load_matcher
+from storage.archive import Archive
+from storage.faults import describe
+from watchers.backoff import next_delay
+from watchers.pinned import guarded_fetcher, trusted_fetcher
 
 __all__ = [
     "Runtime",

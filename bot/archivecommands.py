@@ -11,11 +11,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.commandctx import _ctx, _link, _reply
+from bot.coverage import PERIODS, count_coverage, coverage_rows, render_png, summary_text
+from bot.tgtext import fit_html
 from storage.archive import Archive
-
-from .commandctx import _ctx, _link, _reply
-from .coverage import PERIODS, count_coverage, coverage_rows, render_png, summary_text
-from .tgtext import fit_html
 
 __all__ = ["cmd_latest", "cmd_report", "cmd_search", "cmd_sources", "cmd_status", "cmd_story",
            "on_page"]

@@ -9,13 +9,12 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.commandctx import _admin_only, _chat, _ctx, _may_set_chat, _reply
+from bot.commandspecs import help_text, topic_list, topic_names
+from bot.feedback import parse_vote
 from storage.chats import FOLLOW_UP_MODES
 from watchers.errors import WatchError
 from watchers.fetch import check_public_url
-
-from .commandctx import _admin_only, _chat, _ctx, _may_set_chat, _reply
-from .commandspecs import help_text, topic_list, topic_names
-from .feedback import parse_vote
 
 __all__ = ["cmd_addsource", "cmd_followups", "cmd_help", "cmd_pause", "cmd_preview",
            "cmd_removesource", "cmd_resume", "cmd_start", "cmd_subscribe", "cmd_unsubscribe",

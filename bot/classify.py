@@ -8,15 +8,14 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from bot.known import article_record, load_judge, seeded_judge
+from bot.settings import Settings
 from matchers.judge import Judge
 from matchers.registry import TopicRegistry
 from matchers.relevance import load_matcher
 from storage.archive import Archive
 from watchers.dates import parse_date, read_date
 from watchers.language import detect_language
-
-from .known import article_record, load_judge, seeded_judge
-from .settings import Settings
 
 __all__ = ["classify_stream", "outlet_of", "parse_published", "record_url"]
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import click
 
-from .archivecli import export, report, search, serve, show, stories
-from .chatscli import chats
-from .logsetup import FORMATS, LEVELS, level_for, setup_logging, startup_line
-from .maintenance import backup, vacuum
-from .settings import ConfigError, Settings, load_settings
-from .topicscli import topics
+from bot.archivecli import export, report, search, serve, show, stories
+from bot.chatscli import chats
+from bot.logsetup import FORMATS, LEVELS, level_for, setup_logging, startup_line
+from bot.maintenance import backup, vacuum
+from bot.settings import ConfigError, Settings, load_settings
+from bot.topicscli import topics
 
 __all__ = ["cli", "main"]
 
@@ -45,7 +45,7 @@ class _Context:
             click.echo(line, err=True)
 
     def settings(self, db: str | None = None) -> Settings:
-        from .redact import install as redact_secrets
+        from bot.redact import install as redact_secrets
 
         try:
             settings = load_settings(self.config, db_path=db or self.db)
@@ -93,10 +93,9 @@ def run(obj: _Context, once: bool, metrics_port: int | None, metrics_host: str) 
     """Run the bot: poll sources on their intervals and send alerts (until SIGTERM)."""
     from importlib.metadata import version
 
+    from bot.app import run_daemon, run_once
+    from bot.telegram import TokenRejected
     from storage.faults import describe
-
-    from .app import run_daemon, run_once
-    from .telegram import TokenRejected
 
     obj.setup_logs(default="info")  # an operator sees the startup line and each event
     settings = obj.settings()
@@ -137,7 +136,7 @@ def classify(obj: _Context, file: Any, db: str | None) -> None:
 
     Each record is judged against the seed articles and every earlier record.
     """
-    from .classify import classify_stream
+    from bot.classify import classify_stream
 
     settings = obj.settings(db)  # the config's threshold and topics; the archive only with --db
     errors = classify_stream(file, sys.stdout, settings=settings if db else None,
@@ -154,9 +153,8 @@ def classify(obj: _Context, file: Any, db: str | None) -> None:
 @click.pass_obj
 def check(obj: _Context, target: str, as_json: bool) -> None:
     """Explain the decision for one article: a URL, an HTML file or a text file."""
+    from bot.reports import check_target, format_check
     from watchers.errors import WatchError
-
-    from .reports import check_target, format_check
 
     try:
         result = asyncio.run(check_target(target, obj.settings()))
@@ -175,7 +173,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """List sources with their health (subcommand `add URL` adds one)."""
     if ctx.invoked_subcommand is not None:
         return
-    from .reports import format_sources, source_rows
+    from bot.reports import format_sources, source_rows
 
     rows = source_rows(ctx.obj.settings())
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else format_sources(rows))
@@ -189,9 +187,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 @click.pass_obj
 def sources_add(obj: _Context, url: str, name: str | None, config: str | None) -> None:
     """Find out what URL is (feed, page with a feed, sitemap, Telegram channel, page) and add it."""
+    from bot.sourceadd import add_source
     from watchers.errors import WatchError
-
-    from .sourceadd import add_source
 
     try:
         added = asyncio.run(add_source(url, obj.settings(), name=name,
@@ -215,12 +212,12 @@ def status(obj: _Context, as_json: bool, check: bool) -> None:
 
     now = datetime.now(UTC)
     if check:
-        from .health import check_archive
+        from bot.health import check_archive
 
         healthy, line = check_archive(Path(obj.settings().db_path), now=now)
         click.echo(line, err=not healthy)
         sys.exit(0 if healthy else 1)
-    from .status import format_status, status_summary
+    from bot.status import format_status, status_summary
 
     summary = status_summary(obj.settings(), now=now)
     click.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json
@@ -233,9 +230,8 @@ def status(obj: _Context, as_json: bool, check: bool) -> None:
 @click.pass_obj
 def feedback(obj: _Context, export: Any) -> None:
     """List alerts whose users' votes dispute the matcher; export votes as labelled records."""
+    from bot.feedback import disputed, export_labelled
     from storage.archive import Archive
-
-    from .feedback import disputed, export_labelled
 
     settings = obj.settings()
     if not Path(settings.db_path).exists():

@@ -13,10 +13,9 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bot.settings import Settings
+from bot.tgtext import fit_html
 from storage.archive import Archive
-
-from .settings import Settings
-from .tgtext import fit_html
 
 __all__: list[str] = []
 

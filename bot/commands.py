@@ -25,10 +25,8 @@ from telegram.ext import (
     filters,
 )
 
-from storage.archive import Archive
-
-from .archivecommands import _search_page as _search_page  # re-exported for tests
-from .archivecommands import (
+from bot.archivecommands import _search_page as _search_page  # re-exported for tests
+from bot.archivecommands import (
     cmd_latest,
     cmd_report,
     cmd_search,
@@ -37,7 +35,7 @@ from .archivecommands import (
     cmd_story,
     on_page,
 )
-from .chatcommands import (
+from bot.chatcommands import (
     cmd_addsource,
     cmd_followups,
     cmd_help,
@@ -50,10 +48,11 @@ from .chatcommands import (
     cmd_unsubscribe,
     on_vote,
 )
-from .commandctx import _Ctx
-from .commandspecs import COMMANDS, BotCommandSpec, help_text, topic_names
-from .membership import on_any_update, on_my_membership
-from .settings import Settings
+from bot.commandctx import _Ctx
+from bot.commandspecs import COMMANDS, BotCommandSpec, help_text, topic_names
+from bot.membership import on_any_update, on_my_membership
+from bot.settings import Settings
+from storage.archive import Archive
 
 __all__ = ["COMMANDS", "BotCommandSpec", "build_application", "help_text", "start_bot",
            "stop_bot", "topic_names"]

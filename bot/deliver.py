@@ -35,13 +35,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.accepted import Accepted
+from bot.alertviews import alert_view, message_link
+from bot.compose import Message, compose_also, compose_digest, compose_one
+from bot.sender import ChatGone, DeliveryReport, Rejected, RetryLater, RetryPolicy, Sender
 from storage.archive import Archive
 from storage.outbox import PendingAlert
-
-from .accepted import Accepted
-from .alertviews import alert_view, message_link
-from .compose import Message, compose_also, compose_digest, compose_one
-from .sender import ChatGone, DeliveryReport, Rejected, RetryLater, RetryPolicy, Sender
 
 __all__ = [
     "Accepted",

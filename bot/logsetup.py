@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from bot.settings import Settings
 
 __all__ = ["FORMATS", "IDS", "LEVELS", "JsonFormatter", "level_for", "setup_logging",
            "startup_line"]
@@ -59,8 +59,8 @@ def level_for(level: str | None, verbose: int, quiet: bool, *, default: str) -> 
 
 def setup_logging(level: int, fmt: str = "text") -> None:
     """Log to stderr at ``level`` as ``fmt`` ("text" or "json"); replaces earlier handlers."""
-    from .redact import current
-    from .telegram import quiet_http_loggers
+    from bot.redact import current
+    from bot.telegram import quiet_http_loggers
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))

@@ -25,7 +25,7 @@ from storage.maintenance import vacuum as vacuum_archive
 __all__ = ["backup", "prune", "prune_job", "vacuum"]
 
 if TYPE_CHECKING:
-    from .cli import _Context
+    from bot.cli import _Context
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def backup(obj: _Context, path: Path, force: bool) -> None:
 @click.pass_obj
 def vacuum(obj: _Context) -> None:
     """Delete irrelevant articles past `keep_irrelevant_days`, then VACUUM the archive."""
-    from .app import utcnow
+    from bot.app import utcnow
 
     settings = obj.settings()
     path = Path(settings.db_path)

@@ -18,6 +18,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.known import article_record
+from bot.metrics import Metrics, error_kind
+from bot.settings import Settings, Source
+from bot.sourcekinds import Listing, list_entries, source_url
+from bot.workpool import WorkerCrashed
 from matchers.judge import Judge
 from matchers.urls import canonical_url, unwrap_redirect
 from storage.archive import Archive
@@ -33,12 +38,6 @@ from watchers.fetch import Fetcher
 from watchers.language import detect_language
 from watchers.robots import RobotsCache
 from watchers.search import HOST_DELAYS
-
-from .known import article_record
-from .metrics import Metrics, error_kind
-from .settings import Settings, Source
-from .sourcekinds import Listing, list_entries, source_url
-from .workpool import WorkerCrashed
 
 __all__ = ["SUCCESS_BATCH", "Pipeline", "SourceReport", "article_id"]
 

@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from bot import serveprivate
+from bot.serveprivate import PRIVATE_COLUMNS, PRIVATE_TABLES
 from matchers.registry import TopicRegistry
 from storage.query import fold_query
-
-from . import serveprivate
-from .serveprivate import PRIVATE_COLUMNS, PRIVATE_TABLES
 
 __all__ = ["HIDDEN_COLUMNS", "PRIVATE_COLUMNS", "PRIVATE_TABLES", "bind", "build_datasette",
            "hide_columns", "load_metadata", "serve_archive"]

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.settings import ConfigError, Settings, load_settings
 from watchers.discover import discover
 from watchers.fetch import Fetcher
-
-from .settings import ConfigError, Settings, load_settings
 
 __all__ = ["AddedSource", "add_source", "source_block"]
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.settings import Settings, Source
 from watchers.addresses import LinkGuard
 from watchers.errors import WatchError
 from watchers.feeds import FeedEntry, ParsedFeed, parse_feed
@@ -25,8 +26,6 @@ from watchers.robots import RobotsCache
 from watchers.search import HOST_DELAYS, search_url, unwrap
 from watchers.sitemaps import parse_sitemap
 from watchers.telegram_channel import channel_preview_url, parse_channel_preview
-
-from .settings import Settings, Source
 
 __all__ = ["Listing", "fetcher_kwargs", "list_entries", "source_url", "MAX_CHILD_SITEMAPS"]
 

@@ -6,11 +6,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.health import problems
+from bot.settings import Settings
 from storage.archive import Archive
 from storage.status import ArchiveStatus, archive_status
-
-from .health import problems
-from .settings import Settings
 
 __all__ = ["format_status", "status_summary"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from .textclean import _ELLIPSIS, _has_term, _joined
+from bot.textclean import _ELLIPSIS, _has_term, _joined
 
 __all__: list[str] = []
 
