@@ -80,7 +80,7 @@ def run_stream(records: list[dict], seeds: list[SeedArticle],
                dates: dict[str, datetime] | None = None) -> dict[str, tuple]:
     """Seeds first (`dates` may move them in time), then every record: check, then add."""
     known = KnownArticles()
-    for seed in seeds:  # the way bot.known feeds them: with title, URL and date
+    for seed in seeds:  # the way storage.known feeds them: with title, URL and date
         published = (dates or {}).get(seed.id, seed.published)
         sig = signature(seed.text, seed.title, published)
         res = known.check(sig, url=seed.url)

@@ -24,12 +24,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bot.known import load_judge  # noqa: E402
 from bot.pipeline import Pipeline  # noqa: E402
 from bot.settings import Settings, Source  # noqa: E402
 from bot.sourcekinds import source_url  # noqa: E402
 from matchers.relevance import load_matcher  # noqa: E402
 from storage.archive import Archive  # noqa: E402
+from storage.known import load_judge  # noqa: E402
 from tests.articles import SYRIA_OTHER, TANF_DRONE  # noqa: E402
 from tests.conftest import article_html, rss  # noqa: E402
 from tests.loopback import LoopbackServer  # noqa: E402

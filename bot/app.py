@@ -27,7 +27,6 @@ from telegram.ext import Application
 from bot.commands import build_application, start_bot, stop_bot
 from bot.deliver import Accepted, ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
 from bot.inflight import InFlight
-from bot.known import load_judge
 from bot.maintenance import prune_job
 from bot.metrics import Metrics, outbox_pending, serve_metrics
 from bot.pipeline import Pipeline, SourceReport
@@ -46,6 +45,7 @@ from bot.workpool import WorkerPool, available_cores
 from matchers.relevance import load_matcher
 from storage.archive import Archive
 from storage.faults import describe
+from storage.known import load_judge
 from watchers.backoff import next_delay
 from watchers.pinned import guarded_fetcher, trusted_fetcher
 

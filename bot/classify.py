@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from bot.known import article_record, load_judge, seeded_judge
 from bot.settings import Settings
 from matchers.judge import Judge
 from matchers.registry import TopicRegistry
 from matchers.relevance import load_matcher
 from storage.archive import Archive
+from storage.known import article_record, load_judge, seeded_judge
 from watchers.dates import parse_date, read_date
 from watchers.language import detect_language
 

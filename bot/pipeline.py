@@ -18,7 +18,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.known import article_record
 from bot.metrics import Metrics, error_kind
 from bot.settings import Settings, Source
 from bot.sourcekinds import Listing, list_entries, source_url
@@ -27,6 +26,7 @@ from matchers.judge import Judge
 from matchers.urls import canonical_url, unwrap_redirect
 from storage.archive import Archive
 from storage.faults import describe
+from storage.known import article_record
 from storage.sources import SourceSuccess
 from watchers.addresses import LinkGuard
 from watchers.backoff import next_delay

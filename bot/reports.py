@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.known import explanation, load_judge, seeded_judge
 from bot.settings import Settings
 from bot.sourcekinds import source_url
 from matchers.relevance import load_matcher
 from storage.archive import Archive
+from storage.known import explanation, load_judge, seeded_judge
 from watchers.extract import extract_article
 from watchers.fetch import Fetcher
 from watchers.language import detect_language

@@ -64,11 +64,11 @@ def site(tmp_path: Path) -> Iterator[LoopbackServer]:
 async def open_pipeline(tmp_path: Path, sources: tuple, *, clock: Callable[[], datetime],
                         **fetcher_kwargs: Any) -> AsyncIterator[Any]:
     """A Pipeline over a fresh archive in tmp_path, with the seeded judge and our Fetcher."""
-    from bot.known import load_judge
     from bot.pipeline import Pipeline
     from bot.settings import Settings
     from matchers.relevance import load_matcher
     from storage.archive import Archive
+    from storage.known import load_judge
     from watchers.fetch import Fetcher
 
     settings = Settings(sources=sources, db_path=tmp_path / "a.db")

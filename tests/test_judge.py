@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.known import seeded_judge
 from matchers.relevance import load_matcher
+from storage.known import seeded_judge
 from storage.seeds import load_seeds
 from tests.articles import TANF_DRONE, TANF_FOLLOW_UP, TANF_WELFARE
 

@@ -11,12 +11,12 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from bot.known import load_judge
 from bot.pipeline import Pipeline
 from bot.settings import Settings, Source
 from bot.sourcekinds import fetcher_kwargs, source_url
 from matchers.relevance import load_matcher
 from storage.archive import Archive
+from storage.known import load_judge
 from tests.articles import SYRIA_OTHER, TANF_DRONE, TANF_FOLLOW_UP
 from tests.conftest import open_pipeline, rss
 from watchers.feeds import parse_feed

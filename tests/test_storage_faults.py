@@ -17,11 +17,11 @@ import pytest
 from sqlite_utils import Database
 
 from bot.app import run_once
-from bot.known import load_judge
 from bot.settings import load_settings
 from matchers.relevance import load_matcher
 from storage.archive import Archive, ArticleRecord
 from storage.faults import write_blocked
+from storage.known import load_judge
 from tests.articles import TANF_DRONE, TANF_FOLLOW_UP
 from tests.conftest import ROOT, article_html, bot_env, rss, run_cli
 
