@@ -13,8 +13,8 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bot.alerts.tgtext import fit_html
 from bot.settings import Settings
-from bot.tgtext import fit_html
 from storage.archive import Archive
 
 __all__: list[str] = []

@@ -34,9 +34,9 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.alerts.tgtext import tg_safe
 from bot.deliver import ChatGone, Rejected, RetryLater
 from bot.settings import Settings
-from bot.tgtext import tg_safe
 
 __all__ = [
     "ConsoleSender",

@@ -242,8 +242,8 @@ async def test_link_preview_follows_the_chat_choice(fake_telegram):
 
 
 def test_alert_links_to_the_archive_entry_when_configured():
+    from bot.alerts.render import render_alert
     from bot.deliver import alert_view
-    from bot.render import render_alert
 
     article = {"id": "a1b2", "title": "Drones over al-Tanf", "url": "https://news.example/x"}
     linked = render_alert(alert_view(article, archive_url="https://d.example/articles/{id}"))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.render import (
+from bot.alerts.render import (
     AlertView,
     html_visible_length,
     render_alert,

@@ -8,9 +8,15 @@ from dataclasses import replace
 import pytest
 from telegram import Bot
 
-from bot.render import fit_also_reported, fit_digest, render_alert, render_digest, render_plain
+from bot.alerts.render import (
+    fit_also_reported,
+    fit_digest,
+    render_alert,
+    render_digest,
+    render_plain,
+)
+from bot.alerts.tgtext import MAX_BYTES, fit_html, fits, utf8_len, visible_text
 from bot.telegram import ConsoleSender, RateLimiter, RateLimits, TelegramSender
-from bot.tgtext import MAX_BYTES, fit_html, fits, utf8_len, visible_text
 from tests.fake_telegram import check_message_text
 from tests.test_commands import ask, running  # noqa: F401 - the bot fixture
 from tests.test_render import view

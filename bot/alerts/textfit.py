@@ -1,7 +1,7 @@
 """Fitting an alert into Telegram's limit: each field shortened on a word boundary with "…"
 (a binary search over kept characters), the matched terms kept in view; pure functions.
 
-Package-internal (used by bot/render.py): nothing public.
+Package-internal (used by bot/alerts/render.py): nothing public.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bot.textclean import _ELLIPSIS, _has_term, _joined
+from bot.alerts.textclean import _ELLIPSIS, _has_term, _joined
 
 __all__: list[str] = []
 

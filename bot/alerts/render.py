@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.textclean import _ELLIPSIS, _clean, _isolate, _joined, _safe_url, _segments, _utc
-from bot.textfit import _cut_words, _Fields, _fit
-from bot.tgtext import MAX_BYTES, utf8_len, visible_length, visible_text
+from bot.alerts.textclean import _ELLIPSIS, _clean, _isolate, _joined, _safe_url, _segments, _utc
+from bot.alerts.textfit import _cut_words, _Fields, _fit
+from bot.alerts.tgtext import MAX_BYTES, utf8_len, visible_length, visible_text
 
 __all__ = [
     "AlertView",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.render import AlertView
+from bot.alerts.render import AlertView
 
 __all__ = ["alert_view", "message_link"]
 

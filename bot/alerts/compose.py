@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.alertviews import alert_view, message_link
-from bot.render import fit_also_reported, fit_digest, render_alert, render_plain
+from bot.alerts.alertviews import alert_view, message_link
+from bot.alerts.render import fit_also_reported, fit_digest, render_alert, render_plain
 from storage.archive import Archive
 from storage.outbox import PendingAlert
 

@@ -1,7 +1,7 @@
 """Cleaning text for alerts: one printable line, no stray bidi controls, right-to-left
 isolation, safe URLs and UTC times; pure functions.
 
-Package-internal (used by bot/render.py and bot/textfit.py): nothing public.
+Package-internal (used by bot/alerts/render.py and bot/alerts/textfit.py): nothing public.
 """
 
 from __future__ import annotations

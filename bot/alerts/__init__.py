@@ -1,0 +1,1 @@
+"""How an alert looks: rendering a judged article as Telegram HTML within Telegram's limits."""
