@@ -40,8 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
-from bot.deliver import deliver  # noqa: E402
-from bot.telegram import RateLimiter, RateLimits, TelegramSender  # noqa: E402
+from bot.telegram.client import RateLimiter, RateLimits, TelegramSender  # noqa: E402
+from bot.telegram.deliver import deliver  # noqa: E402
 from storage.archive import Archive, ArticleRecord  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 

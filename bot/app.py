@@ -24,21 +24,29 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot
 from telegram.ext import Application
 
-from bot.commands import build_application, start_bot, stop_bot
-from bot.deliver import Accepted, ChatGone, DeliveryReport, Rejected, RetryLater, Sender, deliver
 from bot.inflight import InFlight
 from bot.maintenance import prune_job
 from bot.metrics import Metrics, outbox_pending, serve_metrics
 from bot.pipeline import Pipeline, SourceReport
 from bot.settings import Settings, Source
 from bot.sourcekinds import fetcher_kwargs, source_url
-from bot.telegram import (
+from bot.telegram.client import (
     ConsoleSender,
     TelegramSender,
     TokenRejected,
     connect,
     make_bot,
     reachable,
+)
+from bot.telegram.commands import build_application, start_bot, stop_bot
+from bot.telegram.deliver import (
+    Accepted,
+    ChatGone,
+    DeliveryReport,
+    Rejected,
+    RetryLater,
+    Sender,
+    deliver,
 )
 from bot.wake import DeliveryWake
 from bot.workpool import WorkerPool, available_cores

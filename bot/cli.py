@@ -94,7 +94,7 @@ def run(obj: _Context, once: bool, metrics_port: int | None, metrics_host: str) 
     from importlib.metadata import version
 
     from bot.app import run_daemon, run_once
-    from bot.telegram import TokenRejected
+    from bot.telegram.client import TokenRejected
     from storage.faults import describe
 
     obj.setup_logs(default="info")  # an operator sees the startup line and each event
@@ -230,7 +230,7 @@ def status(obj: _Context, as_json: bool, check: bool) -> None:
 @click.pass_obj
 def feedback(obj: _Context, export: Any) -> None:
     """List alerts whose users' votes dispute the matcher; export votes as labelled records."""
-    from bot.feedback import disputed, export_labelled
+    from bot.telegram.feedback import disputed, export_labelled
     from storage.archive import Archive
 
     settings = obj.settings()

@@ -60,7 +60,7 @@ def level_for(level: str | None, verbose: int, quiet: bool, *, default: str) -> 
 def setup_logging(level: int, fmt: str = "text") -> None:
     """Log to stderr at ``level`` as ``fmt`` ("text" or "json"); replaces earlier handlers."""
     from bot.redact import current
-    from bot.telegram import quiet_http_loggers
+    from bot.telegram.client import quiet_http_loggers
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))

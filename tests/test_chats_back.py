@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from telegram import Bot
 
-from bot.deliver import RetryPolicy, deliver
-from bot.telegram import RateLimiter, RateLimits, TelegramSender
+from bot.telegram.client import RateLimiter, RateLimits, TelegramSender
+from bot.telegram.deliver import RetryPolicy, deliver
 from storage.archive import Archive, ArticleRecord
 from tests.fake_telegram import FORBIDDEN_KICKED
 from tests.test_commands import PRIVATE, ask, running  # noqa: F401 - the bot fixture

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.commands import COMMANDS, build_application, help_text, start_bot, stop_bot
-from bot.feedback import disputed, export_labelled
 from bot.settings import Secret, Settings
+from bot.telegram.commands import COMMANDS, build_application, help_text, start_bot, stop_bot
+from bot.telegram.feedback import disputed, export_labelled
 from matchers.registry import builtin_registry
 from storage.archive import Archive, ArticleRecord
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from telegram import Bot
 
-from bot.deliver import RetryPolicy, deliver
-from bot.telegram import RateLimiter, RateLimits, TelegramSender
+from bot.telegram.client import RateLimiter, RateLimits, TelegramSender
+from bot.telegram.deliver import RetryPolicy, deliver
 from storage.archive import Archive, ArticleRecord
 
 CHAT = "-1001234567890"
@@ -228,7 +228,7 @@ async def test_dropped_connections_and_5xx_back_off_by_attempts(archive, bot, fa
 async def test_link_preview_follows_the_chat_choice(fake_telegram):
     from telegram import Bot
 
-    from bot.telegram import TelegramSender
+    from bot.telegram.client import TelegramSender
 
     choices = {"1": True}
     async with Bot(fake_telegram.token, base_url=fake_telegram.base_url) as bot:
@@ -243,7 +243,7 @@ async def test_link_preview_follows_the_chat_choice(fake_telegram):
 
 def test_alert_links_to_the_archive_entry_when_configured():
     from bot.alerts.render import render_alert
-    from bot.deliver import alert_view
+    from bot.telegram.deliver import alert_view
 
     article = {"id": "a1b2", "title": "Drones over al-Tanf", "url": "https://news.example/x"}
     linked = render_alert(alert_view(article, archive_url="https://d.example/articles/{id}"))

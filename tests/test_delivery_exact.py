@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from telegram import Bot
 
-from bot.deliver import Accepted, RetryPolicy, deliver
-from bot.telegram import RateLimiter, RateLimits, TelegramSender
+from bot.telegram.client import RateLimiter, RateLimits, TelegramSender
+from bot.telegram.deliver import Accepted, RetryPolicy, deliver
 from storage.archive import Archive, ArticleRecord
 
 CHAT = "-1001234567890"

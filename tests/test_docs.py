@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.commands import COMMANDS, help_text
+from bot.telegram.commands import COMMANDS, help_text
 from matchers.registry import builtin_registry
 from tests.conftest import ROOT
 

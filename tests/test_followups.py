@@ -9,8 +9,8 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 from telegram import Bot
 
-from bot.deliver import deliver
-from bot.telegram import RateLimiter, RateLimits, TelegramSender
+from bot.telegram.client import RateLimiter, RateLimits, TelegramSender
+from bot.telegram.deliver import deliver
 from storage.archive import Archive, ArticleRecord
 from storage.chats import m001_chats
 

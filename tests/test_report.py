@@ -10,7 +10,6 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bot.commands import build_application, start_bot, stop_bot
 from bot.coverage import (
     CoverageRow,
     archive_coverage,
@@ -21,6 +20,7 @@ from bot.coverage import (
     summary_text,
 )
 from bot.settings import Secret, Settings
+from bot.telegram.commands import build_application, start_bot, stop_bot
 from storage.archive import Archive, ArticleRecord
 from tests.conftest import run_cli
 

@@ -19,7 +19,7 @@ def test_the_scaling_note_is_linked_and_its_files_exist():
 
 def test_the_seams_it_names_are_defined_where_it_says():
     from bot.pipeline import Pipeline
-    from bot.sender import Sender
+    from bot.telegram.sender import Sender
     from storage.archive import Archive
     from storage.outbox import Outbox
     from watchers.fetch import Fetcher

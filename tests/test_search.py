@@ -235,7 +235,7 @@ def archive_search(archive: Archive, **filters):
 
 
 def test_telegram_search_goes_through_the_same_function(tmp_path):
-    from bot.commands import _search_page
+    from bot.telegram.commands import _search_page
 
     archive = _small(tmp_path)
     html, _ = _search_page(archive, "الدَّوْرِيَّةُ", 0)  # vowelled query, both spellings found

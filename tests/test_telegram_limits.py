@@ -16,7 +16,7 @@ from bot.alerts.render import (
     render_plain,
 )
 from bot.alerts.tgtext import MAX_BYTES, fit_html, fits, utf8_len, visible_text
-from bot.telegram import ConsoleSender, RateLimiter, RateLimits, TelegramSender
+from bot.telegram.client import ConsoleSender, RateLimiter, RateLimits, TelegramSender
 from tests.fake_telegram import check_message_text
 from tests.test_commands import ask, running  # noqa: F401 - the bot fixture
 from tests.test_render import view

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import build_application, start_bot, stop_bot
 from bot.serve import load_metadata
 from bot.settings import ConfigError, load_settings
+from bot.telegram.commands import build_application, start_bot, stop_bot
 from matchers.registry import builtin_registry
 from storage.archive import Archive
 from tests.articles import TANF_WELFARE

@@ -35,10 +35,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.accepted import Accepted
 from bot.alerts.alertviews import alert_view, message_link
 from bot.alerts.compose import Message, compose_also, compose_digest, compose_one
-from bot.sender import ChatGone, DeliveryReport, Rejected, RetryLater, RetryPolicy, Sender
+from bot.telegram.accepted import Accepted
+from bot.telegram.sender import ChatGone, DeliveryReport, Rejected, RetryLater, RetryPolicy, Sender
 from storage.archive import Archive
 from storage.outbox import PendingAlert
 

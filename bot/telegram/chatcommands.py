@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.commandctx import _admin_only, _chat, _ctx, _may_set_chat, _reply
-from bot.commandspecs import help_text, topic_list, topic_names
-from bot.feedback import parse_vote
+from bot.telegram.commandctx import _admin_only, _chat, _ctx, _may_set_chat, _reply
+from bot.telegram.commandspecs import help_text, topic_list, topic_names
+from bot.telegram.feedback import parse_vote
 from storage.chats import FOLLOW_UP_MODES
 from watchers.errors import WatchError
 from watchers.fetch import check_public_url

@@ -1,6 +1,6 @@
 """What every command handler shares: the context in bot_data and the reply helpers.
 
-Package-internal (used by bot/archivecommands.py and bot/chatcommands.py): nothing public.
+Package-internal (used by archivecommands.py and chatcommands.py beside it): nothing public.
 """
 
 from __future__ import annotations

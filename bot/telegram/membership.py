@@ -11,7 +11,7 @@ import logging
 from telegram import ChatMember, Update
 from telegram.ext import ContextTypes
 
-from bot.commandctx import _ctx
+from bot.telegram.commandctx import _ctx
 
 __all__ = ["chat_back", "on_any_update", "on_my_membership"]
 

@@ -12,8 +12,8 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.alerts.tgtext import fit_html
-from bot.commandctx import _ctx, _link, _reply
 from bot.coverage import PERIODS, count_coverage, coverage_rows, render_png, summary_text
+from bot.telegram.commandctx import _ctx, _link, _reply
 from storage.archive import Archive
 
 __all__ = ["cmd_latest", "cmd_report", "cmd_search", "cmd_sources", "cmd_status", "cmd_story",

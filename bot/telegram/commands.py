@@ -25,8 +25,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.archivecommands import _search_page as _search_page  # re-exported for tests
-from bot.archivecommands import (
+from bot.settings import Settings
+from bot.telegram.archivecommands import _search_page as _search_page  # re-exported for tests
+from bot.telegram.archivecommands import (
     cmd_latest,
     cmd_report,
     cmd_search,
@@ -35,7 +36,7 @@ from bot.archivecommands import (
     cmd_story,
     on_page,
 )
-from bot.chatcommands import (
+from bot.telegram.chatcommands import (
     cmd_addsource,
     cmd_followups,
     cmd_help,
@@ -48,10 +49,9 @@ from bot.chatcommands import (
     cmd_unsubscribe,
     on_vote,
 )
-from bot.commandctx import _Ctx
-from bot.commandspecs import COMMANDS, BotCommandSpec, help_text, topic_names
-from bot.membership import on_any_update, on_my_membership
-from bot.settings import Settings
+from bot.telegram.commandctx import _Ctx
+from bot.telegram.commandspecs import COMMANDS, BotCommandSpec, help_text, topic_names
+from bot.telegram.membership import on_any_update, on_my_membership
 from storage.archive import Archive
 
 __all__ = ["COMMANDS", "BotCommandSpec", "build_application", "help_text", "start_bot",

@@ -35,8 +35,8 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.alerts.tgtext import tg_safe
-from bot.deliver import ChatGone, Rejected, RetryLater
 from bot.settings import Settings
+from bot.telegram.deliver import ChatGone, Rejected, RetryLater
 
 __all__ = [
     "ConsoleSender",

@@ -1,0 +1,1 @@
+"""The Telegram side: the Bot API client, sending and delivering alerts, the bot's commands."""
