@@ -89,7 +89,17 @@ async def reachable(call: Callable[[], Awaitable[object]]) -> str | None:
 
 async def connect(bot: Bot) -> str | None:
     """Initialise `bot` (getMe), as `reachable` does."""
-    return await reachable(bot.initialize)
+    return await reachable(lambda: _get_me(bot))
+
+
+async def _get_me(bot: Bot) -> None:
+    # PTB 22.1 marks a bot initialised before its getMe answers, so after a failed first try
+    # `initialize()` returns at once: ask getMe until the bot knows who it is.
+    await bot.initialize()
+    try:
+        bot.bot  # noqa: B018 - raises RuntimeError while getMe never answered
+    except RuntimeError:
+        await bot.get_me()
 
 
 def _retry_seconds(value: object) -> float:
