@@ -149,7 +149,7 @@ def serve(obj: _Context, host: str, port: int, db: str | None, allow_sql: bool) 
     """Browse and search the archive in Datasette, read-only, while the bot writes to it.
 
     Chats, votes and who added a source are never shown; typed SQL is off by default."""
-    from bot.serve import bind, serve_archive
+    from bot.serve.datasette import bind, serve_archive
 
     settings = obj.settings(db)
     path = Path(settings.db_path)
@@ -181,7 +181,7 @@ def serve(obj: _Context, host: str, port: int, db: str | None, allow_sql: bool) 
 def report(obj: _Context, plot: str | None, since: str | None, until: str | None, by: str,
            db: str | None) -> None:
     """Coverage over time by topic and language, and the top outlets."""
-    from bot.coverage import archive_coverage, format_outlets, render_png, summary_text
+    from bot.reports.coverage import archive_coverage, format_outlets, render_png, summary_text
     from storage.archive import Archive
 
     settings = obj.settings(db)

@@ -153,7 +153,7 @@ def classify(obj: _Context, file: Any, db: str | None) -> None:
 @click.pass_obj
 def check(obj: _Context, target: str, as_json: bool) -> None:
     """Explain the decision for one article: a URL, an HTML file or a text file."""
-    from bot.reports import check_target, format_check
+    from bot.reports.check import check_target, format_check
     from watchers.errors import WatchError
 
     try:
@@ -173,7 +173,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """List sources with their health (subcommand `add URL` adds one)."""
     if ctx.invoked_subcommand is not None:
         return
-    from bot.reports import format_sources, source_rows
+    from bot.reports.check import format_sources, source_rows
 
     rows = source_rows(ctx.obj.settings())
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else format_sources(rows))
@@ -212,12 +212,12 @@ def status(obj: _Context, as_json: bool, check: bool) -> None:
 
     now = datetime.now(UTC)
     if check:
-        from bot.health import check_archive
+        from bot.reports.health import check_archive
 
         healthy, line = check_archive(Path(obj.settings().db_path), now=now)
         click.echo(line, err=not healthy)
         sys.exit(0 if healthy else 1)
-    from bot.status import format_status, status_summary
+    from bot.reports.status import format_status, status_summary
 
     summary = status_summary(obj.settings(), now=now)
     click.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.pipeline import Pipeline
-from bot.reports import source_rows
+from bot.reports.check import source_rows
 from bot.settings import Source
 from tests import loopback
 from tests.conftest import open_pipeline, rss

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from datetime import UTC, datetime
 
-from bot.health import sources_problem
+from bot.reports.health import sources_problem
 from tests.articles import TANF_DRONE
 from tests.conftest import article_html, rss, run_cli
 from tests.test_end_to_end import write_config

@@ -8,7 +8,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from bot.health import outbox_problem, scheduler_problem
+from bot.reports.health import outbox_problem, scheduler_problem
 from storage.archive import Archive, ArticleRecord
 from tests.conftest import bot_env, run_cli
 from tests.test_health import dead_url, env_for, live_feed

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import bot.pipeline as pipeline_module
 from bot.pipeline import DISABLE_AFTER, Pipeline
-from bot.reports import source_rows
+from bot.reports.check import source_rows
 from bot.settings import Settings, Source
 from tests.conftest import open_pipeline, rss
 

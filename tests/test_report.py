@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bot.coverage import (
+from bot.reports.coverage import (
     CoverageRow,
     archive_coverage,
     count_coverage,

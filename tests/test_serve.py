@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.serve import hide_columns, load_metadata
-from bot.serveprivate import PRIVATE_COLUMNS, PRIVATE_TABLES, private_authorizer
+from bot.serve.datasette import hide_columns, load_metadata
+from bot.serve.private import PRIVATE_COLUMNS, PRIVATE_TABLES, private_authorizer
 from matchers.registry import builtin_registry
 from storage.archive import Archive, ArticleRecord
 from tests.conftest import ROOT

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.serve import load_metadata
+from bot.serve.datasette import load_metadata
 from bot.settings import ConfigError, load_settings
 from bot.telegram.commands import build_application, start_bot, stop_bot
 from matchers.registry import builtin_registry

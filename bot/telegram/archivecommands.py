@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.alerts.tgtext import fit_html
-from bot.coverage import PERIODS, count_coverage, coverage_rows, render_png, summary_text
+from bot.reports.coverage import PERIODS, count_coverage, coverage_rows, render_png, summary_text
 from bot.telegram.commandctx import _ctx, _link, _reply
 from storage.archive import Archive
 

@@ -1,4 +1,4 @@
-"""What the read-only commands print: `check` and `sources` (`status` is bot/status.py)."""
+"""What the read-only commands print: `check` and `sources` (`status` is bot/reports/status.py)."""
 
 from __future__ import annotations
 

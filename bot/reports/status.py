@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.health import problems
+from bot.reports.health import problems
 from bot.settings import Settings
 from storage.archive import Archive
 from storage.status import ArchiveStatus, archive_status

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from bot import serveprivate
-from bot.serveprivate import PRIVATE_COLUMNS, PRIVATE_TABLES
+from bot.serve import private as serveprivate
+from bot.serve.private import PRIVATE_COLUMNS, PRIVATE_TABLES
 from matchers.registry import TopicRegistry
 from storage.query import fold_query
 

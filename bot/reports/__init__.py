@@ -1,0 +1,1 @@
+"""Reports on the archive: coverage, status, health and the `check` explanation."""

@@ -1,0 +1,1 @@
+"""The archive viewer: Datasette over the archive, with the private tables kept private."""
