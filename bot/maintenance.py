@@ -25,7 +25,7 @@ from storage.maintenance import vacuum as vacuum_archive
 __all__ = ["backup", "prune", "prune_job", "vacuum"]
 
 if TYPE_CHECKING:
-    from bot.cli import _Context
+    from bot.cli.main import _Context
 
 log = logging.getLogger(__name__)
 

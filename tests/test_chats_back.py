@@ -116,7 +116,7 @@ async def test_chats_list_and_reset_from_the_cli(tmp_path, bot, fake_telegram):
 
     from click.testing import CliRunner
 
-    from bot.cli import cli
+    from bot.cli.main import cli
 
     archive = Archive.open(tmp_path / "cli.db")
     try:

@@ -3,7 +3,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import cli
+from bot.cli.main import cli
 from tests.articles import TANF_DRONE, TANF_WELFARE
 
 COMMANDS = ["run", "classify", "check", "search", "sources", "status", "feedback", "export",

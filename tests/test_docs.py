@@ -21,7 +21,7 @@ def test_every_bot_command_is_in_the_readme_and_help():
 def test_every_cli_command_is_in_the_readme():
     import click
 
-    from bot.cli import cli
+    from bot.cli.main import cli
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     names = []

@@ -8,7 +8,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import cli
+from bot.cli.main import cli
 from watchers.extract import extract_article
 from watchers.language import detect_language
 

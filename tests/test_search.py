@@ -155,7 +155,7 @@ def test_story_filter_and_no_query_lists_by_date(dev):
 def test_the_archive_built_by_classify_is_searchable(tmp_path):
     from click.testing import CliRunner
 
-    from bot.cli import cli
+    from bot.cli.main import cli
 
     dev_records()  # skips without the corpus
     db = tmp_path / "c.db"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from bot.cli import _Context
+    from bot.cli.main import _Context
 
 __all__ = ["chats"]
 
@@ -25,7 +25,7 @@ def chats() -> None:
 @click.pass_obj
 def chats_list(obj: _Context, as_json: bool) -> None:
     """Every chat with its state (ok or gone, and why), topics and alerts by status."""
-    from bot.archivecli import _open_archive
+    from bot.cli.archive import _open_archive
 
     with _open_archive(obj, None) as archive:
         rows = archive.chats.overview()
@@ -47,7 +47,7 @@ def chats_list(obj: _Context, as_json: bool) -> None:
 @click.pass_obj
 def chats_reset(obj: _Context, chat_id: str) -> None:
     """Mark CHAT_ID reachable again and queue its parked alerts (sent at the next delivery)."""
-    from bot.archivecli import _open_archive
+    from bot.cli.archive import _open_archive
 
     with _open_archive(obj, None) as archive:
         known = {row["chat_id"] for row in archive.chats.overview()}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.exports import (
+from bot.cli.exports import (
     FORMATS,
     article_detail,
     filter_options,
@@ -24,7 +24,7 @@ from bot.exports import (
 )
 
 if TYPE_CHECKING:
-    from bot.cli import _Context
+    from bot.cli.main import _Context
 
 __all__ = ["export", "report", "search", "serve", "show", "stories"]
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import click
 
-from bot.archivecli import export, report, search, serve, show, stories
-from bot.chatscli import chats
+from bot.cli.archive import export, report, search, serve, show, stories
+from bot.cli.chats import chats
+from bot.cli.topics import topics
 from bot.logsetup import FORMATS, LEVELS, level_for, setup_logging, startup_line
 from bot.maintenance import backup, vacuum
 from bot.settings import ConfigError, Settings, load_settings
-from bot.topicscli import topics
 
 __all__ = ["cli", "main"]
 
@@ -187,7 +187,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 @click.pass_obj
 def sources_add(obj: _Context, url: str, name: str | None, config: str | None) -> None:
     """Find out what URL is (feed, page with a feed, sitemap, Telegram channel, page) and add it."""
-    from bot.sourceadd import add_source
+    from bot.cli.sourceadd import add_source
     from watchers.errors import WatchError
 
     try:
