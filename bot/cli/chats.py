@@ -1,5 +1,5 @@
 """`tanfwatch chats`: the chats the bot sends to, and putting a gone chat back in service.
-Defined here, registered on the `cli` group in cli.py."""
+Registered on the `cli` group in main.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from bot.cli.main import _Context
+    from bot.cli.context import Context
 
 __all__ = ["chats"]
 
@@ -23,11 +23,11 @@ def chats() -> None:
 @chats.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the chats as a JSON array.")
 @click.pass_obj
-def chats_list(obj: _Context, as_json: bool) -> None:
+def chats_list(obj: Context, as_json: bool) -> None:
     """Every chat with its state (ok or gone, and why), topics and alerts by status."""
-    from bot.cli.archive import _open_archive
+    from bot.cli.context import open_archive
 
-    with _open_archive(obj, None) as archive:
+    with open_archive(obj, None) as archive:
         rows = archive.chats.overview()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -45,11 +45,11 @@ def chats_list(obj: _Context, as_json: bool) -> None:
 @chats.command("reset", context_settings={"ignore_unknown_options": True})
 @click.argument("chat_id")  # group and channel ids are negative: not options
 @click.pass_obj
-def chats_reset(obj: _Context, chat_id: str) -> None:
+def chats_reset(obj: Context, chat_id: str) -> None:
     """Mark CHAT_ID reachable again and queue its parked alerts (sent at the next delivery)."""
-    from bot.cli.archive import _open_archive
+    from bot.cli.context import open_archive
 
-    with _open_archive(obj, None) as archive:
+    with open_archive(obj, None) as archive:
         known = {row["chat_id"] for row in archive.chats.overview()}
         if chat_id not in known:
             raise click.ClickException(f"no chat {chat_id} in the archive")
