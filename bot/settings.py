@@ -91,9 +91,8 @@ class Settings:
     max_bytes: int = 10_000_000
     concurrency: int = 16
     per_host: int = 2
-    # extraction processes; 1 (the default): no pool; None: one per core. Off by default: in the
-    # container image the daemon's pool hung at start (run --once's did not); see the README.
-    workers: int | None = 1
+    # extraction processes; None (the default): one per available core, a pool from two; 1: none
+    workers: int | None = None
     db_timeout: float = 30.0  # seconds to wait for another writer's lock on the archive
     keep_irrelevant_days: int = 180  # retention of non-relevant articles; 0: for ever
     follow_ups: str = "thread"

@@ -8,6 +8,12 @@ was running are retried once, one at a time; a job that kills its worker twice f
 the pool down itself when it stops (``shutdown`` cancels what is queued, finishes what runs).
 Workers come from a forkserver that has imported the extraction code once (never a plain
 fork of this process: its threads could hold locks the child would inherit).
+
+Workers also end when the process that owns the pool dies without shutting it down (SIGKILL,
+the OOM killer, a crash): a ``ProcessPoolExecutor`` worker never notices its owner's death (it
+holds its own job queue's write end) and the forkserver lives as long as its children, so
+without this they lingered for ever holding the owner's stdout and stderr open; whoever waited
+for those pipes to close (a supervisor, ``communicate()``) hung.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import select
 import signal
 import threading
 from collections import deque
@@ -42,9 +49,34 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _ignore_signals() -> None:
+def _start_worker(owner: int) -> None:
+    """In each worker: the daemon stops it, not a signal; it ends when ``owner`` is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(owner,), name="owner-watch", daemon=True).start()
+
+
+def _exit_with(owner: int) -> None:
+    try:  # a pidfd turns readable when the process exits (Linux >= 5.3)
+        pidfd = os.pidfd_open(owner)
+    except ProcessLookupError:  # already gone
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd: ask every second
+        while _alive(owner):
+            threading.Event().wait(1.0)
+        os._exit(1)
+    select.select([pidfd], [], [])
+    os._exit(1)  # no clean-up to do: the owner, who wanted the results, is dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now: ours is gone
+        return False
+    return True
 
 
 Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
@@ -69,14 +101,16 @@ class WorkerPool(Executor):
         self._retrying = False
 
     def _new(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=self._ctx, initializer=_ignore_signals)
+        return ProcessPoolExecutor(workers, mp_context=self._ctx, initializer=_start_worker,
+                                   initargs=(os.getpid(),))
 
     def warm_up(self) -> None:
         """Start the forkserver and a worker now (blocking: call it in a thread)."""
         try:
             self.submit(int).result()
         except Exception as exc:  # noqa: BLE001 - shut down meanwhile; the first job retries
-            log.debug("worker pool not warmed up: %r", exc)
+            # shut down meanwhile is normal; anything else is why the first jobs will fail
+            (log.debug if self._closed else log.warning)("worker pool not started: %r", exc)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         outer: Future[Any] = Future()

@@ -50,25 +50,34 @@ def serve(site: Path) -> tuple[subprocess.Popen[str], int]:
     return server, int(found.group(1))
 
 
-def world(work: Path) -> tuple[subprocess.Popen[str], Path]:
-    site = work / "site"
-    (site / "news").mkdir(parents=True)
-    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
-    (site / "news" / "tanf.html").write_text(
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{TITLE}</title>'
-        f"</head><body><article><h1>{TITLE}</h1>{body}</article></body></html>", "utf-8")
-    server, port = serve(site)
-    link = f"http://127.0.0.1:{port}/news/tanf.html"
+def publish(site: Path, port: int, count: int) -> None:
+    """The feed with ``count`` articles (the first one alone, then one more: new for the daemon)."""
+    items = []
+    for n in range(count):
+        title = TITLE if n == 0 else f"{TITLE}: second attack in a week"
+        body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+        (site / "news" / f"tanf{n}.html").write_text(
+            f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+            f"</head><body><article><h1>{title}</h1>{body}</article></body></html>", "utf-8")
+        link = f"http://127.0.0.1:{port}/news/tanf{n}.html"
+        items.append(f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
+                     f"<pubDate>{format_datetime(datetime.now(UTC))}</pubDate>"
+                     f"<description>{PARAGRAPHS[0]}</description></item>")
     (site / "feed.xml").write_text(
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Loopback</title>'
-        f"<link>http://127.0.0.1:{port}/</link><description>smoke</description><item>"
-        f"<title>{TITLE}</title><link>{link}</link><guid>{link}</guid>"
-        f"<pubDate>{format_datetime(datetime.now(UTC))}</pubDate>"
-        f"<description>{PARAGRAPHS[0]}</description></item></channel></rss>", "utf-8")
+        f"<link>http://127.0.0.1:{port}/</link><description>smoke</description>"
+        f"{''.join(items)}</channel></rss>", "utf-8")
+
+
+def world(work: Path) -> tuple[subprocess.Popen[str], Path, int]:
+    site = work / "site"
+    (site / "news").mkdir(parents=True)
+    server, port = serve(site)
+    publish(site, port, 1)
     config = work / "tanfwatch.toml"
     config.write_text(f'[[sources]]\nname = "loopback"\nurl = "http://127.0.0.1:{port}/feed.xml"\n'
                       'kind = "feed"\n', "utf-8")
-    return server, config
+    return server, config, port
 
 
 def tanfwatch(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -80,19 +89,37 @@ def tanfwatch(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
     return proc
 
 
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def stop_daemon(env: dict[str, str], db: Path) -> None:
-    """`tanfwatch run` until it has polled, then SIGTERM: it must exit 0, promptly."""
-    started = datetime.now(UTC).isoformat()
+    """`tanfwatch run` (the image's defaults: a pool on a machine with two cores or more) until
+    it has archived the new article, then SIGTERM: it must exit 0, promptly."""
+    with sqlite3.connect(db, timeout=30) as conn:
+        before = conn.execute("select count(*) from articles").fetchone()[0]
     daemon = subprocess.Popen(["tanfwatch", "run"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    polled = False
-    while not polled and time.monotonic() < deadline and daemon.poll() is None:
-        time.sleep(0.2)  # a script, not a test: wait for the first poll to be recorded
+    archived = before
+    while archived == before and time.monotonic() < deadline and daemon.poll() is None:
+        time.sleep(0.2)  # a script, not a test: wait for the new article to be archived
         with sqlite3.connect(db, timeout=30) as conn:
-            polled = conn.execute("select count(*) from sources where last_checked > ?",
-                                  [started]).fetchone()[0] > 0
-    step("daemon polled its source", polled)
+            archived = conn.execute("select count(*) from articles").fetchone()[0]
+    step("daemon archived the new article", archived == before + 1,
+         f"{archived - before} new")
+    # the extraction pool: a forkserver under the daemon, its workers under the forkserver
+    workers = {w for child in _children(daemon.pid) for w in _children(child)}
+    cores = len(os.sched_getaffinity(0))
+    step("daemon extracts in a process pool" if cores > 1 else "one core: no pool",
+         bool(workers) == (cores > 1), f"{len(workers)} workers on {cores} cores")
     sent = time.monotonic()
     daemon.send_signal(signal.SIGTERM)
     try:
@@ -112,7 +139,7 @@ def main() -> int:
     print(f"uid {os.getuid()}, archive {db}, python {sys.version.split()[0]}")
     step("runs as a non-root user", os.getuid() != 0)
     work = Path(tempfile.mkdtemp(prefix="smoke-"))
-    server, config = world(work)
+    server, config, port = world(work)
     env["TANFWATCH_CONFIG"] = str(config)
     try:
         once = tanfwatch("run", "--once", env=env)
@@ -124,6 +151,7 @@ def main() -> int:
              and TITLE in once.stdout)
         check = tanfwatch("status", "--check", env=env)
         step("status --check passes", check.returncode == 0)
+        publish(work / "site", port, 2)
         stop_daemon(env, db)
         with sqlite3.connect(db) as conn:
             integrity = conn.execute("pragma integrity_check").fetchone()[0]

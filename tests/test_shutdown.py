@@ -40,7 +40,7 @@ def test_sigterm_while_a_fetch_hangs_exits_0_with_the_archive_whole(tmp_path, si
     feed = publish(site, [("tanf-drones", TANF_DRONE, None)], datetime.now(UTC))
     config = tmp_path / "tanfwatch.toml"
     config.write_text(  # a pool of two workers: the shutdown must end them too
-        '[tanfwatch]\nworkers = 2\n\n'
+        '[tanfwatch]\nworkers = 2\n\n'  # (the default too, on a machine with two cores)
         f'[[sources]]\nname = "stuck"\nurl = "{site.url_for("_fault/hang")}"\nkind = "feed"\n\n'
         f'[[sources]]\nname = "news"\nurl = "{feed}"\nkind = "feed"\n')
     db = tmp_path / "a.db"

@@ -76,9 +76,9 @@ async def test_a_page_that_kills_its_worker_is_archived_from_the_feed(tmp_path, 
     assert pool.restarts >= 1
 
 
-def test_the_pool_is_off_by_default_and_one_per_core_on_request(tmp_path):
-    assert _worker_pool(Settings(sources=(), db_path=tmp_path / "a.db")) is None
-    pool = _worker_pool(Settings(sources=(), db_path=tmp_path / "a.db", workers=None))
+def test_the_pool_is_on_by_default_on_several_cores_and_off_with_one_worker(tmp_path):
+    assert Settings(sources=(), db_path=tmp_path / "a.db").workers is None  # one per core
+    pool = _worker_pool(Settings(sources=(), db_path=tmp_path / "a.db"))
     try:
         assert (pool.workers if pool else 1) == available_cores()
     finally:
@@ -86,6 +86,8 @@ def test_the_pool_is_off_by_default_and_one_per_core_on_request(tmp_path):
             pool.shutdown()
     assert _worker_pool(Settings(sources=(), db_path=tmp_path / "a.db", workers=1)) is None
     config = tmp_path / "c.toml"
+    config.write_text("[tanfwatch]\n")
+    assert load_settings(config, env={}).workers is None
     config.write_text("[tanfwatch]\nworkers = 1\n")
     assert load_settings(config, env={}).workers == 1
     config.write_text("[tanfwatch]\nworkers = 0\n")
