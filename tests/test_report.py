@@ -16,9 +16,9 @@ from bot.reports.coverage import (
     count_coverage,
     coverage_rows,
     parse_moment,
-    render_png,
     summary_text,
 )
+from bot.reports.plot import render_png
 from bot.settings import Secret, Settings
 from bot.telegram.commands import build_application, start_bot, stop_bot
 from storage.archive import Archive, ArticleRecord

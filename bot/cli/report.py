@@ -26,7 +26,8 @@ __all__ = ["report"]
 def report(obj: Context, plot: str | None, since: str | None, until: str | None, by: str,
            db: str | None) -> None:
     """Coverage over time by topic and language, and the top outlets."""
-    from bot.reports.coverage import archive_coverage, format_outlets, render_png, summary_text
+    from bot.reports.coverage import archive_coverage, format_outlets, summary_text
+    from bot.reports.plot import render_png
     from storage.archive import Archive
 
     settings = obj.settings(db)

@@ -12,7 +12,8 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.alerts.tgtext import fit_html
-from bot.reports.coverage import PERIODS, count_coverage, coverage_rows, render_png, summary_text
+from bot.reports.coverage import PERIODS, count_coverage, coverage_rows, summary_text
+from bot.reports.plot import render_png
 from bot.telegram.commandctx import _ctx, _link, _reply
 from storage.archive import Archive
 
