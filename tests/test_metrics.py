@@ -15,7 +15,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import run_daemon, run_once
+from bot.app import run_once
+from bot.daemon import run_daemon
 from bot.metrics import Metrics, outbox_pending, serve_metrics
 from bot.settings import load_settings
 from tests.articles import TANF_DRONE

@@ -146,7 +146,7 @@ def test_run_once_with_telegram_down_archives_and_queues_then_delivers_once(
 
 async def test_the_daemon_watches_while_telegram_is_down_and_delivers_when_it_is_back(
         tmp_path, site, fake_telegram):
-    from bot.app import run_daemon
+    from bot.daemon import run_daemon
     from bot.settings import load_settings
 
     db = tmp_path / "a.db"

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import _schedule, _schedule_sources
+from bot.daemon import _schedule, _schedule_sources
 from bot.settings import Settings, Source
 from storage.archive import Archive
 
@@ -49,7 +49,8 @@ async def test_a_failing_source_is_polled_again_when_its_back_off_ends(tmp_path)
     """The log says "next poll at T": the job is moved to T, not left at the interval tick."""
     import socket
 
-    from bot.app import _poll_job, open_runtime
+    from bot.app import open_runtime
+    from bot.daemon import _poll_job
 
     with socket.socket() as sock:  # bound, never listening: connection refused at once
         sock.bind(("127.0.0.1", 0))

@@ -35,7 +35,8 @@ def run(obj: Context, once: bool, metrics_port: int | None, metrics_host: str) -
     """Run the bot: poll sources on their intervals and send alerts (until SIGTERM)."""
     from importlib.metadata import version
 
-    from bot.app import run_daemon, run_once
+    from bot.app import run_once
+    from bot.daemon import run_daemon
     from bot.telegram.client import TokenRejected
     from storage.faults import describe
 
