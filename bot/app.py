@@ -22,7 +22,8 @@ from telegram import Bot
 
 from bot.inflight import InFlight
 from bot.metrics import Metrics
-from bot.pipeline import Pipeline, SourceReport
+from bot.pipeline import Pipeline
+from bot.plan import SourceReport
 from bot.settings import Settings, Source
 from bot.sourcekinds import fetcher_kwargs, source_url
 from bot.telegram.client import (

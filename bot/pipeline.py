@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.ahead import Ahead, extract_job
 from bot.metrics import Metrics, error_kind
+from bot.plan import SourceReport, article_id, plan_entries
 from bot.settings import Settings, Source
 from bot.sourcekinds import Listing, list_entries, source_url
 from bot.workpool import WorkerCrashed
@@ -32,14 +32,14 @@ from watchers.addresses import LinkGuard
 from watchers.backoff import next_delay
 from watchers.dates import FUTURE_SLACK
 from watchers.errors import BlockedError, WatchError
-from watchers.extract import Extracted, extract_article
+from watchers.extract import Extracted
 from watchers.feeds import FeedEntry
 from watchers.fetch import Fetcher
 from watchers.language import detect_language
 from watchers.robots import RobotsCache
 from watchers.search import HOST_DELAYS
 
-__all__ = ["SUCCESS_BATCH", "Pipeline", "SourceReport", "article_id"]
+__all__ = ["SUCCESS_BATCH", "Pipeline"]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -52,85 +52,19 @@ DISABLE_AFTER = 10
 SUCCESS_BATCH = 100
 _BATCH: ContextVar[list[SourceSuccess] | None] = ContextVar("success_batch", default=None)
 # pages being fetched and extracted ahead of judging, by entry key (see Pipeline._ahead)
-_AHEAD: ContextVar[_Ahead | None] = ContextVar("pages_ahead", default=None)
+_AHEAD: ContextVar[Ahead | None] = ContextVar("pages_ahead", default=None)
 
 
-def article_id(url: str | None, fallback: str) -> str:
-    """A content key: the same canonical URL always gives the same id."""
-    basis = url or fallback
-    return "a" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:15]
 
 
-@dataclass(frozen=True)
-class SourceReport:
-    source: str
-    ok: bool
-    entries: int = 0
-    new: int = 0
-    processed: int = 0
-    alerts: int = 0
-    error: str | None = None
-    skipped: bool = False
-    archive_fault: bool = False  # failed on the archive (locked, full), not on the source
 
 
-@dataclass(frozen=True)
-class _Plan:
-    process: tuple[FeedEntry, ...]
-    skip: tuple[FeedEntry, ...]
-    check: tuple[FeedEntry, ...] = ()  # undated on a first poll: fetched, dated from the page
 
 
-def plan_entries(entries: Sequence[FeedEntry], unseen: set[str], *, first_poll: bool,
-                 now: datetime, backfill: timedelta, date_from_page: bool = False) -> _Plan:
-    """Which new entries to process. On a first poll only recent ones: no flood."""
-    process: list[FeedEntry] = []
-    skip: list[FeedEntry] = []
-    check: list[FeedEntry] = []
-    for e in entries:
-        if e.key not in unseen:
-            continue
-        if first_poll and e.published is None and date_from_page:
-            check.append(e)
-            continue
-        recent = e.published is not None and e.published >= now - backfill
-        (process if (recent or not first_poll) else skip).append(e)
-    # Oldest first: the first report of a story must be judged (and alerted) before its follow-ups.
-    process.sort(key=lambda e: (e.published is None, e.published or now))
-    return _Plan(tuple(process), tuple(skip), tuple(check))
 
 
-def _extract_job(content: bytes, url: str, headers: Mapping[str, str],
-                 with_date: bool = True) -> Extracted | None:
-    # the language a page declares only: process_entry detects it after the source's own,
-    # once, in this process (a pool worker would load its own copy of the model)
-    return extract_article(content, url=url, headers=headers, detect=False, with_date=with_date)
 
 
-class _Ahead:
-    """Pages being fetched and extracted ahead of judging: at most ``window`` not yet taken."""
-
-    def __init__(self, pipeline: Pipeline, source: Source, todo: list[FeedEntry],
-                 window: int) -> None:
-        self.pipeline, self.source, self.todo, self.window = pipeline, source, todo, window
-        self.tasks: dict[str, asyncio.Task[Extracted | None]] = {}
-
-    def top_up(self) -> None:
-        while self.todo and len(self.tasks) < self.window:
-            e = self.todo.pop(0)
-            self.tasks[e.key] = asyncio.ensure_future(self.pipeline._extract(
-                unwrap_redirect(e.url or ""), self.source, with_date=e.published is None))
-
-    def take(self, key: str) -> asyncio.Task[Extracted | None] | None:
-        task = self.tasks.pop(key, None)
-        self.top_up()
-        return task
-
-    async def close(self) -> None:
-        self.todo.clear()
-        for task in self.tasks.values():  # an entry not reached (a failure): not needed
-            task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
 
 
 class Pipeline:
@@ -323,7 +257,7 @@ class Pipeline:
         fetched ahead. A page already archived under its address is not fetched."""
         todo = [e for e in entries if e.url and source.kind != "telegram"
                 and self.archive.find_by_url(canonical_url(unwrap_redirect(e.url))) is None]
-        ahead = _Ahead(self, source, todo, 2 * getattr(self.executor, "workers", 0) or 1)
+        ahead = Ahead(self, source, todo, 2 * getattr(self.executor, "workers", 0) or 1)
         token = _AHEAD.set(ahead)
         ahead.top_up()
         try:
@@ -350,11 +284,11 @@ class Pipeline:
         # Extraction is CPU work (~20 ms a page): keep it off the event loop.
         with self.metrics.extraction.time():
             if self.executor is None:
-                return await asyncio.to_thread(_extract_job, page.content, page.url,
+                return await asyncio.to_thread(extract_job, page.content, page.url,
                                                page.headers, with_date)
             try:
                 return await asyncio.get_running_loop().run_in_executor(
-                    self.executor, _extract_job, page.content, page.url, dict(page.headers),
+                    self.executor, extract_job, page.content, page.url, dict(page.headers),
                     with_date)
             except WorkerCrashed as exc:  # a hostile page: the feed's text stands in
                 log.warning("article %s: %s; using the feed's content", url, exc)

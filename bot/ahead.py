@@ -1,0 +1,50 @@
+"""Pages fetched and extracted ahead of judging, and the extraction job a pool worker runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from bot.settings import Source
+from matchers.urls import unwrap_redirect
+from watchers.extract import Extracted, extract_article
+from watchers.feeds import FeedEntry
+
+if TYPE_CHECKING:
+    from bot.pipeline import Pipeline
+
+__all__ = ["Ahead", "extract_job"]
+
+
+def extract_job(content: bytes, url: str, headers: Mapping[str, str],
+                with_date: bool = True) -> Extracted | None:
+    # the language a page declares only: process_entry detects it after the source's own,
+    # once, in this process (a pool worker would load its own copy of the model)
+    return extract_article(content, url=url, headers=headers, detect=False, with_date=with_date)
+
+
+class Ahead:
+    """Pages being fetched and extracted ahead of judging: at most ``window`` not yet taken."""
+
+    def __init__(self, pipeline: Pipeline, source: Source, todo: list[FeedEntry],
+                 window: int) -> None:
+        self.pipeline, self.source, self.todo, self.window = pipeline, source, todo, window
+        self.tasks: dict[str, asyncio.Task[Extracted | None]] = {}
+
+    def top_up(self) -> None:
+        while self.todo and len(self.tasks) < self.window:
+            e = self.todo.pop(0)
+            self.tasks[e.key] = asyncio.ensure_future(self.pipeline._extract(
+                unwrap_redirect(e.url or ""), self.source, with_date=e.published is None))
+
+    def take(self, key: str) -> asyncio.Task[Extracted | None] | None:
+        task = self.tasks.pop(key, None)
+        self.top_up()
+        return task
+
+    async def close(self) -> None:
+        self.todo.clear()
+        for task in self.tasks.values():  # an entry not reached (a failure): not needed
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
