@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
 
 from bot.settings import Source
 from matchers.urls import unwrap_redirect
 from watchers.extract import Extracted, extract_article
 from watchers.feeds import FeedEntry
 
-if TYPE_CHECKING:
-    from bot.pipeline import Pipeline
+# fetch and extract one page of a source: (url, source, with_date=) -> the article or None
+Extract = Callable[..., Awaitable[Extracted | None]]
 
 __all__ = ["Ahead", "extract_job"]
 
@@ -27,15 +26,15 @@ def extract_job(content: bytes, url: str, headers: Mapping[str, str],
 class Ahead:
     """Pages being fetched and extracted ahead of judging: at most ``window`` not yet taken."""
 
-    def __init__(self, pipeline: Pipeline, source: Source, todo: list[FeedEntry],
+    def __init__(self, extract: Extract, source: Source, todo: list[FeedEntry],
                  window: int) -> None:
-        self.pipeline, self.source, self.todo, self.window = pipeline, source, todo, window
+        self.extract, self.source, self.todo, self.window = extract, source, todo, window
         self.tasks: dict[str, asyncio.Task[Extracted | None]] = {}
 
     def top_up(self) -> None:
         while self.todo and len(self.tasks) < self.window:
             e = self.todo.pop(0)
-            self.tasks[e.key] = asyncio.ensure_future(self.pipeline._extract(
+            self.tasks[e.key] = asyncio.ensure_future(self.extract(
                 unwrap_redirect(e.url or ""), self.source, with_date=e.published is None))
 
     def take(self, key: str) -> asyncio.Task[Extracted | None] | None:

@@ -257,7 +257,7 @@ class Pipeline:
         fetched ahead. A page already archived under its address is not fetched."""
         todo = [e for e in entries if e.url and source.kind != "telegram"
                 and self.archive.find_by_url(canonical_url(unwrap_redirect(e.url))) is None]
-        ahead = Ahead(self, source, todo, 2 * getattr(self.executor, "workers", 0) or 1)
+        ahead = Ahead(self._extract, source, todo, 2 * getattr(self.executor, "workers", 0) or 1)
         token = _AHEAD.set(ahead)
         ahead.top_up()
         try:

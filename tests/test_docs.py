@@ -31,3 +31,22 @@ def test_every_cli_command_is_in_the_readme():
             names += [f"{name} {sub}" for sub in command.commands]
     missing = [n for n in names if f"`tanfwatch {n}" not in readme]
     assert missing == []
+
+
+def test_the_readme_map_names_only_places_that_exist():
+    text = (ROOT / "README.md").read_text("utf-8")
+    section = text.split("## Where things are", 1)[1].split("\n## ", 1)[0]
+    named = 0
+    for line in section.splitlines():
+        base = ""  # a bare file name is in the folder named before it on its line
+        for cell in re.findall(r"`([\w./-]+)`", line):
+            if cell.endswith("/"):
+                base = cell
+            elif not cell.endswith((".py", ".toml")):
+                continue
+            path = ROOT / cell if "/" in cell else ROOT / base / cell
+            named += 1
+            assert path.exists(), f"README 'Where things are' names {cell}, which is not there"
+    assert named >= 30
+    for room in ("bot/alerts/", "bot/cli/", "bot/telegram/", "storage/migrations.py"):
+        assert f"`{room}`" in section
