@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 from bot.settings import Source
 from matchers.urls import unwrap_redirect
-from watchers.extract import Extracted, extract_article
+from watchers.extract import extract_article
 from watchers.feeds import FeedEntry
 
+if TYPE_CHECKING:
+    from watchers.extract import Extracted
+
 # fetch and extract one page of a source: (url, source, with_date=) -> the article or None
-Extract = Callable[..., Awaitable[Extracted | None]]
+Extract = Callable[..., Awaitable["Extracted | None"]]
 
 __all__ = ["Ahead", "extract_job"]
 

@@ -17,8 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-
-from telegram import Bot
+from typing import TYPE_CHECKING
 
 from bot.inflight import InFlight
 from bot.metrics import Metrics
@@ -26,12 +25,6 @@ from bot.pipeline import Pipeline
 from bot.plan import SourceReport
 from bot.settings import Settings, Source
 from bot.sourcekinds import fetcher_kwargs, source_url
-from bot.telegram.client import (
-    ConsoleSender,
-    TelegramSender,
-    connect,
-    make_bot,
-)
 from bot.telegram.deliver import (
     Accepted,
     ChatGone,
@@ -41,6 +34,7 @@ from bot.telegram.deliver import (
     Sender,
     deliver,
 )
+from bot.telegram.sender import ConsoleSender
 from bot.workpool import WorkerPool, available_cores
 from matchers.relevance import load_matcher
 from storage.archive import Archive
@@ -57,6 +51,9 @@ __all__ = [
     "send_admin_notices",
     "utcnow",
 ]
+
+if TYPE_CHECKING:  # python-telegram-bot is imported only when a token is set
+    from telegram import Bot
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +84,8 @@ class Runtime:
     async def reconnect(self) -> bool:
         """Try the Bot API again if it was unreachable; True when alerts can go out."""
         if self.offline is not None and self.bot is not None:
+            from bot.telegram.client import connect
+
             self.offline = await connect(self.bot)
         with contextlib.suppress(sqlite3.Error):  # only `status` reads it
             self.archive.chats.set_telegram_offline(self.offline)
@@ -121,6 +120,8 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
         judge = load_judge(archive, matcher, now=clock())
         if sender is None:
             if settings.token is not None:
+                from bot.telegram.client import TelegramSender, connect, make_bot
+
                 bot = make_bot(settings)
                 # Watching never waits for Telegram: while it is down, alerts are queued.
                 offline = await connect(bot)

@@ -27,11 +27,9 @@ from bot.app import (
 from bot.maintenance import prune_job
 from bot.metrics import outbox_pending, serve_metrics
 from bot.settings import Settings, Source
-from bot.telegram.client import (
-    TokenRejected,
-    reachable,
-)
+from bot.telegram.client import reachable
 from bot.telegram.commands import build_application, start_bot, stop_bot
+from bot.telegram.sender import TokenRejected
 from bot.wake import DeliveryWake
 from storage.faults import describe
 from watchers.backoff import next_delay

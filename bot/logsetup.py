@@ -57,10 +57,15 @@ def level_for(level: str | None, verbose: int, quiet: bool, *, default: str) -> 
     return logging.getLevelNamesMapping()[level.upper()]
 
 
+def quiet_http_loggers() -> None:
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    for name in ("httpx", "httpcore", "telegram.request", "telegram.ext.Updater"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def setup_logging(level: int, fmt: str = "text") -> None:
     """Log to stderr at ``level`` as ``fmt`` ("text" or "json"); replaces earlier handlers."""
     from bot.redact import current
-    from bot.telegram.client import quiet_http_loggers
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))

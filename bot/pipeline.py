@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.ahead import Ahead, extract_job
 from bot.metrics import Metrics, error_kind
@@ -32,12 +33,14 @@ from watchers.addresses import LinkGuard
 from watchers.backoff import next_delay
 from watchers.dates import FUTURE_SLACK
 from watchers.errors import BlockedError, WatchError
-from watchers.extract import Extracted
 from watchers.feeds import FeedEntry
 from watchers.fetch import Fetcher
 from watchers.language import detect_language
 from watchers.robots import RobotsCache
 from watchers.search import HOST_DELAYS
+
+if TYPE_CHECKING:
+    from watchers.extract import Extracted
 
 __all__ = ["SUCCESS_BATCH", "Pipeline"]
 

@@ -34,7 +34,8 @@ from typing import Any
 __all__ = ["WorkerCrashed", "WorkerPool", "available_cores"]
 
 log = logging.getLogger(__name__)
-_PRELOAD = ["bot.pipeline", "bot.sourcekinds"]  # what the jobs need, imported once
+# what the jobs need, imported once (watchers.extract: trafilatura, lazy in the parent)
+_PRELOAD = ["bot.pipeline", "bot.sourcekinds"]
 
 
 class WorkerCrashed(RuntimeError):

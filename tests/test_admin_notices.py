@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 from bot.app import send_admin_notices
 from bot.settings import load_settings
-from bot.telegram.client import ConsoleSender, TelegramSender, make_bot
+from bot.telegram.client import TelegramSender, make_bot
+from bot.telegram.sender import ConsoleSender
 from storage.archive import Archive
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

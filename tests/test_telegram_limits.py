@@ -16,7 +16,8 @@ from bot.alerts.render import (
     render_plain,
 )
 from bot.alerts.tgtext import MAX_BYTES, fit_html, fits, utf8_len, visible_text
-from bot.telegram.client import ConsoleSender, RateLimiter, RateLimits, TelegramSender
+from bot.telegram.client import RateLimiter, RateLimits, TelegramSender
+from bot.telegram.sender import ConsoleSender
 from tests.fake_telegram import check_message_text
 from tests.test_commands import ask, running  # noqa: F401 - the bot fixture
 from tests.test_render import view

@@ -36,8 +36,7 @@ def run(obj: Context, once: bool, metrics_port: int | None, metrics_host: str) -
     from importlib.metadata import version
 
     from bot.app import run_once
-    from bot.daemon import run_daemon
-    from bot.telegram.client import TokenRejected
+    from bot.telegram.sender import TokenRejected
     from storage.faults import describe
 
     obj.setup_logs(default="info")  # an operator sees the startup line and each event
@@ -47,6 +46,8 @@ def run(obj: Context, once: bool, metrics_port: int | None, metrics_host: str) -
     logging.getLogger("bot").info(startup_line(settings, once=once, version=version("tanfwatch")))
     try:
         if not once:
+            from bot.daemon import run_daemon  # the scheduler and the bot's commands
+
             asyncio.run(run_daemon(settings, metrics_port=metrics_port,
                                    metrics_host=metrics_host))
             return

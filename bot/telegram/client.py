@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TextIO
 
 import httpx
 from telegram import (
@@ -37,27 +35,19 @@ from telegram.request import HTTPXRequest
 from bot.alerts.tgtext import tg_safe
 from bot.settings import Settings
 from bot.telegram.deliver import ChatGone, Rejected, RetryLater
+from bot.telegram.sender import TokenRejected
 
 __all__ = [
-    "ConsoleSender",
     "RateLimiter",
     "RateLimits",
     "TelegramSender",
-    "TokenRejected",
     "connect",
     "feedback_markup",
     "make_bot",
-    "quiet_http_loggers",
     "reachable",
 ]
 
 log = logging.getLogger(__name__)
-
-
-def quiet_http_loggers() -> None:
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    for name in ("httpx", "httpcore", "telegram.request", "telegram.ext.Updater"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -67,10 +57,6 @@ def make_bot(settings: Settings) -> Bot:
                            connection_pool_size=8)
     return Bot(settings.token.get(), base_url=settings.api_base, request=request,
                get_updates_request=HTTPXRequest(read_timeout=40.0))
-
-
-class TokenRejected(Exception):
-    """Telegram refused the bot token (getMe answered 401/404): the configuration is wrong."""
 
 
 async def reachable(call: Callable[[], Awaitable[object]]) -> str | None:
@@ -237,16 +223,3 @@ def _answer_lost(exc: Exception) -> bool:
     while we waited. Connect, write and pool timeouts mean Telegram never had it."""
     return isinstance(exc.__cause__, (httpx.ReadTimeout, httpx.ReadError,
                                       httpx.RemoteProtocolError))
-
-
-class ConsoleSender:
-    """No token: alerts go to stdout, so the tool is usable before Telegram is set up."""
-
-    def __init__(self, out: TextIO | None = None) -> None:
-        self.out = out or sys.stdout
-
-    async def send(self, chat_id: str, html: str, plain: str, *, reply_to: int | None,
-                   feedback: str | None = None) -> None:
-        self.out.write(plain.rstrip() + "\n" + "-" * 72 + "\n")
-        self.out.flush()
-        return None

@@ -1,13 +1,16 @@
 """The sending seam of delivery: the `Sender` protocol, the outcomes it raises (retry later,
-chat gone, rejected), the retry policy and the report of one delivery run."""
+chat gone, rejected), the retry policy, the report of one delivery run, and the
+console sender used when no token is set."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, TextIO
 
-__all__ = ["ChatGone", "DeliveryReport", "Rejected", "RetryLater", "RetryPolicy", "Sender"]
+__all__ = ["ChatGone", "ConsoleSender", "DeliveryReport", "Rejected", "RetryLater", "RetryPolicy",
+           "Sender", "TokenRejected"]
 
 
 class RetryLater(Exception):
@@ -64,3 +67,20 @@ class RetryPolicy:
 
     def backoff(self, attempts: int) -> float:
         return min(self.backoff_cap, self.backoff_base * 2 ** min(attempts, 20))
+
+
+class ConsoleSender:
+    """No token: alerts go to stdout, so the tool is usable before Telegram is set up."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+
+    async def send(self, chat_id: str, html: str, plain: str, *, reply_to: int | None,
+                   feedback: str | None = None) -> None:
+        self.out.write(plain.rstrip() + "\n" + "-" * 72 + "\n")
+        self.out.flush()
+        return None
+
+
+class TokenRejected(Exception):
+    """Telegram refused the bot token (getMe answered 401/404): the configuration is wrong."""
