@@ -96,7 +96,9 @@ class WorkerPool(Executor):
         self._ctx.set_forkserver_preload(_PRELOAD)
         self._lock = threading.Lock()
         self._closed = False
-        self._pool = self._new(workers)
+        # made by the first job: a run with nothing to extract starts no processes (nor
+        # multiprocessing's resource tracker, a process of its own)
+        self._pool: ProcessPoolExecutor | None = None
         self._solo: ProcessPoolExecutor | None = None  # for retries, one at a time
         self._retries: deque[tuple[Future[Any], Call]] = deque()
         self._retrying = False
@@ -118,7 +120,7 @@ class WorkerPool(Executor):
         with self._lock:
             if self._closed:
                 raise RuntimeError("worker pool shut down")
-            pool = self._pool
+            pool = self._pool = self._pool or self._new(self.workers)
             try:
                 inner = pool.submit(fn, *args, **kwargs)
             except BrokenProcessPool:  # broken by an earlier job: replace it first
@@ -187,6 +189,8 @@ class WorkerPool(Executor):
             self.restarts += 1
             log.warning("a worker process died; worker pool restarted (%d so far)",
                         self.restarts)
+        if self._pool is None:  # only a retry broke: the main pool exists then, but be sure
+            self._pool = self._new(self.workers)
         return self._pool
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

@@ -4,7 +4,10 @@ turns the pool off; it is on by default where there is more than one core."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +96,18 @@ def test_the_pool_is_on_by_default_on_several_cores_and_off_with_one_worker(tmp_
     config.write_text("[tanfwatch]\nworkers = 0\n")
     with pytest.raises(ConfigError, match="workers: 0 is out of range"):
         load_settings(config, env={})
+
+
+def test_a_pool_with_no_job_yet_starts_no_process():
+    """`run --once` with nothing to extract must not pay for processes (nor for the
+    resource tracker multiprocessing starts with a pool's first queue)."""
+    code = ("import os, pathlib\n"
+            "from bot.workpool import WorkerPool\n"
+            "pool = WorkerPool(2)\n"
+            "kids = [c for t in pathlib.Path(f'/proc/{os.getpid()}/task').iterdir()\n"
+            "        for c in (t / 'children').read_text().split()]\n"
+            "pool.shutdown()\n"
+            "print(len(kids))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+    assert out.strip() == "0"
