@@ -45,6 +45,7 @@ IDF_MIN_DOCS = 50
 SHINGLE_CAP = 150  # a shingle in more distinct articles than this is boilerplate, not evidence
 TERM_CAP = 1000  # likewise for story terms (they would weigh little anyway: low IDF)
 MAX_STORIES = 6  # candidate stories scored as a whole per query
+_TOP_FIRST = 64  # best-sharing candidates ranked first (more only if they hold < MAX_STORIES)
 @dataclass(frozen=True)
 class DedupResult:
     duplicate_of: str | None  # the original (never a copy of a copy) this article copies
@@ -197,15 +198,7 @@ class KnownArticles:
         q_w = idf(df, n) * kind_boost(q_terms)
         if len(docs) == 0:
             return None
-        cand, inverse = np.unique(docs, return_inverse=True)
-        shared = np.bincount(inverse, weights=q_w[which], minlength=len(cand))
-        stories = np.frombuffer(self._story_no, dtype=np.int64)[cand]
-        ranked: list[int] = []  # the stories of the best-sharing candidates, best first
-        for i in np.argsort(-shared, kind="stable").tolist():
-            if int(stories[i]) not in ranked:
-                ranked.append(int(stories[i]))
-            if len(ranked) == MAX_STORIES:
-                break
+        ranked = self._ranked_stories(docs, q_w[which])
         anchors = time_anchors(sig.terms, sig.published)
         own_days = day_hashes(sig.published)
         facts = fact_mask(sig.terms)
@@ -237,6 +230,37 @@ class KnownArticles:
         if mine:
             detail += "; its own: " + ", ".join(mine[:4])
         return _Match(doc, fit.score, detail, fit.threshold)
+
+    def _ranked_stories(self, docs: np.ndarray, weights: np.ndarray) -> list[int]:
+        """The stories of the best-sharing candidates, best first (ties: older doc first).
+
+        A query of common terms reaches tens of thousands of docs: summing per doc with
+        `bincount` over doc numbers and sorting only the top few (with their ties) instead of
+        `unique` + a full sort keeps that tail near the median. Same order as the full sort.
+        """
+        if len(docs) * 8 < len(self):  # few candidates: sorting them is cheaper
+            cand, inverse = np.unique(docs, return_inverse=True)
+            shared = np.bincount(inverse, weights=weights, minlength=len(cand))
+        else:  # per-bin sums in input order either way: the same floats
+            cand = np.flatnonzero(np.bincount(docs, minlength=len(self)))
+            shared = np.bincount(docs, weights=weights, minlength=len(self))[cand]
+        stories = np.frombuffer(self._story_no, dtype=np.int64)[cand]
+        top = _TOP_FIRST
+        while True:
+            if len(shared) > top:  # every candidate at least as good as the top-th best
+                bar = np.partition(shared, len(shared) - top)[len(shared) - top]
+                pick = np.flatnonzero(shared >= bar)
+            else:
+                pick = np.arange(len(shared))
+            ranked: list[int] = []
+            for i in pick[np.argsort(-shared[pick], kind="stable")].tolist():
+                if int(stories[i]) not in ranked:
+                    ranked.append(int(stories[i]))
+                if len(ranked) == MAX_STORIES:
+                    return ranked
+            if len(pick) == len(shared):
+                return ranked
+            top *= 8  # fewer than MAX_STORIES stories among the top: look further
 
     def _gaps(self, cand: np.ndarray, anchors: np.ndarray) -> np.ndarray:
         """Seconds between each candidate's date and the query's nearest anchor (NaN: unknown)."""
