@@ -43,7 +43,7 @@ def _vocabulary(extra: int = 40_000) -> list[str]:
     rnd = random.Random(11)
     syllables = ["ka", "ra", "mo", "tan", "fi", "zu", "lek", "am", "dor", "sa", "bel", "qu", "ish"]
     tail = {"".join(rnd.choices(syllables, k=rnd.randint(2, 4))) for _ in range(extra)}
-    tail = {w.capitalize() if rnd.random() < 0.3 else w for w in tail}
+    tail = {w.capitalize() if rnd.random() < 0.3 else w for w in sorted(tail)}  # not hash order
     return sorted(w for w in words if w) + sorted(tail - words)
 
 
