@@ -1,13 +1,15 @@
 """Benchmark the dedup index at archive scale: check latency, memory, rebuild time.
 
-    .venv/bin/python benchmarks/bench_dedup.py [--docs 100000] [--queries 1000]
+    .venv/bin/python benchmarks/bench_dedup.py [--docs 100000] [--queries 1000] [--blobs PATH]
 
 Builds 100,000 synthetic articles (150-650 words drawn Zipf-like from the seed texts' vocabulary,
 so shingles and story terms behave like prose), serialises their signatures as the archive stores
 them, rebuilds a KnownArticles from those bytes (timed), measures the index's memory with
 tracemalloc (numpy reports its buffers to it), and times `check` for copies and for new articles.
 Baselines from the same run: computing the query's own signature, and a linear scan comparing the
-query's shingles with 1,000 stored signatures. Runs in about 2-3 minutes on 2 cores.
+query's shingles with 1,000 stored signatures. Building the 100k signatures takes most of the
+run (~10 min on 2 cores): `--blobs PATH` keeps them in a file (read if it exists for the same
+`--docs`, written otherwise) so a before/after comparison computes them once.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _vocabulary(extra: int = 40_000) -> list[str]:
     rnd = random.Random(11)
     syllables = ["ka", "ra", "mo", "tan", "fi", "zu", "lek", "am", "dor", "sa", "bel", "qu", "ish"]
     tail = {"".join(rnd.choices(syllables, k=rnd.randint(2, 4))) for _ in range(extra)}
-    tail = {w.capitalize() if rnd.random() < 0.3 else w for w in tail}
+    tail = {w.capitalize() if rnd.random() < 0.3 else w for w in sorted(tail)}  # not hash order
     return sorted(w for w in words if w) + sorted(tail - words)
 
 
@@ -82,6 +84,21 @@ def build_blobs(corpus: Corpus, n: int) -> list[bytes]:
     print(f"signatures: {n} docs in {dt:.1f} s on {os.cpu_count()} cores "
           f"({1000 * dt * (os.cpu_count() or 1) / n:.2f} ms/doc/core), "
           f"stored {size / n:.0f} B/doc")
+    return blobs
+
+
+def load_or_build(corpus: Corpus, n: int, path: Path | None) -> list[bytes]:
+    """The stored signatures, from `path` when it holds `n` of them (lengths + bytes)."""
+    if path is not None and path.exists():
+        data = np.load(path)
+        if len(data["lengths"]) == n:
+            raw, ends = data["raw"].tobytes(), np.cumsum(data["lengths"]).tolist()
+            print(f"signatures: {n} docs read from {path}")
+            return [raw[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    blobs = build_blobs(corpus, n)
+    if path is not None:
+        np.savez(path, raw=np.frombuffer(b"".join(blobs), dtype=np.uint8),
+                 lengths=np.array([len(b) for b in blobs], dtype=np.int64))
     return blobs
 
 
@@ -150,9 +167,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--blobs", type=Path, default=None,
+                        help="cache file for the synthetic signatures (.npz)")
     args = parser.parse_args()
     corpus = Corpus(_vocabulary())
-    blobs = build_blobs(corpus, args.docs)
+    blobs = load_or_build(corpus, args.docs, args.blobs)
     t0 = time.perf_counter()
     known = rebuild(blobs)
     print(f"rebuild from serialized signatures: {time.perf_counter() - t0:.2f} s "

@@ -45,6 +45,7 @@ IDF_MIN_DOCS = 50
 SHINGLE_CAP = 150  # a shingle in more distinct articles than this is boilerplate, not evidence
 TERM_CAP = 1000  # likewise for story terms (they would weigh little anyway: low IDF)
 MAX_STORIES = 6  # candidate stories scored as a whole per query
+_TOP_FIRST = 64  # best-sharing candidates ranked first (more only if they hold < MAX_STORIES)
 @dataclass(frozen=True)
 class DedupResult:
     duplicate_of: str | None  # the original (never a copy of a copy) this article copies
@@ -72,16 +73,20 @@ class KnownArticles:
         self._copy_threshold = copy_threshold
         self._ids: list[str] = []
         self._root: list[int] = []
-        self._story: list[str] = []
+        self._story_names: list[str] = []  # per story number
         self._story_no = array("q")  # per doc, a small int per story (for per-story sums)
         self._story_nos: dict[str, int] = {}
         self._story_size = array("q")  # indexed articles per story: pool only real stories
-        self._members: list[list[int]] = []  # per story: its relevant originals, oldest first
+        # per story: its first relevant original (-1: none); the later ones only for the few
+        # stories that have any (a list per story costs ~90 bytes, most stories have one report)
+        self._first_member = array("q")
+        self._more_members: dict[int, list[int]] = {}
         self._level = bytearray()  # per doc, numpy views of these arrays are taken per query
         self._n_samples = array("q")
         self._published = array("d")
         self._relevant = bytearray()  # per doc: only relevant articles form stories
-        self._terms: list[bytes] = []
+        self._terms = array("I")  # every doc's story term hashes, one after another
+        self._terms_end = array("q")  # per doc: where its terms end in `_terms`
         self._by_url: dict[str, int] = {}
         self._by_id: dict[str, int] = {}
         self._shingle_index = Postings()
@@ -105,14 +110,20 @@ class KnownArticles:
         self._ids.append(article_id)
         self._by_id.setdefault(article_id, doc)
         self._root.append(self._root[root] if root != doc else doc)
-        self._story.append(story)
-        story_no = self._story_nos.setdefault(story, len(self._story_nos))
-        self._story_no.append(story_no)
-        if story_no == len(self._story_size):
+        story_no = self._story_nos.get(story)
+        if story_no is None:  # a story is named after its first article: share that string
+            first = self._by_id.get(story)
+            story = self._ids[first] if first is not None else story
+            story_no = self._story_nos[story] = len(self._story_nos)
+            self._story_names.append(story)
             self._story_size.append(0)
-            self._members.append([])
+            self._first_member.append(-1)
+        self._story_no.append(story_no)
         if duplicate_of is None and relevant:
-            self._members[story_no].append(doc)
+            if self._first_member[story_no] < 0:
+                self._first_member[story_no] = doc
+            else:
+                self._more_members.setdefault(story_no, []).append(doc)
         self._story_size[story_no] += duplicate_of is None
         k = level(len(sig.shingles) // 4)
         kept = sample(sig.hashes, k)
@@ -121,7 +132,9 @@ class KnownArticles:
         self._published.append(sig.published.timestamp() if sig.published else math.nan)
         self._relevant.append(bool(relevant))
         terms = sig.term_hashes
-        self._terms.append(terms.tobytes() if duplicate_of is None else b"")
+        if duplicate_of is None:
+            self._terms.frombytes(terms.astype("<u4").tobytes())
+        self._terms_end.append(len(self._terms))
         if duplicate_of is None:  # a copy's text is its original's: indexing it adds only noise
             self._shingle_index.add(kept, doc)
             if relevant:  # stories are made of relevant articles, and weighed among them
@@ -147,17 +160,17 @@ class KnownArticles:
         """
         if url and (doc := self._by_url.get(canonical_url(url))) is not None:
             root = self._root[doc]
-            return DedupResult(self._ids[root], self._story[root], 1.0, 1.0,
+            return DedupResult(self._ids[root], self._story_of(root), 1.0, 1.0,
                                f"same URL as {self._ids[doc]}")
         copy = self._best_copy(sig)
         if copy is not None and copy.score >= self._copy_threshold:
             root = self._root[copy.doc]
-            return DedupResult(self._ids[root], self._story[root], copy.score, 1.0,
+            return DedupResult(self._ids[root], self._story_of(root), copy.score, 1.0,
                                f"{copy.detail} of {self._ids[copy.doc]}")
         copy_score = copy.score if copy else 0.0
         story = self._best_story(sig) if stories else None
         if story is not None and story.score >= story.threshold:
-            return DedupResult(None, self._story[story.doc], copy_score, story.score,
+            return DedupResult(None, self._story_of(story.doc), copy_score, story.score,
                                f"same story as {self._ids[story.doc]}: {story.detail}")
         return DedupResult(None, None, copy_score, story.score if story else 0.0, "new story")
 
@@ -197,20 +210,14 @@ class KnownArticles:
         q_w = idf(df, n) * kind_boost(q_terms)
         if len(docs) == 0:
             return None
-        cand, inverse = np.unique(docs, return_inverse=True)
-        shared = np.bincount(inverse, weights=q_w[which], minlength=len(cand))
-        stories = np.frombuffer(self._story_no, dtype=np.int64)[cand]
-        ranked: list[int] = []  # the stories of the best-sharing candidates, best first
-        for i in np.argsort(-shared, kind="stable").tolist():
-            if int(stories[i]) not in ranked:
-                ranked.append(int(stories[i]))
-            if len(ranked) == MAX_STORIES:
-                break
+        ranked = self._ranked_stories(docs, q_w[which])
         anchors = time_anchors(sig.terms, sig.published)
         own_days = day_hashes(sig.published)
         facts = fact_mask(sig.terms)
-        members = [self._members[story_no] for story_no in ranked]
-        terms = [[np.frombuffer(self._terms[d], dtype="<u4") for d in m] for m in members]
+        members = [self._members(story_no) for story_no in ranked]
+        all_terms = np.frombuffer(self._terms, dtype=np.uint32)
+        ends = np.frombuffer(self._terms_end, dtype=np.int64)
+        terms = [[all_terms[(ends[d - 1] if d else 0):ends[d]] for d in m] for m in members]
         stories_terms = [centroid(t) for t in terms]
         # one index pass for every candidate story's terms
         counts = np.split(self._term_index.counts(np.concatenate([c for c, _ in stories_terms])),
@@ -237,6 +244,45 @@ class KnownArticles:
         if mine:
             detail += "; its own: " + ", ".join(mine[:4])
         return _Match(doc, fit.score, detail, fit.threshold)
+
+    def _story_of(self, doc: int) -> str:
+        return self._story_names[self._story_no[doc]]
+
+    def _members(self, story_no: int) -> list[int]:
+        """A story's relevant originals, oldest first."""
+        first = self._first_member[story_no]
+        return ([first] if first >= 0 else []) + self._more_members.get(story_no, [])
+
+    def _ranked_stories(self, docs: np.ndarray, weights: np.ndarray) -> list[int]:
+        """The stories of the best-sharing candidates, best first (ties: older doc first).
+
+        A query of common terms reaches tens of thousands of docs: summing per doc with
+        `bincount` over doc numbers and sorting only the top few (with their ties) instead of
+        `unique` + a full sort keeps that tail near the median. Same order as the full sort.
+        """
+        if len(docs) * 8 < len(self):  # few candidates: sorting them is cheaper
+            cand, inverse = np.unique(docs, return_inverse=True)
+            shared = np.bincount(inverse, weights=weights, minlength=len(cand))
+        else:  # per-bin sums in input order either way: the same floats
+            cand = np.flatnonzero(np.bincount(docs, minlength=len(self)))
+            shared = np.bincount(docs, weights=weights, minlength=len(self))[cand]
+        stories = np.frombuffer(self._story_no, dtype=np.int64)[cand]
+        top = _TOP_FIRST
+        while True:
+            if len(shared) > top:  # every candidate at least as good as the top-th best
+                bar = np.partition(shared, len(shared) - top)[len(shared) - top]
+                pick = np.flatnonzero(shared >= bar)
+            else:
+                pick = np.arange(len(shared))
+            ranked: list[int] = []
+            for i in pick[np.argsort(-shared[pick], kind="stable")].tolist():
+                if int(stories[i]) not in ranked:
+                    ranked.append(int(stories[i]))
+                if len(ranked) == MAX_STORIES:
+                    return ranked
+            if len(pick) == len(shared):
+                return ranked
+            top *= 8  # fewer than MAX_STORIES stories among the top: look further
 
     def _gaps(self, cand: np.ndarray, anchors: np.ndarray) -> np.ndarray:
         """Seconds between each candidate's date and the query's nearest anchor (NaN: unknown)."""

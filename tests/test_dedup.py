@@ -138,3 +138,32 @@ def test_postings_answer_like_a_dictionary_across_merges(monkeypatch, queried_ev
             assert got == want
             assert index.counts(probe).tolist() == counts.tolist()
     assert len(index) == sum(len(v) for v in truth.values())
+
+
+def _ranked_by_full_sort(known: KnownArticles, docs: np.ndarray, weights: np.ndarray) -> list[int]:
+    """The ranking as it was: every candidate sorted (the reference for the partial sort)."""
+    cand, inverse = np.unique(docs, return_inverse=True)
+    shared = np.bincount(inverse, weights=weights, minlength=len(cand))
+    stories = np.frombuffer(known._story_no, dtype=np.int64)[cand]
+    ranked: list[int] = []
+    for i in np.argsort(-shared, kind="stable").tolist():
+        if int(stories[i]) not in ranked:
+            ranked.append(int(stories[i]))
+        if len(ranked) == 6:
+            break
+    return ranked
+
+
+@pytest.mark.parametrize("n_postings", [20, 3000])  # few candidates (sorted) and many (binned)
+def test_story_ranking_of_many_candidates_matches_a_full_sort(n_postings: int) -> None:
+    known = KnownArticles()
+    rnd = np.random.default_rng(5)
+    for i in range(400):  # two big stories first, so the top 64 hold fewer than six stories
+        story = "s0" if i < 150 else "s1" if i < 300 else f"s{i}"
+        known.add(f"d{i}", signature(f"text number {i} about things"), story=story)
+    for trial in range(20):
+        docs = rnd.integers(0, 400, n_postings).astype(np.uint32)
+        weights = rnd.choice([0.0, 0.5, 1.0, 2.5], n_postings)  # ties and zero weights
+        if trial % 2:
+            weights[docs < 300] += 5.0  # the two big stories lead: the ranking must look further
+        assert known._ranked_stories(docs, weights) == _ranked_by_full_sort(known, docs, weights)
