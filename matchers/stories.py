@@ -24,6 +24,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -261,34 +262,42 @@ def _subject_only(name: str) -> bool:
     return all(part in _SUBJECT or part in _STOP for part in name.replace("-", " ").split())
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_key(word: str) -> tuple[str | None, str | None]:
+    """A word's gazetteer fold and cross-script name key, or (None, None) when it can never be a
+    name: the part of `_add_name_keys` that depends on the word alone (words recur across
+    articles, and transliteration is the costly step)."""
+    folded = word.casefold()
+    if (len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit()
+            or folded in common_words()):
+        return None, None
+    if word[0].islower() or (word == folded and is_latin(word)):
+        key = None  # a lower-case word in a script with case is not a name
+    else:
+        key = name_key(word)
+    return fold(folded), None if key in _SUBJECT_KEYS else key
+
+
 def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, int],
                    covered: frozenset[str]) -> None:
     """Cross-script keys of the names (capitalised words; every word of a script without case)
     so an Arabic or Russian report meets an English one on "Rukban" or "Khidr". Words the
     gazetteer already made a concept of (`covered`) give no key: one fact, one term."""
-    known: dict[str, str | None] = {}  # a name recurs: transliterate it once
     for pos, word in enumerate(_WORD_RE.findall(raw)):
-        if word in known:
-            key = known[word]
-        else:
-            folded = word.casefold()
-            if (len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit()
-                    or folded in common_words()):
-                key = None
-            elif fold(folded) in covered:
-                key = None
-            elif word[0].islower() or (word == folded and is_latin(word)):
-                key = None  # a lower-case word in a script with case is not a name
-            else:
-                key = name_key(word)
-            known[word] = key = None if key in _SUBJECT_KEYS else key
-        if key is not None:
+        folded, key = _word_key(word)
+        if key is not None and folded not in covered:
             score[_KEY_PREFIX + key] += _KEY_WEIGHT * (1.0 + (1.0 if pos < lede else 0.0))
             first.setdefault(_KEY_PREFIX + key, pos)
 
 
-def _date_spans(folded: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _DATE_RE.finditer(folded)]
+@lru_cache(maxsize=1 << 16)
+def _word_term(word: str) -> str | None:
+    """The gazetteer fold of a (casefolded) word that may be a story term, None if it may not."""
+    if word in _STOP or word in _SUBJECT or word in common_words() or not (
+        len(word) > 3 or word.isdigit() and len(word) > 1
+    ):
+        return None
+    return fold(word)
 
 
 def story_terms(text: str, title: str = "") -> tuple[str, ...]:
@@ -302,19 +311,18 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     score: Counter[str] = Counter()
     first: dict[str, int] = {}
     lede = len(_WORD_RE.findall(title.casefold())) + _LEDE_WORDS
-    common = common_words()
     hits = concepts(raw)
-    in_dates = _date_spans(folded)
+    dates = list(_DATE_RE.finditer(folded))
+    in_dates = [m.span() for m in dates]
     for pos, found in enumerate(_WORD_RE.finditer(folded)):
         word = found.group(0)
-        if word in _STOP or word in _SUBJECT or word in common or not (
-            len(word) > 3 or word.isdigit() and len(word) > 1
-        ):
+        term = _word_term(word)
+        if term is None:
             continue
         if word.isdigit() and (any(lo <= found.start() < hi for lo, hi in in_dates)
                                or _SPAN_RE.match(folded, found.end())):
             continue  # "June 20" is a date term and "24 hours" a span, not figures
-        if fold(word) in hits.words:
+        if term in hits.words:
             continue  # "drones", "Iraqi": the gazetteer's concept stands for them
         score[word] += 1.0 + (1.0 if pos < lede else 0.0)
         first.setdefault(word, pos)
@@ -323,7 +331,7 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
         if " " in name and name.split()[0] not in _STOP and not _subject_only(name):
             score[f"ent:{name}"] += 2.0  # multi-word names are rare and specific
             first.setdefault(f"ent:{name}", match.start() // 6)
-    for match in _DATE_RE.finditer(folded):
+    for match in dates:
         for date in _month_day(match):
             score[date] += 3.0
             first.setdefault(date, match.start() // 6)
