@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-__all__ = ["FOLLOW_UP_MODES", "ChatStore", "Subscription", "Vote",
+__all__ = ["ALL_TOPICS", "FOLLOW_UP_MODES", "ChatStore", "Subscription", "Vote",
            "chat_migrations"]
 
 # thread: each follow-up replies to the story's first alert; digest: one "also reported by"
@@ -39,6 +39,10 @@ def m001_chats(db: Database) -> None:
 @chat_migrations()
 def m002_chat_follow_ups(db: Database) -> None:
     db["chats"].add_column("follow_ups", str)  # null: the configured default
+
+
+# A chat's choice of every topic, stored as such: a topic the config adds later is in it too.
+ALL_TOPICS = "*"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -71,7 +75,9 @@ class ChatStore:
         in its order): the choice keeps only those, in that order."""
         current = self.subscription(chat_id).topics if self.is_subscribed(chat_id) else ()
         merged = tuple(dict.fromkeys([*current, *topics]))
-        if known is not None:
+        if ALL_TOPICS in merged:  # every topic, also those a later config adds
+            merged = (ALL_TOPICS,)
+        elif known is not None:
             merged = tuple(t for t in known if t in set(merged))
         self.db["chats"].upsert({"chat_id": chat_id, "topics": json.dumps(merged),
                                  "subscribed": 1, "status": "ok", "reason": None,
@@ -79,10 +85,13 @@ class ChatStore:
         return Subscription(chat_id, merged)
 
     def unsubscribe(self, chat_id: str, topics: Iterable[str] | None, *,
-                    now: datetime) -> Subscription:
-        """Drop some topics (or all when `topics` is None); no topic left = unsubscribed."""
-        left = () if topics is None else tuple(
-            t for t in self.subscription(chat_id).topics if t not in set(topics))
+                    now: datetime, known: Sequence[str] = ()) -> Subscription:
+        """Drop some topics (or all when `topics` is None); no topic left = unsubscribed.
+        `known`: the topic ids in force, what "all topics" stands for when one is dropped."""
+        current = self.subscription(chat_id).topics
+        if current == (ALL_TOPICS,):
+            current = tuple(known)
+        left = () if topics is None else tuple(t for t in current if t not in set(topics))
         self.db["chats"].upsert({"chat_id": chat_id, "topics": json.dumps(left),
                                  "subscribed": int(bool(left)), "updated_at": _iso(now)},
                                 pk="chat_id")
@@ -102,7 +111,8 @@ class ChatStore:
         out = []
         for row in self.db["chats"].rows_where("subscribed = 1 and status = 'ok'",
                                                order_by="rowid"):
-            if wanted & set(json.loads(row["topics"] or "[]")):
+            chosen = set(json.loads(row["topics"] or "[]"))
+            if ALL_TOPICS in chosen or wanted & chosen:
                 out.append(row["chat_id"])
         return out
 

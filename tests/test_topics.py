@@ -171,3 +171,28 @@ def test_datasette_metadata_names_the_topics_in_force(tmp_path):
     assert "Rukban camp" in meta["description"]
     columns = meta["databases"]["archive"]["tables"]["articles"]["columns"]
     assert "rukban-camp" in columns["topics"] and "al-Tanf" in columns["relevant"]
+
+
+def test_a_chat_subscribed_to_all_topics_gets_a_topic_the_config_adds_later(tmp_path):
+    from storage.archive import Archive
+    from storage.chats import ALL_TOPICS
+
+    when = datetime(2026, 11, 20, tzinfo=UTC)
+    archive = Archive.open(tmp_path / "a.db")
+    try:
+        chats = archive.chats
+        built_in = ("al-tanf", "maghawir-al-thawra", "55km-zone")
+        chats.subscribe("555", [ALL_TOPICS], now=when, known=built_in)
+        chats.subscribe("777", ["al-tanf"], now=when, known=built_in)
+        # a later config adds rukban-camp: the "all" chat gets it, the one-topic chat does not
+        assert chats.subscribers(["rukban-camp"]) == ["555"]
+        assert chats.subscribers(["al-tanf"]) == ["555", "777"]
+        chats.subscribe("555", ["al-tanf"], now=when, known=built_in)  # all stays all
+        assert chats.subscription("555").topics == (ALL_TOPICS,)
+        # dropping one topic from "all" leaves the others in force, named
+        left = chats.unsubscribe("555", ["55km-zone"], now=when,
+                                 known=(*built_in, "rukban-camp"))
+        assert left.topics == ("al-tanf", "maghawir-al-thawra", "rukban-camp")
+        assert chats.subscribers(["55km-zone"]) == []
+    finally:
+        archive.close()

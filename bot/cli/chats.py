@@ -33,7 +33,7 @@ def chats_list(obj: Context, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
-        topics = ",".join(row["topics"]) if row["subscribed"] else "-"
+        topics = (",".join(row["topics"]).replace("*", "all") if row["subscribed"] else "-")
         reason = f" ({row['reason']})" if row["status"] == "gone" and row["reason"] else ""
         click.echo(f"{row['chat_id']:>16}  {row['status']}{reason}  topics: {topics}  "
                    f"pending {row['pending']}, sent {row['sent']}, parked {row['parked']}, "

@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 from bot.telegram.commandctx import _admin_only, _chat, _ctx, _may_set_chat, _reply
 from bot.telegram.commandspecs import help_text, topic_list, topic_names
 from bot.telegram.feedback import parse_vote
-from storage.chats import FOLLOW_UP_MODES
+from storage.chats import ALL_TOPICS, FOLLOW_UP_MODES
 from watchers.errors import WatchError
 from watchers.fetch import check_public_url
 
@@ -47,9 +47,11 @@ async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if topics is None:
         return
     known = ctx.settings.topics.ids
-    sub = ctx.archive.chats.subscribe(_chat(update), topics or known, now=ctx.clock(),
+    sub = ctx.archive.chats.subscribe(_chat(update), topics or [ALL_TOPICS], now=ctx.clock(),
                                       known=known)
-    await _reply(update, "Subscribed here to: " + escape(", ".join(sub.topics)))
+    chosen = (f"all topics ({', '.join(known)})" if sub.topics == (ALL_TOPICS,)
+              else ", ".join(sub.topics))
+    await _reply(update, "Subscribed here to: " + escape(chosen))
 
 
 async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,7 +59,8 @@ async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     topics = await _topics_or_complain(update, context)
     if topics is None:
         return
-    sub = ctx.archive.chats.unsubscribe(_chat(update), topics or None, now=ctx.clock())
+    sub = ctx.archive.chats.unsubscribe(_chat(update), topics or None, now=ctx.clock(),
+                                        known=ctx.settings.topics.ids)
     left = ", ".join(sub.topics)
     await _reply(update, f"Still subscribed to: {escape(left)}" if left else "Unsubscribed.")
 
