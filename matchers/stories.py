@@ -266,29 +266,76 @@ def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, in
     """Cross-script keys of the names (capitalised words; every word of a script without case)
     so an Arabic or Russian report meets an English one on "Rukban" or "Khidr". Words the
     gazetteer already made a concept of (`covered`) give no key: one fact, one term."""
-    known: dict[str, str | None] = {}  # a name recurs: transliterate it once
-    for pos, word in enumerate(_WORD_RE.findall(raw)):
-        if word in known:
-            key = known[word]
-        else:
-            folded = word.casefold()
-            if (len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit()
-                    or folded in common_words()):
-                key = None
-            elif fold(folded) in covered:
-                key = None
-            elif word[0].islower() or (word == folded and is_latin(word)):
-                key = None  # a lower-case word in a script with case is not a name
-            else:
-                key = name_key(word)
-            known[word] = key = None if key in _SUBJECT_KEYS else key
-        if key is not None:
-            score[_KEY_PREFIX + key] += _KEY_WEIGHT * (1.0 + (1.0 if pos < lede else 0.0))
-            first.setdefault(_KEY_PREFIX + key, pos)
+    # Decided once per distinct word, not per occurrence (names recur); the weights are whole
+    # numbers, so summing counts gives the very floats adding 1.0 / 2.0 per occurrence gave.
+    tokens = _WORD_RE.findall(raw)
+    counts = Counter(tokens)
+    in_lede = Counter(tokens[:lede])
+    at = _first_positions(tokens)
+    for word, n in counts.items():
+        folded = word.casefold()
+        if (len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit()
+                or folded in common_words()):
+            continue
+        if fold(folded) in covered:
+            continue
+        if word[0].islower() or (word == folded and is_latin(word)):
+            continue  # a lower-case word in a script with case is not a name
+        key = name_key(word)
+        if key is None or key in _SUBJECT_KEYS:
+            continue
+        term = _KEY_PREFIX + key
+        score[term] += _KEY_WEIGHT * (n + in_lede[word])
+        pos = at[word]
+        if first.get(term, pos) >= pos:
+            first[term] = pos
+
+
+def _first_positions(tokens: list[str]) -> dict[str, int]:
+    """Each token's first index (built in C: later writes of reversed order win)."""
+    return dict(zip(reversed(tokens), range(len(tokens) - 1, -1, -1), strict=True))
 
 
 def _date_spans(folded: str) -> list[tuple[int, int]]:
     return [m.span() for m in _DATE_RE.finditer(folded)]
+
+
+def _add_words(folded: str, lede: int, in_dates: list[tuple[int, int]], covered: frozenset[str],
+               score: Counter[str], first: dict[str, int]) -> None:
+    """Plain words and figures, scored by frequency plus the lede's bonus. Decided once per
+    distinct word (the weights are whole numbers, so counts give the same floats as adding per
+    occurrence); only digit words are looked at per occurrence (dates and spans are not figures)."""
+    common = common_words()
+    tokens = _WORD_RE.findall(folded)
+    counts = Counter(tokens)
+    in_lede = Counter(tokens[:lede])
+    at = _first_positions(tokens)
+    figures = []  # digit words: kept or not per occurrence (dates, spans), so looked at each time
+    for word, n in counts.items():
+        if word in _STOP or word in _SUBJECT or word in common or not (
+            len(word) > 3 or word.isdigit() and len(word) > 1
+        ):
+            continue
+        if word.isdigit():
+            figures.append(word)
+            continue
+        if fold(word) in covered:
+            continue  # "drones", "Iraqi": the gazetteer's concept stands for them
+        score[word] += float(n + in_lede[word])  # 1 per mention, 1 more in the lede
+        first[word] = at[word]
+    if figures:
+        wanted = set(figures)
+        for pos, found in enumerate(_WORD_RE.finditer(folded)):
+            word = found.group(0)
+            if word not in wanted:
+                continue
+            if (any(lo <= found.start() < hi for lo, hi in in_dates)
+                    or _SPAN_RE.match(folded, found.end())):
+                continue  # "June 20" is a date term and "24 hours" a span, not figures
+            if fold(word) in covered:
+                continue
+            score[word] += 1.0 + (1.0 if pos < lede else 0.0)
+            first.setdefault(word, pos)
 
 
 def story_terms(text: str, title: str = "") -> tuple[str, ...]:
@@ -302,22 +349,9 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     score: Counter[str] = Counter()
     first: dict[str, int] = {}
     lede = len(_WORD_RE.findall(title.casefold())) + _LEDE_WORDS
-    common = common_words()
     hits = concepts(raw)
     in_dates = _date_spans(folded)
-    for pos, found in enumerate(_WORD_RE.finditer(folded)):
-        word = found.group(0)
-        if word in _STOP or word in _SUBJECT or word in common or not (
-            len(word) > 3 or word.isdigit() and len(word) > 1
-        ):
-            continue
-        if word.isdigit() and (any(lo <= found.start() < hi for lo, hi in in_dates)
-                               or _SPAN_RE.match(folded, found.end())):
-            continue  # "June 20" is a date term and "24 hours" a span, not figures
-        if fold(word) in hits.words:
-            continue  # "drones", "Iraqi": the gazetteer's concept stands for them
-        score[word] += 1.0 + (1.0 if pos < lede else 0.0)
-        first.setdefault(word, pos)
+    _add_words(folded, lede, in_dates, hits.words, score, first)
     for match in _ENTITY_RE.finditer(raw):
         name = match.group(0).casefold()
         if " " in name and name.split()[0] not in _STOP and not _subject_only(name):
