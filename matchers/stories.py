@@ -17,6 +17,7 @@ Everything here is pure: text in, terms out.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -119,6 +120,8 @@ _FULL_DATE_RE = re.compile(r"date:\d{4}-\d{2}-\d{2}")
 # a name never spans lines: a headline and the next paragraph are not one name
 _ENTITY_RE = re.compile(r"\b[A-Z][\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)*")
 _WORD_RE = re.compile(r"\w+")
+_FIGURE_RE = re.compile(r"(?<!\w)\d+(?!\w)")  # a whole token of digits
+_DIGITS_RE = re.compile(r"[0-9]+")
 # A number followed by a unit of time ("24 hours", "48-hour", "7 days") is a span, not a figure
 _SPAN_RE = re.compile(
     r"[\s-]*(?:hours?|days?|weeks?|months?|years?|minutes?|heures?|jours?|ore|giorni|horas?"
@@ -324,18 +327,48 @@ def _add_words(folded: str, lede: int, in_dates: list[tuple[int, int]], covered:
         score[word] += float(n + in_lede[word])  # 1 per mention, 1 more in the lede
         first[word] = at[word]
     if figures:
-        wanted = set(figures)
-        for pos, found in enumerate(_WORD_RE.finditer(folded)):
-            word = found.group(0)
-            if word not in wanted:
-                continue
-            if (any(lo <= found.start() < hi for lo, hi in in_dates)
-                    or _SPAN_RE.match(folded, found.end())):
-                continue  # "June 20" is a date term and "24 hours" a span, not figures
-            if fold(word) in covered:
-                continue
-            score[word] += 1.0 + (1.0 if pos < lede else 0.0)
-            first.setdefault(word, pos)
+        _add_figures(folded, lede, in_dates, covered, set(figures), at, score, first)
+
+
+def _add_figures(folded: str, lede: int, in_dates: list[tuple[int, int]], covered: frozenset[str],
+                 wanted: set[str], at: dict[str, int], score: Counter[str],
+                 first: dict[str, int]) -> None:
+    """Digit words, per occurrence: "June 20" is a date term and "24 hours" a span, not figures.
+    Only the digit tokens are visited; a token's index is needed just for the lede and for a
+    figure whose first occurrence was not kept (then counted)."""
+    if not all(_DIGITS_RE.fullmatch(w) for w in wanted):  # other digits than 0-9 and the like
+        return _add_figures_slowly(folded, lede, in_dates, covered, wanted, score, first)
+    lede_at = next((m.start() for m in itertools.islice(_WORD_RE.finditer(folded), lede, None)),
+                   len(folded) + 1)
+    seen: set[str] = set()
+    for found in _FIGURE_RE.finditer(folded):
+        word = found.group(0)
+        if word not in wanted:
+            continue
+        start, earlier = found.start(), word in seen
+        seen.add(word)
+        if (any(lo <= start < hi for lo, hi in in_dates)
+                or _SPAN_RE.match(folded, found.end()) or fold(word) in covered):
+            continue
+        score[word] += 1.0 + (1.0 if start < lede_at else 0.0)
+        if word not in first:  # its first kept occurrence: the first one, or counted
+            first[word] = len(_WORD_RE.findall(folded, 0, start)) if earlier else at[word]
+
+
+def _add_figures_slowly(folded: str, lede: int, in_dates: list[tuple[int, int]],
+                        covered: frozenset[str], wanted: set[str], score: Counter[str],
+                        first: dict[str, int]) -> None:
+    for pos, found in enumerate(_WORD_RE.finditer(folded)):
+        word = found.group(0)
+        if word not in wanted:
+            continue
+        if (any(lo <= found.start() < hi for lo, hi in in_dates)
+                or _SPAN_RE.match(folded, found.end())):
+            continue
+        if fold(word) in covered:
+            continue
+        score[word] += 1.0 + (1.0 if pos < lede else 0.0)
+        first.setdefault(word, pos)
 
 
 def story_terms(text: str, title: str = "") -> tuple[str, ...]:

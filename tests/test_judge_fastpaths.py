@@ -106,6 +106,9 @@ def test_story_terms_equal_the_per_occurrence_scoring_on_the_corpus() -> None:
 @pytest.mark.parametrize("text", [
     "On 14 April 2020, 27 fighters and 27 more; 24 hours later 27 left. Rukban Rukban.",
     "Khidr met Khidr; Рукбан and الركبان, 48-hour truce, June 20 and 20 June, 20 20 20.",
+    "\u0662\u0660 \u0645\u0642\u0627\u062a\u0644\u0627 \u0662\u0660 and 20 20, "
+    "x\u00b2\u00b3 \u00b2\u00b3",
+    " ".join(["word"] * 80) + " 27 fighters, 27 and 31 more; 31 June 3 31",
 ])
 def test_story_terms_equal_the_per_occurrence_scoring_on_repeated_figures_and_names(
         text: str) -> None:
