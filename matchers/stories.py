@@ -17,6 +17,7 @@ Everything here is pure: text in, terms out.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -256,12 +257,30 @@ _SUBJECT = frozenset(
 
 
 _KEY_PREFIX = "ent:~"
+# Folding one word is pure and words recur across articles: remembered, within a bound.
+_fold_word = functools.lru_cache(maxsize=200_000)(fold)
 _KEY_WEIGHT = 1.0
 _SUBJECT_KEYS = frozenset(k for w in _SUBJECT for part in w.split("-") if (k := name_key(part)))
 
 
 def _subject_only(name: str) -> bool:
     return all(part in _SUBJECT or part in _STOP for part in name.replace("-", " ").split())
+
+
+@functools.lru_cache(maxsize=200_000)
+def _name_term(word: str) -> tuple[str, str] | None:
+    """A word's folded form and its name-key term, or None when it is no name (pure, so
+    remembered: names recur across articles; the gazetteer's `covered` is checked per text)."""
+    folded = word.casefold()
+    if (len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit()
+            or folded in common_words()):
+        return None
+    if word[0].islower() or (word == folded and is_latin(word)):
+        return None  # a lower-case word in a script with case is not a name
+    key = name_key(word)
+    if key is None or key in _SUBJECT_KEYS:
+        return None
+    return _fold_word(folded), _KEY_PREFIX + key
 
 
 def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, int],
@@ -276,18 +295,10 @@ def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, in
     in_lede = Counter(tokens[:lede])
     at = _first_positions(tokens)
     for word, n in counts.items():
-        folded = word.casefold()
-        if (len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit()
-                or folded in common_words()):
+        named = _name_term(word)
+        if named is None or named[0] in covered:
             continue
-        if fold(folded) in covered:
-            continue
-        if word[0].islower() or (word == folded and is_latin(word)):
-            continue  # a lower-case word in a script with case is not a name
-        key = name_key(word)
-        if key is None or key in _SUBJECT_KEYS:
-            continue
-        term = _KEY_PREFIX + key
+        term = named[1]
         score[term] += _KEY_WEIGHT * (n + in_lede[word])
         pos = at[word]
         if first.get(term, pos) >= pos:
@@ -322,7 +333,7 @@ def _add_words(folded: str, lede: int, in_dates: list[tuple[int, int]], covered:
         if word.isdigit():
             figures.append(word)
             continue
-        if fold(word) in covered:
+        if _fold_word(word) in covered:
             continue  # "drones", "Iraqi": the gazetteer's concept stands for them
         score[word] += float(n + in_lede[word])  # 1 per mention, 1 more in the lede
         first[word] = at[word]
@@ -348,7 +359,7 @@ def _add_figures(folded: str, lede: int, in_dates: list[tuple[int, int]], covere
         start, earlier = found.start(), word in seen
         seen.add(word)
         if (any(lo <= start < hi for lo, hi in in_dates)
-                or _SPAN_RE.match(folded, found.end()) or fold(word) in covered):
+                or _SPAN_RE.match(folded, found.end()) or _fold_word(word) in covered):
             continue
         score[word] += 1.0 + (1.0 if start < lede_at else 0.0)
         if word not in first:  # its first kept occurrence: the first one, or counted
@@ -365,7 +376,7 @@ def _add_figures_slowly(folded: str, lede: int, in_dates: list[tuple[int, int]],
         if (any(lo <= found.start() < hi for lo, hi in in_dates)
                 or _SPAN_RE.match(folded, found.end())):
             continue
-        if fold(word) in covered:
+        if _fold_word(word) in covered:
             continue
         score[word] += 1.0 + (1.0 if pos < lede else 0.0)
         first.setdefault(word, pos)
