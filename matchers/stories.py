@@ -310,10 +310,6 @@ def _first_positions(tokens: list[str]) -> dict[str, int]:
     return dict(zip(reversed(tokens), range(len(tokens) - 1, -1, -1), strict=True))
 
 
-def _date_spans(folded: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _DATE_RE.finditer(folded)]
-
-
 def _add_words(folded: str, lede: int, in_dates: list[tuple[int, int]], covered: frozenset[str],
                score: Counter[str], first: dict[str, int]) -> None:
     """Plain words and figures, scored by frequency plus the lede's bonus. Decided once per
@@ -394,14 +390,15 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     first: dict[str, int] = {}
     lede = len(_WORD_RE.findall(title.casefold())) + _LEDE_WORDS
     hits = concepts(raw)
-    in_dates = _date_spans(folded)
+    dated = list(_DATE_RE.finditer(folded))  # scanned once: spans for figures, then terms
+    in_dates = [m.span() for m in dated]
     _add_words(folded, lede, in_dates, hits.words, score, first)
     for match in _ENTITY_RE.finditer(raw):
         name = match.group(0).casefold()
         if " " in name and name.split()[0] not in _STOP and not _subject_only(name):
             score[f"ent:{name}"] += 2.0  # multi-word names are rare and specific
             first.setdefault(f"ent:{name}", match.start() // 6)
-    for match in _DATE_RE.finditer(folded):
+    for match in dated:
         for date in _month_day(match):
             score[date] += 3.0
             first.setdefault(date, match.start() // 6)

@@ -38,7 +38,7 @@ def _reference_story_terms(text: str, title: str = "") -> tuple[str, ...]:  # no
     lede = len(s._WORD_RE.findall(title.casefold())) + s._LEDE_WORDS
     common = common_words()
     hits = concepts(raw)
-    in_dates = s._date_spans(folded)
+    in_dates = [m.span() for m in s._DATE_RE.finditer(folded)]
     for pos, found in enumerate(s._WORD_RE.finditer(folded)):
         word = found.group(0)
         if word in s._STOP or word in s._SUBJECT or word in common or not (
