@@ -131,26 +131,28 @@ class Gazetteer:
     def match(self, text: str) -> ConceptHits:
         """The concepts of a text; at each word the longest spelling starting there wins."""
         raws = _TOKEN.findall(fold(text))
-        looked = [self._word(w) for w in raws]
-        forms = [f for f, _ in looked]
+        looked = list(map(self._word, raws))
         counts: Counter[str] = Counter()
         first: dict[str, int] = {}
         words: set[str] = set()
-        i = 0
-        while i < len(raws):
+        # Only words some spelling may start at need looking at (few); left to right, a match
+        # skips the words it covers, as a scan of every word would.
+        free = 0
+        for i in [i for i, hit in enumerate(looked) if hit[1]]:
+            if i < free:
+                continue
             best, size = None, 0
             for parts, concept in looked[i][1]:
                 n = len(parts)
                 if n > size and i + n <= len(raws) and all(
-                        p.matches(raws[i + k], forms[i + k]) for k, p in enumerate(parts)):
+                        p.matches(raws[i + k], looked[i + k][0]) for k, p in enumerate(parts)):
                     best, size = concept, n
             if best is None:
-                i += 1
                 continue
             counts[best] += 1
             first.setdefault(best, i)
-            words.update(forms[k][0] for k in range(i, i + size))
-            i += size
+            words.update(looked[k][0][0] for k in range(i, i + size))
+            free = i + size
         return ConceptHits(dict(counts), first, frozenset(words))
 
 

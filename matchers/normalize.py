@@ -182,6 +182,8 @@ class _Anchors:
         self._put(npos + out_len, self.delta)
 
 
+_RUN_CACHE = 100_000  # romanised runs remembered (bounded: memory stays flat)
+
 TABLE_FILE = Path(__file__).with_name("fold_table.json")
 
 
@@ -206,6 +208,7 @@ class Folder:
         # Astral characters go into one range: a class with many astral ranges scans slowly.
         self._special = re.compile(_char_class(bmp)[:-1] + "\U00010000-\U0010ffff]")
         self._rom_cache: dict[int, str] = {}
+        self._run_cache: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {}
         self._other_script = re.compile(
             r"[^\x00-\u02ff\u0300-\u036f\u0400-\u052f\u0600-\u06ff\u0750-\u077f"
             r"\u08a0-\u08ff\u1e00-\u1eff\u2000-\u2bff\u3000-\u303f\ufb50-\ufdff\ufe70-\ufeff]"
@@ -242,18 +245,30 @@ class Folder:
         pieces: list[str] = []
         anchors = _Anchors()
         last = 0
-        # runs of ASCII that romanises to its lower case, one character each: copied whole
+        runs = self._run_cache
+        # runs of ASCII that romanises to its lower case, one character each: copied whole;
+        # the other runs (words, mostly) recur, so each is romanised once and its offsets replayed
         for m in _not_plain_ascii().finditer(text):
-            pieces.append(text[last:m.start()].lower())
-            for pos in range(m.start(), m.end()):
-                ch = text[pos]
-                rep = cache.get(ord(ch))
-                if rep is None:
-                    rep = anyascii(fold_char(ch)).lower()
-                    cache[ord(ch)] = rep
-                pieces.append(rep)
-                if len(rep) != 1:
-                    anchors.add(pos, len(rep))
+            start = m.start()
+            pieces.append(text[last:start].lower())
+            run = m.group(0)
+            done = runs.get(run)
+            if done is None:
+                reps = []
+                for ch in run:
+                    rep = cache.get(ord(ch))
+                    if rep is None:
+                        rep = anyascii(fold_char(ch)).lower()
+                        cache[ord(ch)] = rep
+                    reps.append(rep)
+                done = ("".join(reps), tuple((k, len(r)) for k, r in enumerate(reps)
+                                             if len(r) != 1))
+                if len(runs) >= _RUN_CACHE:
+                    runs.clear()
+                runs[run] = done
+            pieces.append(done[0])
+            for k, size in done[1]:
+                anchors.add(start + k, size)
             last = m.end()
         pieces.append(text[last:].lower())
         return Normalized(text, "".join(pieces), anchors.breaks, anchors.deltas)

@@ -17,6 +17,8 @@ Everything here is pure: text in, terms out.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import re
 import unicodedata
@@ -24,7 +26,6 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
 
 import numpy as np
 
@@ -120,6 +121,8 @@ _FULL_DATE_RE = re.compile(r"date:\d{4}-\d{2}-\d{2}")
 # a name never spans lines: a headline and the next paragraph are not one name
 _ENTITY_RE = re.compile(r"\b[A-Z][\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)*")
 _WORD_RE = re.compile(r"\w+")
+_FIGURE_RE = re.compile(r"(?<!\w)\d+(?!\w)")  # a whole token of digits
+_DIGITS_RE = re.compile(r"[0-9]+")
 # A number followed by a unit of time ("24 hours", "48-hour", "7 days") is a span, not a figure
 _SPAN_RE = re.compile(
     r"[\s-]*(?:hours?|days?|weeks?|months?|years?|minutes?|heures?|jours?|ore|giorni|horas?"
@@ -254,6 +257,8 @@ _SUBJECT = frozenset(
 
 
 _KEY_PREFIX = "ent:~"
+# Folding one word is pure and words recur across articles: remembered, within a bound.
+_fold_word = functools.lru_cache(maxsize=200_000)(fold)
 _KEY_WEIGHT = 1.0
 _SUBJECT_KEYS = frozenset(k for w in _SUBJECT for part in w.split("-") if (k := name_key(part)))
 
@@ -262,20 +267,20 @@ def _subject_only(name: str) -> bool:
     return all(part in _SUBJECT or part in _STOP for part in name.replace("-", " ").split())
 
 
-@lru_cache(maxsize=1 << 16)
-def _word_key(word: str) -> tuple[str | None, str | None]:
-    """A word's gazetteer fold and cross-script name key, or (None, None) when it can never be a
-    name: the part of `_add_name_keys` that depends on the word alone (words recur across
-    articles, and transliteration is the costly step)."""
+@functools.lru_cache(maxsize=200_000)
+def _name_term(word: str) -> tuple[str, str] | None:
+    """A word's folded form and its name-key term, or None when it is no name (pure, so
+    remembered: names recur across articles; the gazetteer's `covered` is checked per text)."""
     folded = word.casefold()
     if (len(word) <= 3 or folded in _STOP or folded in _SUBJECT or word.isdigit()
             or folded in common_words()):
-        return None, None
+        return None
     if word[0].islower() or (word == folded and is_latin(word)):
-        key = None  # a lower-case word in a script with case is not a name
-    else:
-        key = name_key(word)
-    return fold(folded), None if key in _SUBJECT_KEYS else key
+        return None  # a lower-case word in a script with case is not a name
+    key = name_key(word)
+    if key is None or key in _SUBJECT_KEYS:
+        return None
+    return _fold_word(folded), _KEY_PREFIX + key
 
 
 def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, int],
@@ -283,21 +288,94 @@ def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, in
     """Cross-script keys of the names (capitalised words; every word of a script without case)
     so an Arabic or Russian report meets an English one on "Rukban" or "Khidr". Words the
     gazetteer already made a concept of (`covered`) give no key: one fact, one term."""
-    for pos, word in enumerate(_WORD_RE.findall(raw)):
-        folded, key = _word_key(word)
-        if key is not None and folded not in covered:
-            score[_KEY_PREFIX + key] += _KEY_WEIGHT * (1.0 + (1.0 if pos < lede else 0.0))
-            first.setdefault(_KEY_PREFIX + key, pos)
+    # Decided once per distinct word, not per occurrence (names recur); the weights are whole
+    # numbers, so summing counts gives the very floats adding 1.0 / 2.0 per occurrence gave.
+    tokens = _WORD_RE.findall(raw)
+    counts = Counter(tokens)
+    in_lede = Counter(tokens[:lede])
+    at = _first_positions(tokens)
+    for word, n in counts.items():
+        named = _name_term(word)
+        if named is None or named[0] in covered:
+            continue
+        term = named[1]
+        score[term] += _KEY_WEIGHT * (n + in_lede[word])
+        pos = at[word]
+        if first.get(term, pos) >= pos:
+            first[term] = pos
 
 
-@lru_cache(maxsize=1 << 16)
-def _word_term(word: str) -> str | None:
-    """The gazetteer fold of a (casefolded) word that may be a story term, None if it may not."""
-    if word in _STOP or word in _SUBJECT or word in common_words() or not (
-        len(word) > 3 or word.isdigit() and len(word) > 1
-    ):
-        return None
-    return fold(word)
+def _first_positions(tokens: list[str]) -> dict[str, int]:
+    """Each token's first index (built in C: later writes of reversed order win)."""
+    return dict(zip(reversed(tokens), range(len(tokens) - 1, -1, -1), strict=True))
+
+
+def _add_words(folded: str, lede: int, in_dates: list[tuple[int, int]], covered: frozenset[str],
+               score: Counter[str], first: dict[str, int]) -> None:
+    """Plain words and figures, scored by frequency plus the lede's bonus. Decided once per
+    distinct word (the weights are whole numbers, so counts give the same floats as adding per
+    occurrence); only digit words are looked at per occurrence (dates and spans are not figures)."""
+    common = common_words()
+    tokens = _WORD_RE.findall(folded)
+    counts = Counter(tokens)
+    in_lede = Counter(tokens[:lede])
+    at = _first_positions(tokens)
+    figures = []  # digit words: kept or not per occurrence (dates, spans), so looked at each time
+    for word, n in counts.items():
+        if word in _STOP or word in _SUBJECT or word in common or not (
+            len(word) > 3 or word.isdigit() and len(word) > 1
+        ):
+            continue
+        if word.isdigit():
+            figures.append(word)
+            continue
+        if _fold_word(word) in covered:
+            continue  # "drones", "Iraqi": the gazetteer's concept stands for them
+        score[word] += float(n + in_lede[word])  # 1 per mention, 1 more in the lede
+        first[word] = at[word]
+    if figures:
+        _add_figures(folded, lede, in_dates, covered, set(figures), at, score, first)
+
+
+def _add_figures(folded: str, lede: int, in_dates: list[tuple[int, int]], covered: frozenset[str],
+                 wanted: set[str], at: dict[str, int], score: Counter[str],
+                 first: dict[str, int]) -> None:
+    """Digit words, per occurrence: "June 20" is a date term and "24 hours" a span, not figures.
+    Only the digit tokens are visited; a token's index is needed just for the lede and for a
+    figure whose first occurrence was not kept (then counted)."""
+    if not all(_DIGITS_RE.fullmatch(w) for w in wanted):  # other digits than 0-9 and the like
+        return _add_figures_slowly(folded, lede, in_dates, covered, wanted, score, first)
+    lede_at = next((m.start() for m in itertools.islice(_WORD_RE.finditer(folded), lede, None)),
+                   len(folded) + 1)
+    seen: set[str] = set()
+    for found in _FIGURE_RE.finditer(folded):
+        word = found.group(0)
+        if word not in wanted:
+            continue
+        start, earlier = found.start(), word in seen
+        seen.add(word)
+        if (any(lo <= start < hi for lo, hi in in_dates)
+                or _SPAN_RE.match(folded, found.end()) or _fold_word(word) in covered):
+            continue
+        score[word] += 1.0 + (1.0 if start < lede_at else 0.0)
+        if word not in first:  # its first kept occurrence: the first one, or counted
+            first[word] = len(_WORD_RE.findall(folded, 0, start)) if earlier else at[word]
+
+
+def _add_figures_slowly(folded: str, lede: int, in_dates: list[tuple[int, int]],
+                        covered: frozenset[str], wanted: set[str], score: Counter[str],
+                        first: dict[str, int]) -> None:
+    for pos, found in enumerate(_WORD_RE.finditer(folded)):
+        word = found.group(0)
+        if word not in wanted:
+            continue
+        if (any(lo <= found.start() < hi for lo, hi in in_dates)
+                or _SPAN_RE.match(folded, found.end())):
+            continue
+        if _fold_word(word) in covered:
+            continue
+        score[word] += 1.0 + (1.0 if pos < lede else 0.0)
+        first.setdefault(word, pos)
 
 
 def story_terms(text: str, title: str = "") -> tuple[str, ...]:
@@ -312,26 +390,15 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     first: dict[str, int] = {}
     lede = len(_WORD_RE.findall(title.casefold())) + _LEDE_WORDS
     hits = concepts(raw)
-    dates = list(_DATE_RE.finditer(folded))
-    in_dates = [m.span() for m in dates]
-    for pos, found in enumerate(_WORD_RE.finditer(folded)):
-        word = found.group(0)
-        term = _word_term(word)
-        if term is None:
-            continue
-        if word.isdigit() and (any(lo <= found.start() < hi for lo, hi in in_dates)
-                               or _SPAN_RE.match(folded, found.end())):
-            continue  # "June 20" is a date term and "24 hours" a span, not figures
-        if term in hits.words:
-            continue  # "drones", "Iraqi": the gazetteer's concept stands for them
-        score[word] += 1.0 + (1.0 if pos < lede else 0.0)
-        first.setdefault(word, pos)
+    dated = list(_DATE_RE.finditer(folded))  # scanned once: spans for figures, then terms
+    in_dates = [m.span() for m in dated]
+    _add_words(folded, lede, in_dates, hits.words, score, first)
     for match in _ENTITY_RE.finditer(raw):
         name = match.group(0).casefold()
         if " " in name and name.split()[0] not in _STOP and not _subject_only(name):
             score[f"ent:{name}"] += 2.0  # multi-word names are rare and specific
             first.setdefault(f"ent:{name}", match.start() // 6)
-    for match in dates:
+    for match in dated:
         for date in _month_day(match):
             score[date] += 3.0
             first.setdefault(date, match.start() // 6)

@@ -1,0 +1,127 @@
+"""The judge's fast paths decide exactly as the straightforward per-occurrence code they replaced.
+
+`story_terms` scores each distinct word once (counts instead of one addition per occurrence) and
+`Folder.romanise` romanises each distinct run once; the references below are the former loops.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+
+import pytest
+from anyascii import anyascii
+
+from matchers import stories
+from matchers.commonwords import common_words
+from matchers.crossscript import is_latin, name_key
+from matchers.gazetteer import concepts, fold
+from matchers.normalize import Folder, Normalized, _Anchors, _not_plain_ascii, fold_char
+from matchers.stories import story_terms
+from tests.conftest import SHARED
+
+
+def _texts() -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in
+            (SHARED / "corpus" / "dev.jsonl").read_text("utf-8").splitlines() if line]
+    return [(r.get("title", ""), r["text"]) for r in rows]
+
+
+def _reference_story_terms(text: str, title: str = "") -> tuple[str, ...]:  # noqa: C901
+    s = stories
+    raw = unicodedata.normalize("NFKC", f"{title}\n{text}")
+    folded = raw.casefold()
+    score: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    lede = len(s._WORD_RE.findall(title.casefold())) + s._LEDE_WORDS
+    common = common_words()
+    hits = concepts(raw)
+    in_dates = [m.span() for m in s._DATE_RE.finditer(folded)]
+    for pos, found in enumerate(s._WORD_RE.finditer(folded)):
+        word = found.group(0)
+        if word in s._STOP or word in s._SUBJECT or word in common or not (
+            len(word) > 3 or word.isdigit() and len(word) > 1
+        ):
+            continue
+        if word.isdigit() and (any(lo <= found.start() < hi for lo, hi in in_dates)
+                               or s._SPAN_RE.match(folded, found.end())):
+            continue
+        if fold(word) in hits.words:
+            continue
+        score[word] += 1.0 + (1.0 if pos < lede else 0.0)
+        first.setdefault(word, pos)
+    for match in s._ENTITY_RE.finditer(raw):
+        name = match.group(0).casefold()
+        if " " in name and name.split()[0] not in s._STOP and not s._subject_only(name):
+            score[f"ent:{name}"] += 2.0
+            first.setdefault(f"ent:{name}", match.start() // 6)
+    for match in s._DATE_RE.finditer(folded):
+        for date in s._month_day(match):
+            score[date] += 3.0
+            first.setdefault(date, match.start() // 6)
+    ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
+    keys: Counter[str] = Counter()
+    for pos, word in enumerate(s._WORD_RE.findall(raw)):
+        low = word.casefold()
+        if (len(word) <= 3 or low in s._STOP or low in s._SUBJECT or word.isdigit()
+                or low in common or fold(low) in hits.words
+                or word[0].islower() or (word == low and is_latin(word))):
+            continue
+        key = name_key(word)
+        if key is None or key in s._SUBJECT_KEYS:
+            continue
+        keys[s._KEY_PREFIX + key] += 1.0 + (1.0 if pos < lede else 0.0)
+        first.setdefault(s._KEY_PREFIX + key, pos)
+    extra = sorted(keys, key=lambda t: (-keys[t], first[t], t))
+    found = sorted(hits.counts, key=lambda c: (-hits.counts[c], hits.first[c], c))
+    return tuple(ranked[:s.MAX_TERMS] + [k for k in extra if k not in score][:s.MAX_KEYS]
+                 + [s.CONCEPT_PREFIX + c for c in found[:s.MAX_CONCEPTS]])
+
+
+def _reference_romanise(text: str) -> Normalized:
+    pieces: list[str] = []
+    anchors = _Anchors()
+    last = 0
+    for m in _not_plain_ascii().finditer(text):
+        pieces.append(text[last:m.start()].lower())
+        for pos in range(m.start(), m.end()):
+            rep = anyascii(fold_char(text[pos])).lower()
+            pieces.append(rep)
+            if len(rep) != 1:
+                anchors.add(pos, len(rep))
+        last = m.end()
+    pieces.append(text[last:].lower())
+    return Normalized(text, "".join(pieces), anchors.breaks, anchors.deltas)
+
+
+def test_story_terms_equal_the_per_occurrence_scoring_on_the_corpus() -> None:
+    texts = _texts()
+    assert texts
+    for title, text in texts:
+        assert story_terms(text, title) == _reference_story_terms(text, title)
+
+
+@pytest.mark.parametrize("text", [
+    "On 14 April 2020, 27 fighters and 27 more; 24 hours later 27 left. Rukban Rukban.",
+    "Khidr met Khidr; Рукбан and الركبان, 48-hour truce, June 20 and 20 June, 20 20 20.",
+    "\u0662\u0660 \u0645\u0642\u0627\u062a\u0644\u0627 \u0662\u0660 and 20 20, "
+    "x\u00b2\u00b3 \u00b2\u00b3",
+    " ".join(["word"] * 80) + " 27 fighters, 27 and 31 more; 31 June 3 31",
+])
+def test_story_terms_equal_the_per_occurrence_scoring_on_repeated_figures_and_names(
+        text: str) -> None:
+    assert story_terms(text, "Khidr in Rukban") == _reference_story_terms(text, "Khidr in Rukban")
+
+
+def test_romanise_equals_the_per_character_loop_also_when_runs_recur() -> None:
+    folder = Folder()
+    texts = [t for _, t in _texts()] + ["Пальмира Пальмира تدمر تدمر — Ωμέγα Ωμέγα 東京 東京"]
+    for text in texts + texts:  # the second round is served from the run cache
+        got, want = folder.romanise(text), _reference_romanise(text)
+        assert (got.text, got._breaks, got._deltas) == (want.text, want._breaks, want._deltas)
+        if not re.search(r"[^\x00-\x7f]", text):
+            continue
+        for pos in range(0, len(got.text), 7):
+            assert got.to_original(pos) == want.to_original(pos)
