@@ -14,7 +14,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,11 @@ _QUERY_ERRORS = ("fts5:", "no such column", "unknown special query", "unterminat
 # time zones): the date floor in rowids is taken this much earlier.
 _SKEW = timedelta(days=2)
 _SLACK = 10  # extra ranked candidates among which recency breaks near-ties
+# Bounded ranking: a query with at most WHOLE matches is ranked over all of them; one with more
+# (a stopword, a 2-letter prefix) is ranked over its newest WINDOW matches only, and its hits
+# say so (`Hit.window`). BM25 over every match of "the" costs time linear in the archive.
+WHOLE = 12_000
+WINDOW = 5_000
 _COLUMNS = ("a.id, a.title, a.url, a.canonical_url, a.outlet, a.source, a.language, a.published, "
             "a.fetched_at, a.relevant, a.score, a.topics, a.story, a.duplicate_of")
 
@@ -71,6 +76,9 @@ class Hit:
     snippet: str = ""  # hits between [ and ]; the opening of the text when there is no query
     rank: float | None = None  # BM25 (lower is better); None without a query
     text: str | None = field(default=None, repr=False)  # only with with_text=True
+    # Set when the query matched more than WHOLE articles: ranked among its newest `window`
+    # matches only (older ones were not considered); None when every match was ranked.
+    window: int | None = None
 
 
 def search(db: Database, query: str | None, *, since: date | None = None,
@@ -78,7 +86,11 @@ def search(db: Database, query: str | None, *, since: date | None = None,
            outlets: Sequence[str] = (), story: str | None = None,
            include_duplicates: bool = False, relevant_only: bool = False, limit: int = 20,
            offset: int = 0) -> list[Hit]:
-    """Best first (BM25, then the most recent); without a query, the most recent first."""
+    """Best first (BM25, then the most recent); without a query, the most recent first.
+
+    A query with more than `WHOLE` matches is ranked among its newest `WINDOW` only; its hits
+    then carry `window` (see `Hit.window`).
+    """
     filters = Filters(since, until, tuple(topics), tuple(langs), tuple(outlets), story,
                       include_duplicates, relevant_only)
     return list(iter_search(db, query, filters, limit=limit, offset=offset))
@@ -89,25 +101,52 @@ def iter_search(db: Database, query: str | None, filters: Filters = Filters(), *
                 with_text: bool = False) -> Iterator[Hit]:
     """`search` as a stream (exports); `limit=None` means every match, in BM25 order.
 
-    A malformed query raises here, before the first hit is read.
+    A malformed query raises here, before the first hit is read. With a limit, the ranking is
+    bounded as `search` says; `limit=None` ranks every match.
     """
     folded = fold_query(query or "")
     # The date floor must constrain the FTS table's own rowid to narrow the FTS scan.
     rowid = "a.rowid" if not folded.strip() else "articles_fts.rowid"
     where, params = _where(db, filters, rowid)
     rows: Iterable[Sequence[Any]]
+    window = None
     if not folded.strip():
         rows = _recent(db, where, params, limit, offset, with_text)
     elif limit is None:
         rows = _ranked(db, folded, where, params, None, with_text)
     else:
+        # The probe keeps --since's rowid floor (params[1], see _where) so it counts
+        # only what can match.
+        floor = _window_floor(db, folded, params[1] if filters.since is not None else 0)
+        if floor is not None:
+            window = WINDOW
+            where, params = [*where, "articles_fts.rowid >= ?"], [*params, floor]
         # FTS5 ranks fastest alone (ORDER BY rank LIMIT n): take a few more candidates than
         # asked for, then let recency order near-equal scores (BM25 rounded to 0.01).
         top = list(_ranked(db, folded, where, params, limit + offset + _SLACK, with_text))
         top.sort(key=lambda r: r[17] or "", reverse=True)
         top.sort(key=lambda r: round(r[16], 2))
         rows = top[offset:offset + limit]
-    return map(_hit, rows)
+    hits = map(_hit, rows)
+    return hits if window is None else (replace(h, window=window) for h in hits)
+
+
+def _window_floor(db: Database, query: str, since_rowid: int) -> int | None:
+    """The rowid of the WINDOW-th newest match when there are more than WHOLE, else None.
+
+    Counted in the index alone (newest first, no join or filters), which FTS5 streams.
+    """
+    sql = ("select rowid from articles_fts where articles_fts match ? and rowid >= ? "
+           "order by rowid desc limit ?")
+    for match in _candidates(query):
+        try:
+            rowids = [r[0] for r in db.execute(sql, [match, since_rowid, WHOLE + 1])]
+        except sqlite3.OperationalError as exc:
+            if not str(exc).startswith(_QUERY_ERRORS):
+                raise
+            continue  # _ranked tries the next candidate, and raises QueryError at the last
+        return rowids[WINDOW - 1] if len(rowids) > WHOLE else None
+    return None
 
 
 def fold_query(query: str) -> str:

@@ -242,3 +242,35 @@ def test_telegram_search_goes_through_the_same_function(tmp_path):
     assert "<code>ar</code>" in html and "<code>arv</code>" in html and "<b>" in html
     with pytest.raises(QueryError):  # /search answers "Cannot search for ..." on this
         _search_page(archive, "(convoy", 0)
+
+
+@pytest.mark.parametrize("query", ["the", "al*", "ال*"])
+def test_a_query_with_too_many_matches_is_ranked_among_its_newest_and_says_so(
+        dev, monkeypatch, query):
+    """Stopwords and short prefixes: only the newest WINDOW matches are ranked, flagged."""
+    import storage.query as q
+
+    word = query.rstrip("*").casefold()
+    matches = [r["id"] for r in dev_records() if not r["dup_of"] and any(
+        (t.startswith(word) if query.endswith("*") else t == word)
+        for t in tokens(r["title"] + "\n" + r["text"]))]
+    everything = [r["id"] for r in dev_records()]
+    if len(matches) < 8:
+        pytest.skip(f"too few records with {query!r} in the corpus")
+    unbounded = search(dev.db, query, limit=len(everything))
+    assert ids(unbounded) == set(matches) and {h.window for h in unbounded} == {None}
+    monkeypatch.setattr(q, "WHOLE", 6)
+    monkeypatch.setattr(q, "WINDOW", 4)
+    hits = search(dev.db, query, limit=len(everything))
+    assert hits and {h.window for h in hits} == {4}
+    # Arrival order is rowid order; copies count towards the window but are not shown.
+    with_copies = [r["id"] for r in dev_records() if any(
+        (t.startswith(word) if query.endswith("*") else t == word)
+        for t in tokens(r["title"] + "\n" + r["text"]))]
+    newest = set(with_copies[-4:])
+    assert ids(hits) == newest & set(matches)
+    assert [round(h.rank, 2) for h in hits] == sorted(round(h.rank, 2) for h in hits)
+    # At most WHOLE matches: every one ranked, nothing flagged.
+    monkeypatch.setattr(q, "WHOLE", len(with_copies))
+    assert ids(search(dev.db, query, limit=len(everything))) == set(matches)
+    assert {h.window for h in search(dev.db, query, limit=5)} == {None}
