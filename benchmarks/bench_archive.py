@@ -9,8 +9,10 @@ three in ten also carry one or two real paragraphs of the dev corpus (Arabic, Ru
 They arrive in publication order over six years (2% found late), are
 inserted one transaction each through `Archive.add_article` (as the pipeline does), then
 searched through `storage.query.search` (ranked, snippets, limit 20).
-Baseline from the same run: the bare FTS5 query (`match ? order by rank limit 20`, no join,
-filters or snippets), and a date filter written naively (a date column, no rowid floor).
+Baselines from the same run: the same search() with every match ranked (no recency bound,
+storage.query.WHOLE out of reach), the bare FTS5 query (`match ? order by rank limit 20`, no
+join, filters or snippets), and a date filter written naively (a date column, no rowid floor).
+"[bounded]" marks kinds whose hits carry Hit.window; the last line is the worst p95.
 Takes 3-5 minutes on 2 cores and about 0.5 GB of disk (a temporary directory).
 """
 
