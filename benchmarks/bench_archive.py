@@ -167,7 +167,7 @@ def _p95(samples: list[float]) -> float:
 
 
 def _unbounded(call: Callable[[], object]) -> Callable[[], object]:
-    """`call` with every match ranked (query.WHOLE out of reach): search as before m005."""
+    """`call` with every match ranked (query.WHOLE out of reach): search without the bound."""
     def run() -> object:
         saved, query.WHOLE = query.WHOLE, 10**12
         try:

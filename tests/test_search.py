@@ -274,3 +274,22 @@ def test_a_query_with_too_many_matches_is_ranked_among_its_newest_and_says_so(
     monkeypatch.setattr(q, "WHOLE", len(with_copies))
     assert ids(search(dev.db, query, limit=len(everything))) == set(matches)
     assert {h.window for h in search(dev.db, query, limit=5)} == {None}
+
+
+def test_the_cli_says_when_a_search_was_ranked_among_the_newest_only(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import storage.query as q
+    from bot.cli.main import cli
+
+    archive = build_dev_archive(tmp_path / "dev.db")
+    archive.close()
+    runner = CliRunner()
+    args = ["--db", str(tmp_path / "dev.db"), "search", "the", "-n", "3"]
+    plain = runner.invoke(cli, args, env={"TANFWATCH_CONFIG": ""})
+    assert plain.exit_code == 0 and "ranked among the newest" not in plain.stderr
+    monkeypatch.setattr(q, "WHOLE", 6)
+    monkeypatch.setattr(q, "WINDOW", 4)
+    bounded = runner.invoke(cli, args, env={"TANFWATCH_CONFIG": ""})
+    assert bounded.exit_code == 0, bounded.output
+    assert "ranked among the newest 4 matches only" in bounded.stderr

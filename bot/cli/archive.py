@@ -58,6 +58,9 @@ def search(obj: Context, query: tuple[str, ...], limit: int, offset: int, fmt: s
         write_hits(hits, out, "json" if as_json else fmt)
     if not hits:
         click.echo("no match", err=True)
+    elif hits[0].window:  # a very common word or short prefix: ranked among the newest only
+        click.echo(f"ranked among the newest {hits[0].window:,} matches only; "
+                   "narrow it with --since or other filters", err=True)
 
 
 @click.command()
