@@ -293,3 +293,13 @@ def test_the_cli_says_when_a_search_was_ranked_among_the_newest_only(tmp_path, m
     bounded = runner.invoke(cli, args, env={"TANFWATCH_CONFIG": ""})
     assert bounded.exit_code == 0, bounded.output
     assert "ranked among the newest 4 matches only" in bounded.stderr
+
+
+def test_the_search_command_says_when_it_ranked_among_the_newest_only(dev, monkeypatch):
+    import storage.query as q
+    from bot.telegram.commands import _search_page
+
+    assert "ranked among the newest" not in _search_page(dev, "the", 0)[0]
+    monkeypatch.setattr(q, "WHOLE", 6)
+    monkeypatch.setattr(q, "WINDOW", 4)
+    assert "ranked among the newest 4 matches only" in _search_page(dev, "the", 0)[0]

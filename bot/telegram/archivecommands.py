@@ -42,6 +42,8 @@ def _search_page(archive: Archive, query: str, page: int
     if not hits:
         return f"No results for <i>{escape(shown)}</i>.", None
     lines = [f"Results for <i>{escape(shown)}</i> (page {page + 1}):"]
+    if hits[0].window:  # a very common word or a short prefix
+        lines[0] += f"\n<i>ranked among the newest {hits[0].window:,} matches only</i>"
     for hit in hits[:PAGE]:
         snippet = re.sub(r"\[([^\[\]]*)\]", r"<b>\1</b>", escape(hit.snippet, quote=False))
         lines.append(f"• {_link(hit.title, hit.url)} <code>{escape(hit.id)}</code>\n  {snippet}")
