@@ -8,31 +8,13 @@ import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from tests.articles import TANF_DRONE
 from tests.conftest import ROOT, bot_env, run_cli
+from tests.processes import alive, children
 from tests.test_end_to_end import publish
 
 CHAT = "-1001234567890"
-
-
-def _children(pid: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_sigterm_while_a_fetch_hangs_exits_0_with_the_archive_whole(tmp_path, site,
@@ -54,7 +36,7 @@ def test_sigterm_while_a_fetch_hangs_exits_0_with_the_archive_whole(tmp_path, si
         assert fake_telegram.wait_for(lambda f: bool(f.messages(CHAT)), timeout=60)
         assert site.active >= 1 and any("_fault/hang" in path for path, _ in site.requests)
         # the extraction pool: a forkserver, its workers under it
-        workers = {w for child in _children(proc.pid) for w in _children(child)}
+        workers = {w for child in children(proc.pid) for w in children(child)}
         assert workers
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=15)  # far below the 20 s fetch timeout
@@ -63,7 +45,7 @@ def test_sigterm_while_a_fetch_hangs_exits_0_with_the_archive_whole(tmp_path, si
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, stderr
-    assert not [w for w in workers if _alive(w)]  # shut down before the daemon exited
+    assert not [w for w in workers if alive(w)]  # shut down before the daemon exited
     assert "Traceback" not in stderr and fake_telegram.token not in stderr
     with sqlite3.connect(db) as conn:
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"

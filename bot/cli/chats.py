@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from storage.chats import ALL_TOPICS
+
 if TYPE_CHECKING:
     from bot.cli.context import Context
 
@@ -33,7 +35,8 @@ def chats_list(obj: Context, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
-        topics = (",".join(row["topics"]).replace("*", "all") if row["subscribed"] else "-")
+        topics = ("-" if not row["subscribed"] else "all" if row["topics"] == [ALL_TOPICS]
+                  else ",".join(row["topics"]))
         reason = f" ({row['reason']})" if row["status"] == "gone" and row["reason"] else ""
         click.echo(f"{row['chat_id']:>16}  {row['status']}{reason}  topics: {topics}  "
                    f"pending {row['pending']}, sent {row['sent']}, parked {row['parked']}, "
