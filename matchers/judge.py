@@ -68,7 +68,8 @@ class Judge:
     def judge(self, article_id: str, text: str, *, title: str = "", url: str | None = None,
               language: str | None = None, published: datetime | None = None) -> Judgement:
         match = self.matcher.match(text, title=title, language=language)
-        sig = signature(text, title=title, published=published)
+        # story terms only where a story can follow: an irrelevant article opens none
+        sig = signature(text, title=title, published=published, terms=match.relevant)
         canon = canonical_url(url) if url else None
         dedup = self.known.check(sig, url=canon, stories=match.relevant)
         return Judgement(article_id, match, dedup, sig, canon)
