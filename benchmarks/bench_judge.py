@@ -2,13 +2,13 @@
 
     .venv/bin/python benchmarks/bench_judge.py [--articles 5000]
 
-A stream of distinct ~5 KB articles is made at run time from the paragraphs of the shared fixture
-pages (extracted once with trafilatura) and the labelled corpus: paragraphs drawn at random, and
-half their words swapped for other words of the pool, so that the texts read like news in their
-vocabulary but no two are copies (a reused paragraph keeps about 1 in 8 of its word triples).
-Each goes through `Judge.judge` then `Judge.remember`, as in the
-bot. About half of them are relevant (far more than in a news feed: the paragraphs of the corpus
-name al-Tanf), so the cost is also printed for the relevant and the irrelevant ones apart.
+A stream of distinct ~5 KB articles is made at run time from the shared fixture pages (extracted
+once with trafilatura) and the labelled corpus: each article from one source text, its paragraphs
+drawn at random and half their words swapped for other words of the same text, so that an
+article reads like news in one language but no two are copies (a reused paragraph keeps about
+1 in 8 of its word triples). Each goes through `Judge.judge` then `Judge.remember`, as in the
+bot. About a quarter of them are relevant (far more than in a news feed: most texts of the
+corpus name al-Tanf), so the cost is also printed for the relevant and the irrelevant ones apart.
 Printed: the cost per article of each part, for the first and the last 1,000 articles (the
 cost should not grow with the archive), and the baseline of the same run: `trafilatura.extract`
 of one fixture page, the cost the judge is compared with (the target is 5 % of it).
@@ -17,6 +17,7 @@ of one fixture page, the cost the judge is compared with (the target is 5 % of i
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import random
 import statistics
@@ -38,10 +39,21 @@ SWAP = 0.5  # share of a paragraph's words kept
 
 
 def fixture_pages() -> list[str]:
+    """The fixture article pages as text: gzip ones unpacked, each decoded by its charset."""
     manifest = [json.loads(line) for line in
                 (SHARED / "fixtures" / "MANIFEST.jsonl").read_text("utf-8").splitlines() if line]
-    return [(SHARED / "fixtures" / m["path"]).read_bytes().decode("utf-8", "replace")
-            for m in manifest if m.get("kind") == "html-article"]
+    pages = []
+    for m in manifest:
+        if m.get("kind") != "html-article":
+            continue
+        data = (SHARED / "fixtures" / m["path"]).read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        try:
+            pages.append(data.decode(m.get("declared_charset") or "utf-8", "replace"))
+        except LookupError:
+            pages.append(data.decode("utf-8", "replace"))
+    return pages
 
 
 def baseline_extract(pages: list[str]) -> tuple[float, list[str]]:
@@ -53,13 +65,17 @@ def baseline_extract(pages: list[str]) -> tuple[float, list[str]]:
 
 
 def make_articles(texts: list[str], n: int, rnd: random.Random) -> list[tuple[str, str]]:
+    """Each article from one source text (so in one language, as news is): its paragraphs, half
+    their words swapped for other words of the same text."""
     corpus = SHARED / "corpus" / "dev.jsonl"
     texts = texts + [json.loads(line)["text"] for line in corpus.read_text("utf-8").splitlines()
                      if line]
-    paragraphs = [p.strip() for t in texts for p in t.split("\n") if len(p.strip()) > 80]
-    words = [w for p in paragraphs for w in p.split()]
+    sources = [ps for t in texts
+               if (ps := [p.strip() for p in t.split("\n") if len(p.strip()) > 80])]
     articles = []
     for i in range(n):
+        paragraphs = rnd.choice(sources)
+        words = [w for p in paragraphs for w in p.split()]
         parts, size = [], 0
         while size < ARTICLE_CHARS:
             p = " ".join(w if rnd.random() < SWAP else rnd.choice(words)
