@@ -1,12 +1,15 @@
 """The judge's fast paths decide exactly as the straightforward per-occurrence code they replaced.
 
-`story_terms` scores each distinct word once (counts instead of one addition per occurrence) and
-`Folder.romanise` romanises each distinct run once; the references below are the former loops.
+`story_terms` scores each distinct word once (counts instead of one addition per occurrence),
+`Folder.romanise` romanises each distinct run once and `signature.words` splits glued words with
+character-first patterns; the references below are the former code.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import random
 import re
 import unicodedata
 from collections import Counter
@@ -14,7 +17,7 @@ from collections import Counter
 import pytest
 from anyascii import anyascii
 
-from matchers import stories
+from matchers import signature, stories
 from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
 from matchers.gazetteer import concepts, fold
@@ -125,3 +128,24 @@ def test_romanise_equals_the_per_character_loop_also_when_runs_recur() -> None:
             continue
         for pos in range(0, len(got.text), 7):
             assert got.to_original(pos) == want.to_original(pos)
+
+
+_REFERENCE_GLUE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+
+
+def _reference_words(text: str) -> list[str]:
+    """`signature.words` as first written: one zero-width glue regex, a translate table."""
+    text = signature._CITE_RE.sub(" ", html.unescape(signature._TAG_RE.sub(" ", text)))
+    text = unicodedata.normalize("NFKD", _REFERENCE_GLUE.sub(" ", text))
+    text = text.translate(str.maketrans("ىةی", "يهي"))
+    return signature._WORD_RE.findall(signature._MARK_RE.sub("", text).casefold())
+
+
+def test_signature_words_equal_the_lookbehind_glue_on_the_corpus_and_on_random_strings() -> None:
+    rnd = random.Random(3)
+    tricky = "aZb1_٣x Ü٤ßé9A ①ﬁ²ºªـىةی-"  # case, digits of other scripts, ligatures, marks
+    texts = [t for _, t in _texts()] + ["theAl-Tanf 55km F16s McDonald ٥٥كم 2nd"]
+    texts += ["".join(rnd.choice(tricky) for _ in range(rnd.randrange(1, 14)))
+              for _ in range(20_000)]
+    for text in texts:
+        assert signature.words(text) == _reference_words(text), text
