@@ -181,6 +181,20 @@ class _Anchors:
         self.delta += 1 - out_len
         self._put(npos + out_len, self.delta)
 
+    def replay(self, opos: int, run: _Anchors) -> None:
+        """Add the breakpoints `run` (a fresh `_Anchors` fed one run of text from offset 0)
+        collected, for that run starting at `opos`: what `add` would give char by char."""
+        if not run.breaks:
+            return
+        base_n, base_d = opos - self.delta, self.delta
+        skip = 0
+        if self.breaks and self.breaks[-1] == base_n + run.breaks[0]:
+            self.deltas[-1] = base_d + run.deltas[0]
+            skip = 1
+        self.breaks += [base_n + b for b in run.breaks[skip:]]
+        self.deltas += [base_d + d for d in run.deltas[skip:]]
+        self.delta += run.delta
+
 
 _RUN_CACHE = 100_000  # romanised runs remembered (bounded: memory stays flat)
 
@@ -208,7 +222,7 @@ class Folder:
         # Astral characters go into one range: a class with many astral ranges scans slowly.
         self._special = re.compile(_char_class(bmp)[:-1] + "\U00010000-\U0010ffff]")
         self._rom_cache: dict[int, str] = {}
-        self._run_cache: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {}
+        self._run_cache: dict[str, tuple[str, _Anchors]] = {}
         self._other_script = re.compile(
             r"[^\x00-\u02ff\u0300-\u036f\u0400-\u052f\u0600-\u06ff\u0750-\u077f"
             r"\u08a0-\u08ff\u1e00-\u1eff\u2000-\u2bff\u3000-\u303f\ufb50-\ufdff\ufe70-\ufeff]"
@@ -261,14 +275,16 @@ class Folder:
                         rep = anyascii(fold_char(ch)).lower()
                         cache[ord(ch)] = rep
                     reps.append(rep)
-                done = ("".join(reps), tuple((k, len(r)) for k, r in enumerate(reps)
-                                             if len(r) != 1))
+                offsets = _Anchors()
+                for k, rep in enumerate(reps):
+                    if len(rep) != 1:
+                        offsets.add(k, len(rep))
+                done = ("".join(reps), offsets)
                 if len(runs) >= _RUN_CACHE:
                     runs.clear()
                 runs[run] = done
             pieces.append(done[0])
-            for k, size in done[1]:
-                anchors.add(start + k, size)
+            anchors.replay(start, done[1])  # the run's breakpoints, shifted in one go
             last = m.end()
         pieces.append(text[last:].lower())
         return Normalized(text, "".join(pieces), anchors.breaks, anchors.deltas)
