@@ -70,6 +70,10 @@ class Matcher:
         self._zones = ZoneFinder(config.get("zone", []), self._lexicon)
         self._zone_aliases = {z: name_alias(z, needs="context") for z in self._zones.zones}
         self._name_topics = frozenset(n.topic for n in (*self._names.names, *self._zones.zones))
+        # per alias: its literals, and each group's, as sets (one C call tells none is present)
+        self._alias_sets = tuple(
+            (frozenset(a.literals), tuple((frozenset(lits), lits, pats) for lits, pats in a.groups))
+            for a in self._aliases)
         literals = [lit for a in self._aliases for lit in a.literals]
         literals += [lit.lower() for a in self._aliases for lit in a.literals_original]
         self._alias_literals = frozenset(literals)
@@ -89,7 +93,7 @@ class Matcher:
         end = offset + len(text)
         present = spots.present(self._alias_literals, offset, end)
         cache: dict[tuple[tuple[str, ...], tuple[int, int]], list[tuple[int, int]]] = {}
-        for alias in self._aliases:
+        for alias, (alias_set, groups) in zip(self._aliases, self._alias_sets, strict=True):
             if form not in alias.forms:
                 continue
             if alias.literals_original:
@@ -103,8 +107,10 @@ class Matcher:
             if not alias.literals:  # a config topic's expert patterns: the whole text
                 out += self._find_in(alias, norm, field, [(0, len(text))], alias.patterns)
                 continue
-            for literals, patterns in alias.groups:
-                if not any(lit in present for lit in literals):
+            if present.isdisjoint(alias_set):
+                continue
+            for literal_set, literals, patterns in groups:
+                if present.isdisjoint(literal_set):
                     continue
                 key = (literals, alias.reach)
                 windows = cache.get(key) or cache.setdefault(
