@@ -120,8 +120,10 @@ def test_story_terms_equal_the_per_occurrence_scoring_on_repeated_figures_and_na
 
 def test_romanise_equals_the_per_character_loop_also_when_runs_recur() -> None:
     folder = Folder()
-    texts = [t for _, t in _texts()] + ["Пальмира Пальмира تدمر تدمر — Ωμέγα Ωμέγα 東京 東京",
-                                        "東京\u00ad東京a東b\u200b京 ①\u00bd東京東京 ﬁ東 မြန်မာ 한국어 ไทย"]
+    texts = [t for _, t in _texts()] + [
+        "Пальмира Пальмира تدمر تدمر — Ωμέγα Ωμέγα 東京 東京",
+        "東京\u00ad東京a東b\u200b京 ①\u00bd東京東京 ﬁ東 မြန်မာ 한국어 ไทย",  # deletions, expansions
+    ]
     for text in texts + texts:  # the second round is served from the run cache
         got, want = folder.romanise(text), _reference_romanise(text)
         assert (got.text, got._breaks, got._deltas) == (want.text, want._breaks, want._deltas)
@@ -150,3 +152,19 @@ def test_signature_words_equal_the_lookbehind_glue_on_the_corpus_and_on_random_s
               for _ in range(20_000)]
     for text in texts:
         assert signature.words(text) == _reference_words(text), text
+
+
+def test_the_guarded_date_pattern_finds_what_the_unguarded_one_finds() -> None:
+    pattern = stories._DATE_RE.pattern
+    guard = pattern[pattern.index("(?=["):pattern.index("])") + 2]
+    unguarded = re.compile(pattern.replace(guard, "", 1))
+    assert unguarded.pattern != pattern
+    rnd = random.Random(5)
+    pieces = ["april", "14", "апреля", "نيسان", "كانون الثاني", "1st", "2020", "june", "jun.",
+              "sept", "mayo", "de", "\n", " ", ",", "-", "٣", "ⅳ", "x"]
+    texts = [unicodedata.normalize("NFKC", f"{t}\n{x}").casefold() for t, x in _texts()]
+    texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 12)))
+              for _ in range(20_000)]
+    for text in texts:
+        assert ([(m.span(), m.groups()) for m in stories._DATE_RE.finditer(text)]
+                == [(m.span(), m.groups()) for m in unguarded.finditer(text)]), text
