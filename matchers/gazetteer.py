@@ -94,6 +94,9 @@ def _part(spelling: str) -> _Part:
 
 
 _Entry = tuple[tuple[_Part, ...], str]  # a spelling's words and its concept
+# A word's forms, the first one-word spelling matching it (its concept) and the longer spellings
+# whose first word matches it: what the left-to-right pass needs of each word, decided once.
+_Looked = tuple[tuple[str, ...], str | None, tuple[_Entry, ...]]
 _CACHE = 200_000  # words remembered with their candidate spellings
 
 
@@ -103,7 +106,7 @@ class Gazetteer:
     def __init__(self, table: dict[str, list[str]]) -> None:
         self._exact: dict[str, list[_Entry]] = {}
         self._stems: dict[str, list[_Entry]] = {}
-        self._seen: dict[str, tuple[tuple[str, ...], list[_Entry]]] = {}
+        self._seen: dict[str, _Looked] = {}
         for concept, spellings in table.items():
             for spelling in spellings:
                 parts = tuple(_part(w) for w in _TOKEN.findall(spelling.replace("*", "")))
@@ -114,6 +117,13 @@ class Gazetteer:
                 head = parts[0]
                 index = self._stems if head.stem else self._exact
                 index.setdefault(head.text, []).append((parts, concept))
+
+    def _look(self, raw: str) -> _Looked:
+        forms = _variants(raw.casefold())
+        starting = [(parts, concept) for parts, concept in self._candidates(raw, forms)
+                    if parts[0].matches(raw, forms)]
+        single = next((concept for parts, concept in starting if len(parts) == 1), None)
+        return forms, single, tuple(e for e in starting if len(e[0]) > 1)
 
     def _candidates(self, raw: str, forms: tuple[str, ...]) -> list[_Entry]:
         found: list[_Entry] = []
@@ -133,10 +143,9 @@ class Gazetteer:
             seen.clear()
         for raw in distinct:
             if raw not in seen:
-                forms = _variants(raw.casefold())
-                seen[raw] = (forms, self._candidates(raw, forms))
+                seen[raw] = self._look(raw)
         looked = list(map(seen.__getitem__, raws))  # per word in C: words recur
-        starts = [raw for raw in distinct if seen[raw][1]]
+        starts = [raw for raw in distinct if seen[raw][1] is not None or seen[raw][2]]
         counts: Counter[str] = Counter()
         first: dict[str, int] = {}
         words: set[str] = set()
@@ -147,17 +156,22 @@ class Gazetteer:
         for i in at:
             if i < free:
                 continue
-            best, size = None, 0
-            for parts, concept in looked[i][1]:
+            _, best, longer = looked[i]
+            size = 1 if best is not None else 0
+            for parts, concept in longer:  # the longest wins; the first of equally long ones
                 n = len(parts)
                 if n > size and i + n <= len(raws) and all(
-                        p.matches(raws[i + k], looked[i + k][0]) for k, p in enumerate(parts)):
+                        p.matches(raws[i + k], looked[i + k][0])
+                        for k, p in enumerate(parts[1:], 1)):
                     best, size = concept, n
             if best is None:
                 continue
             counts[best] += 1
             first.setdefault(best, i)
-            words.update(looked[k][0][0] for k in range(i, i + size))
+            if size == 1:
+                words.add(looked[i][0][0])
+            else:
+                words.update(looked[k][0][0] for k in range(i, i + size))
             free = i + size
         return ConceptHits(dict(counts), first, frozenset(words))
 

@@ -17,7 +17,7 @@ from collections import Counter
 import pytest
 from anyascii import anyascii
 
-from matchers import signature, stories
+from matchers import gazetteer, signature, stories
 from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
 from matchers.gazetteer import concepts, fold
@@ -168,3 +168,46 @@ def test_the_guarded_date_pattern_finds_what_the_unguarded_one_finds() -> None:
     for text in texts:
         assert ([(m.span(), m.groups()) for m in stories._DATE_RE.finditer(text)]
                 == [(m.span(), m.groups()) for m in unguarded.finditer(text)]), text
+
+
+def _reference_concepts(text: str) -> tuple[dict[str, int], dict[str, int], frozenset[str]]:
+    """`Gazetteer.match` as first written: every candidate spelling tried word by word."""
+    g = gazetteer.load_gazetteer()
+    raws = gazetteer._TOKEN.findall(fold(text))
+    looked = []
+    for raw in raws:
+        forms = gazetteer._variants(raw.casefold())
+        looked.append((forms, g._candidates(raw, forms)))
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    words: set[str] = set()
+    free = 0
+    for i in [i for i, hit in enumerate(looked) if hit[1]]:
+        if i < free:
+            continue
+        best, size = None, 0
+        for parts, concept in looked[i][1]:
+            n = len(parts)
+            if n > size and i + n <= len(raws) and all(
+                    p.matches(raws[i + k], looked[i + k][0]) for k, p in enumerate(parts)):
+                best, size = concept, n
+        if best is None:
+            continue
+        counts[best] += 1
+        first.setdefault(best, i)
+        words.update(looked[k][0][0] for k in range(i, i + size))
+        free = i + size
+    return dict(counts), first, frozenset(words)
+
+
+def test_concepts_equal_the_candidate_by_candidate_pass() -> None:
+    spellings = [s.replace("*", "") + suffix for section in gazetteer._data().values()
+                 for names in section.values() if isinstance(names, list)
+                 for s in names for suffix in ("", "s", "ov")]
+    rnd = random.Random(9)
+    texts = [f"{t}\n{x}" for t, x in _texts()]
+    texts += [" ".join(rnd.choice(spellings) for _ in range(rnd.randrange(1, 30)))
+              for _ in range(2_000)]
+    for text in texts:
+        hits = concepts(text)
+        assert (hits.counts, hits.first, hits.words) == _reference_concepts(text), text
