@@ -14,7 +14,7 @@ from sqlite_utils import Database
 import storage.query as q
 from storage.archive import Archive, ArticleRecord
 from storage.chats import chat_migrations
-from storage.migrations import PREFIX_M005, migrations
+from storage.migrations import AUTOMERGE_M005, PREFIX_M005, migrations
 from storage.query import search
 from tests.test_search import build_dev_archive, dev_records, expect, ids
 
@@ -62,6 +62,8 @@ def test_an_archive_from_before_m005_migrates_and_finds_the_same(tmp_path, monke
 
     archive = Archive.open(path)
     assert f"prefix='{PREFIX_M005}'" in _fts_sql(archive.db)
+    config = dict(archive.db.execute("select k, v from articles_fts_config").fetchall())
+    assert config["automerge"] == AUTOMERGE_M005 and config["rank"] == "bm25(4.0, 1.0)"
     _integrity(archive.db)
     assert _results(archive.db) == before
     assert all(before[query] for query in QUERIES[:-1]) and before["ال*"] != before["التنف"]
@@ -80,9 +82,10 @@ def test_an_archive_from_before_m005_migrates_and_finds_the_same(tmp_path, monke
     assert search(archive.db, "vu*") == []
     _integrity(archive.db)
     archive.close()
-    assert Archive.open(path).db.execute(  # opened again: nothing left to migrate
-        "select count(*) from _sqlite_migrations where name = 'm005_fts_prefix_index'"
-    ).fetchone()[0] == 1
+    again = Archive.open(path)  # nothing left to migrate
+    assert again.db.execute("select count(*) from _sqlite_migrations where name = "
+                            "'m005_fts_prefix_index'").fetchone()[0] == 1
+    again.close()
 
 
 @pytest.fixture(scope="module")
