@@ -9,11 +9,15 @@ three in ten also carry one or two real paragraphs of the dev corpus (Arabic, Ru
 They arrive in publication order over six years (2% found late), are
 inserted one transaction each through `Archive.add_article` (as the pipeline does), then
 searched through `storage.query.search` (ranked, snippets, limit 20).
-Baselines from the same run: the same search() with every match ranked (no recency bound,
-storage.query.WHOLE out of reach), the bare FTS5 query (`match ? order by rank limit 20`, no
-join, filters or snippets), and a date filter written naively (a date column, no rowid floor).
+Baselines from the same run: the same articles inserted, chunk by chunk in turn, into a second
+archive whose FTS table is as before m005 (no prefix index), searched by the same search()
+("before m005": insert rate, size, latency); the same search() with every match ranked (no
+recency bound, storage.query.WHOLE out of reach), the bare FTS5 query (`match ? order by
+rank limit 20`, no join, filters or snippets), and a date filter written naively (a date
+column, no rowid floor).
 "[bounded]" marks kinds whose hits carry Hit.window; the last line is the worst p95.
-Takes 3-5 minutes on 2 cores and about 0.5 GB of disk (a temporary directory).
+Takes 6-9 minutes on 2 cores and about 2.2 GB of disk (a temporary directory); --no-before
+skips the second archive (half the time and disk).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from storage import query  # noqa: E402
 from storage.archive import Archive, ArticleRecord, iso  # noqa: E402
+from storage.migrations import rebuild_fts  # noqa: E402
 from storage.query import search  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -100,16 +105,16 @@ def articles(n: int, seed: int = 7) -> Iterator[ArticleRecord]:
             duplicate_of=f"b{i - 1:07d}" if i and rnd.random() < 0.05 else None)
 
 
-def insert(archive: Archive, n: int) -> tuple[float, int]:
-    """Seconds spent in add_article (generation excluded), and the text volume."""
-    spent, volume, chunk = 0.0, 0, []
-    for record in articles(n):
+def insert(archives: list[Archive], n: int) -> tuple[list[float], int]:
+    """Seconds each archive spent in add_article (generation excluded), and the text volume.
+
+    Each chunk goes into every archive in turn, so load on the machine weighs on all alike."""
+    spent, volume, chunk = [0.0] * len(archives), 0, []
+    for i, record in enumerate(articles(n)):
         chunk.append(record)
-        if len(chunk) == 2000:
-            spent, volume = spent + _timed_insert(archive, chunk), volume + _size(chunk)
-            chunk = []
-    if chunk:
-        spent, volume = spent + _timed_insert(archive, chunk), volume + _size(chunk)
+        if len(chunk) == 2000 or i == n - 1:
+            spent = [s + _timed_insert(a, chunk) for s, a in zip(spent, archives, strict=True)]
+            volume, chunk = volume + _size(chunk), []
     return spent, volume
 
 
@@ -177,7 +182,7 @@ def _unbounded(call: Callable[[], object]) -> Callable[[], object]:
     return run
 
 
-def searches(archive: Archive, runs: int) -> None:
+def searches(archive: Archive, before: Archive | None, runs: int) -> None:
     db = archive.db
     end = (START + SPAN).date()
     worst: list[tuple[float, str]] = []
@@ -185,6 +190,7 @@ def searches(archive: Archive, runs: int) -> None:
     kinds.update({kind: [spec] for kind, spec in FILTERED.items()})
     for kind, specs in kinds.items():
         samples: list[float] = []
+        old: list[float] = []
         whole: list[float] = []
         base: list[float] = []
         bounded = False
@@ -192,11 +198,15 @@ def searches(archive: Archive, runs: int) -> None:
             call = partial(search, db, q, limit=20, **options)
             bounded |= any(h.window for h in call())
             samples += latency(call, runs)
+            if before is not None:
+                old += latency(partial(search, before.db, q, limit=20, **options), runs)
             whole += latency(_unbounded(call), max(3, runs // 3))
             base += latency(lambda q=q: db.execute(
                 "select rowid from articles_fts where articles_fts match ? order by rank "
                 "limit 20", [q]).fetchall(), max(3, runs // 3))
-        _report(f"{kind}: search(){' [bounded]' if bounded else ''}", samples, whole)
+        _report(f"{kind}: search(){' [bounded]' if bounded else ''}", samples, old or whole)
+        if before is not None:
+            _report(f"{kind}: search() before m005", old)
         _report(f"{kind}: every match ranked", whole)
         _report(f"{kind}: baseline bare FTS5", base)
         worst.append((_p95(samples), kind))
@@ -232,19 +242,26 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=12, help="timed runs of each query")
     parser.add_argument("--keep", type=Path, default=None, help="build the archive here")
+    parser.add_argument("--no-before", action="store_true",
+                        help="no second archive as before m005 (no prefix index)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "bench.db"
-        archive = Archive.open(path)
-        spent, volume = insert(archive, args.docs)
-        print(f"inserted {args.docs:,} articles ({volume / args.docs / 1000:.1f} KB of text "
-              f"each on average) in {spent:.1f} s: {args.docs / spent:,.0f} articles/s "
-              "through Archive.add_article, one transaction each")
-        archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        size = path.stat().st_size
-        print(f"database {size / 1e6:,.0f} MB ({size / volume:.2f}x the text volume)")
-        searches(archive, args.runs)
-        archive.close()
+        paths = [path] + ([] if args.no_before else [path.with_name(path.stem + "-m004.db")])
+        archives = [Archive.open(p) for p in paths]
+        if not args.no_before:
+            rebuild_fts(archives[1].db, None)  # the FTS table as m003 made it
+        spent, volume = insert(archives, args.docs)
+        for label, p, s, a in zip(("", "before m005: "), paths, spent, archives, strict=False):
+            print(f"{label}inserted {args.docs:,} articles ({volume / args.docs / 1000:.1f} KB "
+                  f"of text each on average) in {s:.1f} s: {args.docs / s:,.0f} articles/s "
+                  "through Archive.add_article, one transaction each")
+            a.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            size = p.stat().st_size
+            print(f"{label}database {size / 1e6:,.0f} MB ({size / volume:.2f}x the text volume)")
+        searches(archives[0], None if args.no_before else archives[1], args.runs)
+        for archive in archives:
+            archive.close()
 
 
 if __name__ == "__main__":

@@ -303,3 +303,23 @@ def test_the_search_command_says_when_it_ranked_among_the_newest_only(dev, monke
     monkeypatch.setattr(q, "WHOLE", 6)
     monkeypatch.setattr(q, "WINDOW", 4)
     assert "ranked among the newest 4 matches only" in _search_page(dev, "the", 0)[0]
+
+
+@pytest.mark.parametrize("query", ["the", "al*"])
+def test_a_bounded_query_with_since_ranks_the_newest_matches_then_filters_by_date(
+        dev, monkeypatch, query):
+    """--since's rowid floor and the window's are one bound (the higher): same hits as both."""
+    import storage.query as q
+
+    word = query.rstrip("*").casefold()
+    with_copies = [r for r in dev_records() if any(
+        (t.startswith(word) if query.endswith("*") else t == word)
+        for t in tokens(r["title"] + "\n" + r["text"]))]
+    monkeypatch.setattr(q, "WHOLE", 6)
+    monkeypatch.setattr(q, "WINDOW", 4)
+    since = date(2020, 1, 1)
+    hits = search(dev.db, query, since=since, limit=100)
+    day = {r["id"]: iso(parse_published(r["date"])) or iso(FETCHED) for r in with_copies}
+    newest = {r["id"] for r in with_copies[-4:] if not r["dup_of"]}
+    assert ids(hits) == {i for i in newest if day[i] >= since.isoformat()} != set()
+    assert {h.window for h in hits} == {4}
