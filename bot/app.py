@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 import httpx
@@ -131,8 +131,8 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
                                         preview_for=archive.chats.link_preview)
             else:
                 sender = ConsoleSender()
-        # one TLS context (certifi's roots, ~30 ms to load) for both fetchers
-        kwargs = {**fetcher_kwargs(settings), "ssl_context": httpx.create_ssl_context()}
+        # one TLS context (certifi's roots, ~30 ms to load) for both fetchers, at first use
+        kwargs = {**fetcher_kwargs(settings), "tls": cache(httpx.create_ssl_context)}
         configured = [source_url(s) for s in settings.sources]  # their hosts may be private
         async with trusted_fetcher(configured, **kwargs) as fetcher, \
                 guarded_fetcher(**kwargs) as guarded:

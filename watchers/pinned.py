@@ -28,7 +28,14 @@ from watchers.addresses import (
 )
 from watchers.fetch import Fetcher
 
-__all__ = ["PinnedBackend", "guarded_fetcher", "pinned_transport", "trusted_fetcher"]
+__all__ = [
+    "TLS",
+    "DeferredTransport",
+    "PinnedBackend",
+    "guarded_fetcher",
+    "pinned_transport",
+    "trusted_fetcher",
+]
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -96,24 +103,47 @@ def pinned_transport(*, limits: httpx.Limits | None = None, resolver: Resolver |
     return transport
 
 
+class DeferredTransport(httpx.AsyncBaseTransport):
+    """A transport built at the first request: a fetcher that is never used (a run with no
+    sources) loads no TLS roots and closes without starting anyio."""
+
+    def __init__(self, build: Callable[[], httpx.AsyncBaseTransport]) -> None:
+        self._build = build
+        self._inner: httpx.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:  # no await before this: two first requests build one
+            self._inner = self._build()
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
+
+
+TLS = Callable[[], ssl.SSLContext]  # the TLS context to use, made when first asked for
+
+
 def guarded_fetcher(*, resolver: Resolver | None = None, concurrency: int = 16,
-                    ssl_context: ssl.SSLContext | None = None, **kwargs: Any) -> Fetcher:
+                    tls: TLS = httpx.create_ssl_context, **kwargs: Any) -> Fetcher:
     """A Fetcher for untrusted URLs: every hop checked, every connection pinned to its check."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    transport = DeferredTransport(lambda: pinned_transport(limits=limits, resolver=resolver,
+                                                           ssl_context=tls()))
     return Fetcher(guard=functools.partial(check_public_url, resolver=resolver),
-                   transport=pinned_transport(limits=limits, resolver=resolver,
-                                              ssl_context=ssl_context),
-                   concurrency=concurrency, **kwargs)
+                   transport=transport, concurrency=concurrency, **kwargs)
 
 
 def trusted_fetcher(source_urls: Iterable[str], *, resolver: Resolver | None = None,
-                    concurrency: int = 16, ssl_context: ssl.SSLContext | None = None,
+                    concurrency: int = 16, tls: TLS = httpx.create_ssl_context,
                     **kwargs: Any) -> Fetcher:
     """A Fetcher for the config's sources: their own hosts may be private (an intranet feed);
     any other host is connected only at the public address it resolved to, so a link that
-    `watchers.addresses.LinkGuard` found public stays public when the connection is made."""
+    `watchers.addresses.LinkGuard` found public stays public when the connection is made.
+
+    ``tls`` (both fetchers): pass one cached factory to share a context between fetchers."""
     hosts = {urlsplit(u).hostname or "" for u in source_urls} - {""}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    transport = pinned_transport(limits=limits, resolver=resolver, open_hosts=hosts,
-                                 ssl_context=ssl_context)
+    transport = DeferredTransport(lambda: pinned_transport(
+        limits=limits, resolver=resolver, open_hosts=hosts, ssl_context=tls()))
     return Fetcher(transport=transport, concurrency=concurrency, **kwargs)
