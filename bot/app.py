@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from functools import cache, partial
 from typing import TYPE_CHECKING
 
-import httpx
-
 from bot.inflight import InFlight
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
@@ -42,7 +40,7 @@ from matchers.relevance import load_matcher
 from storage.archive import Archive
 from storage.faults import describe
 from storage.known import load_judge
-from watchers.pinned import guarded_fetcher, trusted_fetcher
+from watchers.fetchers import default_tls, guarded_fetcher, trusted_fetcher
 
 __all__ = [
     "Runtime",
@@ -132,7 +130,7 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
             else:
                 sender = ConsoleSender()
         # one TLS context (certifi's roots, ~30 ms to load) for both fetchers, at first use
-        kwargs = {**fetcher_kwargs(settings), "tls": cache(httpx.create_ssl_context)}
+        kwargs = {**fetcher_kwargs(settings), "tls": cache(default_tls)}
         configured = [source_url(s) for s in settings.sources]  # their hosts may be private
         async with trusted_fetcher(configured, **kwargs) as fetcher, \
                 guarded_fetcher(**kwargs) as guarded:

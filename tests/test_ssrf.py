@@ -17,7 +17,7 @@ from tests.conftest import article_html, open_pipeline, rss
 from tests.loopback import LoopbackServer
 from watchers.addresses import LinkGuard, check_public_url, is_public
 from watchers.errors import BlockedError
-from watchers.pinned import guarded_fetcher, trusted_fetcher
+from watchers.fetchers import guarded_fetcher, trusted_fetcher
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

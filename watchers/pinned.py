@@ -5,37 +5,22 @@ hostile DNS server answers a public address to the check and 127.0.0.1 to the co
 Here the network backend resolves once per connection, refuses the connection unless every
 address is allowed (public, see `watchers.addresses.is_public`), and connects to one of those
 very addresses. httpcore still uses the URL's host name for the Host header and for TLS (SNI
-and certificate checks), as it passes the name only to ``connect_tcp``.
+and certificate checks), as it passes the name only to ``connect_tcp``. The fetchers built on
+it are in `watchers.fetchers`.
 """
 
 from __future__ import annotations
 
-import functools
 import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
-from watchers.addresses import (
-    IPAddress,
-    Resolver,
-    check_public_url,
-    is_public,
-    public_addresses,
-)
-from watchers.fetch import Fetcher
+from watchers.addresses import IPAddress, Resolver, is_public, public_addresses
 
-__all__ = [
-    "TLS",
-    "DeferredTransport",
-    "PinnedBackend",
-    "guarded_fetcher",
-    "pinned_transport",
-    "trusted_fetcher",
-]
+__all__ = ["PinnedBackend", "pinned_transport"]
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -101,49 +86,3 @@ def pinned_transport(*, limits: httpx.Limits | None = None, resolver: Resolver |
         network_backend=PinnedBackend(resolver=resolver, allow=allow, open_hosts=open_hosts),
     )
     return transport
-
-
-class DeferredTransport(httpx.AsyncBaseTransport):
-    """A transport built at the first request: a fetcher that is never used (a run with no
-    sources) loads no TLS roots and closes without starting anyio."""
-
-    def __init__(self, build: Callable[[], httpx.AsyncBaseTransport]) -> None:
-        self._build = build
-        self._inner: httpx.AsyncBaseTransport | None = None
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._inner is None:  # no await before this: two first requests build one
-            self._inner = self._build()
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        if self._inner is not None:
-            await self._inner.aclose()
-
-
-TLS = Callable[[], ssl.SSLContext]  # the TLS context to use, made when first asked for
-
-
-def guarded_fetcher(*, resolver: Resolver | None = None, concurrency: int = 16,
-                    tls: TLS = httpx.create_ssl_context, **kwargs: Any) -> Fetcher:
-    """A Fetcher for untrusted URLs: every hop checked, every connection pinned to its check."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    transport = DeferredTransport(lambda: pinned_transport(limits=limits, resolver=resolver,
-                                                           ssl_context=tls()))
-    return Fetcher(guard=functools.partial(check_public_url, resolver=resolver),
-                   transport=transport, concurrency=concurrency, **kwargs)
-
-
-def trusted_fetcher(source_urls: Iterable[str], *, resolver: Resolver | None = None,
-                    concurrency: int = 16, tls: TLS = httpx.create_ssl_context,
-                    **kwargs: Any) -> Fetcher:
-    """A Fetcher for the config's sources: their own hosts may be private (an intranet feed);
-    any other host is connected only at the public address it resolved to, so a link that
-    `watchers.addresses.LinkGuard` found public stays public when the connection is made.
-
-    ``tls`` (both fetchers): pass one cached factory to share a context between fetchers."""
-    hosts = {urlsplit(u).hostname or "" for u in source_urls} - {""}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    transport = DeferredTransport(lambda: pinned_transport(
-        limits=limits, resolver=resolver, open_hosts=hosts, ssl_context=tls()))
-    return Fetcher(transport=transport, concurrency=concurrency, **kwargs)
