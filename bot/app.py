@@ -40,6 +40,7 @@ from matchers.relevance import load_matcher
 from storage.archive import Archive
 from storage.faults import describe
 from storage.known import load_judge
+from storage.seedcache import CACHE_NAME
 from watchers.fetchers import default_tls, guarded_fetcher, trusted_fetcher
 
 __all__ = [
@@ -117,7 +118,9 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
     executor = executor or pool
     try:
         matcher = load_matcher(threshold=settings.threshold, registry=settings.topics)
-        judge = load_judge(archive, matcher, now=clock())
+        # a fresh archive's seeds come from the cache beside it, when it is current
+        judge = load_judge(archive, matcher, now=clock(),
+                           seed_cache=settings.db_path.parent / CACHE_NAME if owned else None)
         if sender is None:
             if settings.token is not None:
                 from bot.telegram.client import TelegramSender, connect, make_bot
