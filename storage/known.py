@@ -83,7 +83,8 @@ def load_judge(archive: Archive, matcher: Matcher, *, now: datetime,
 
     ``seed_cache``: a file where a fresh archive's seed records are kept for the next fresh
     archive (storage/seedcache.py), so they are not judged again."""
-    key = cached = None
+    key: str | None = None  # set for a fresh archive with a cache file to use or write
+    cached: list[ArticleRecord] | None = None
     if seed_cache is not None and archive.count_articles() == 0:
         from storage.seedcache import cache_key, read_seed_cache
 
@@ -101,7 +102,7 @@ def load_judge(archive: Archive, matcher: Matcher, *, now: datetime,
     known.compact()
     judge = Judge(matcher, known)
     added = _seed(archive, judge, now=now)  # none when the cache had them
-    if key is not None and cached is None and seed_cache is not None and added:
+    if seed_cache is not None and key is not None and cached is None and added:
         from storage.seedcache import write_seed_cache
 
         write_seed_cache(seed_cache, key, added)
