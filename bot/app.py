@@ -36,11 +36,12 @@ from bot.telegram.deliver import (
 )
 from bot.telegram.sender import ConsoleSender
 from bot.workpool import WorkerPool, available_cores
+from matchers.lazymatcher import LazyMatcher
 from matchers.relevance import load_matcher
 from storage.archive import Archive
 from storage.faults import describe
 from storage.known import load_judge
-from storage.seedcache import CACHE_NAME
+from storage.seedcache import CACHE_NAME, SeedCache
 from watchers.fetchers import default_tls, guarded_fetcher, trusted_fetcher
 
 __all__ = [
@@ -117,10 +118,13 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
     pool = None if executor is not None else _worker_pool(settings)
     executor = executor or pool
     try:
-        matcher = load_matcher(threshold=settings.threshold, registry=settings.topics)
-        # a fresh archive's seeds come from the cache beside it, when it is current
-        judge = load_judge(archive, matcher, now=clock(),
-                           seed_cache=settings.db_path.parent / CACHE_NAME if owned else None)
+        # compiled at the first article judged; a fresh archive's seeds come from the cache
+        # beside it when that is current (then a run with nothing new compiles nothing)
+        matcher = LazyMatcher(partial(load_matcher, threshold=settings.threshold,
+                                      registry=settings.topics))
+        config = (settings.threshold, settings.topics)
+        seeds = SeedCache(settings.db_path.parent / CACHE_NAME, config) if owned else None
+        judge = load_judge(archive, matcher, now=clock(), seed_cache=seeds)
         if sender is None:
             if settings.token is not None:
                 from bot.telegram.client import TelegramSender, connect, make_bot

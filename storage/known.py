@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, replace
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matchers.dedup import KnownArticles, Signature
 from matchers.judge import Judge, Judgement
 from matchers.relevance import Matcher
 from storage.archive import Archive, ArticleRecord, iso
 from storage.seeds import load_seeds
+
+if TYPE_CHECKING:
+    from storage.seedcache import SeedCache
 
 __all__ = ["article_record", "ensure_seeds", "explanation", "load_judge", "seeded_judge"]
 
@@ -78,18 +80,18 @@ def seeded_judge(matcher: Matcher) -> Judge:
 
 
 def load_judge(archive: Archive, matcher: Matcher, *, now: datetime,
-               seed_cache: Path | None = None) -> Judge:
+               seed_cache: SeedCache | None = None) -> Judge:
     """A Judge that knows every archived article (and the seeds, archiving them if new).
 
-    ``seed_cache``: a file where a fresh archive's seed records are kept for the next fresh
-    archive (storage/seedcache.py), so they are not judged again."""
+    ``seed_cache``: where a fresh archive's seed records are kept for the next fresh archive
+    (storage/seedcache.py), so they are not judged again."""
     key: str | None = None  # set for a fresh archive with a cache file to use or write
     cached: list[ArticleRecord] | None = None
     if seed_cache is not None and archive.count_articles() == 0:
         from storage.seedcache import cache_key, read_seed_cache
 
-        key = cache_key(matcher)
-        cached = read_seed_cache(seed_cache, key)
+        key = cache_key(seed_cache.config)
+        cached = read_seed_cache(seed_cache.path, key)
         for record in cached or ():
             archive.add_article(replace(record, fetched_at=iso(now)))  # never alerted
     known = KnownArticles()
@@ -105,5 +107,5 @@ def load_judge(archive: Archive, matcher: Matcher, *, now: datetime,
     if seed_cache is not None and key is not None and cached is None and added:
         from storage.seedcache import write_seed_cache
 
-        write_seed_cache(seed_cache, key, added)
+        write_seed_cache(seed_cache.path, key, added)
     return judge

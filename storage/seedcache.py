@@ -18,16 +18,17 @@ import logging
 import os
 import sys
 import unicodedata
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from matchers.dedup import Signature
-from matchers.relevance import Matcher
+from matchers.registry import TopicRegistry
 from storage.archive import ArticleRecord, iso
 from storage.seeds import load_seeds
 
-__all__ = ["CACHE_NAME", "cache_key", "read_seed_cache", "write_seed_cache"]
+__all__ = ["CACHE_NAME", "SeedCache", "cache_key", "read_seed_cache", "write_seed_cache"]
 
 log = logging.getLogger(__name__)
 CACHE_NAME = ".tanfwatch-seeds.json"  # in the archive's directory
@@ -39,6 +40,15 @@ _JUDGED = ("canonical_url", "relevant", "score", "topics", "match", "duplicate_o
            "signature")
 
 
+@dataclass(frozen=True)
+class SeedCache:
+    """Where a fresh archive's seed records are kept, and the config's part in them: the
+    threshold and topics in force (as given to `load_matcher`)."""
+
+    path: Path
+    config: tuple[float | None, TopicRegistry]
+
+
 def _version(name: str) -> str:
     try:
         return version(name)
@@ -46,8 +56,8 @@ def _version(name: str) -> str:
         return "-"
 
 
-def cache_key(matcher: Matcher) -> str:
-    """A hash of everything the seeds' records depend on."""
+def cache_key(config: tuple[float | None, TopicRegistry]) -> str:
+    """A hash of everything the seeds' records depend on (`SeedCache.config` besides)."""
     h = hashlib.sha256(f"{_FORMAT}|{sys.version}|{unicodedata.unidata_version}".encode())
     for name in _LIBRARIES:
         h.update(f"|{name}={_version(name)}".encode())
@@ -57,7 +67,7 @@ def cache_key(matcher: Matcher) -> str:
             if path.is_file() and "__pycache__" not in path.parts:
                 h.update(f"|{path.relative_to(root).as_posix()}|".encode())
                 h.update(path.read_bytes())
-    h.update(repr((matcher.threshold, matcher.registry)).encode())
+    h.update(repr(config).encode())
     return h.hexdigest()
 
 

@@ -12,7 +12,7 @@ import pytest
 from matchers.relevance import load_matcher
 from storage.archive import Archive, ArticleRecord
 from storage.known import load_judge
-from storage.seedcache import CACHE_NAME, cache_key, write_seed_cache
+from storage.seedcache import CACHE_NAME, SeedCache, cache_key, write_seed_cache
 from storage.seeds import load_seeds
 from tests.articles import TANF_DRONE
 
@@ -25,11 +25,16 @@ def matcher():
     return load_matcher()
 
 
+def _key(matcher):
+    return cache_key((None, matcher.registry))
+
+
 def _seeded(path, matcher, cache):
     """The seed rows (without their fetch time) and the judge's decision on a probe article."""
     archive = Archive.open(path)
+    seeds = SeedCache(cache, (None, matcher.registry)) if cache else None
     try:
-        judge = load_judge(archive, matcher, now=NOW, seed_cache=cache)
+        judge = load_judge(archive, matcher, now=NOW, seed_cache=seeds)
         rows = [{k: v for k, v in row.items() if k != "fetched_at"}
                 for row in archive.db["articles"].rows_where(order_by="id")]
         probe = judge.judge("probe", PROBE, title="Drone strike near al-Tanf")
@@ -43,7 +48,7 @@ def test_a_fresh_archive_seeded_from_the_cache_equals_one_that_judged_the_seeds(
     cache = tmp_path / CACHE_NAME
     judged = _seeded(tmp_path / "a.db", matcher, cache)  # judges the seeds, writes the cache
     data = json.loads(cache.read_text("utf-8"))
-    assert data["key"] == cache_key(matcher)
+    assert data["key"] == _key(matcher)
     assert [s["id"] for s in data["seeds"]] == [s.id for s in load_seeds()]
     from_cache = _seeded(tmp_path / "b.db", matcher, cache)
     assert from_cache == judged
@@ -60,9 +65,9 @@ def test_a_fresh_archive_seeded_from_the_cache_equals_one_that_judged_the_seeds(
 def test_a_corrupt_cache_is_judged_afresh_and_rewritten(tmp_path, matcher, content):
     cache = tmp_path / CACHE_NAME
     expected = _seeded(tmp_path / "ref.db", matcher, None)
-    cache.write_text(content.replace("KEY", cache_key(matcher)), "utf-8")
+    cache.write_text(content.replace("KEY", _key(matcher)), "utf-8")
     assert _seeded(tmp_path / "a.db", matcher, cache) == expected
-    assert json.loads(cache.read_text("utf-8"))["key"] == cache_key(matcher)
+    assert json.loads(cache.read_text("utf-8"))["key"] == _key(matcher)
 
 
 def test_a_cache_for_other_code_or_topics_is_not_used(tmp_path, matcher):
@@ -71,22 +76,23 @@ def test_a_cache_for_other_code_or_topics_is_not_used(tmp_path, matcher):
     data = json.loads(cache.read_text("utf-8"))
     for seed in data["seeds"]:  # what the seeds would have become under other rules
         seed.update(relevant=False, score=0.0, topics=[])
-    strict = load_matcher(threshold=0.99)
-    assert cache_key(strict) != cache_key(matcher)
-    data["key"] = cache_key(strict)
+    strict = cache_key((0.99, matcher.registry))  # a config with another threshold
+    assert strict != _key(matcher)
+    data["key"] = strict
     cache.write_text(json.dumps(data), "utf-8")
     assert _seeded(tmp_path / "a.db", matcher, cache) == expected  # stale: judged afresh
-    assert json.loads(cache.read_text("utf-8"))["key"] == cache_key(matcher)
+    assert json.loads(cache.read_text("utf-8"))["key"] == _key(matcher)
 
 
 def test_an_archive_with_articles_judges_the_seeds_without_the_cache(tmp_path, matcher):
     cache = tmp_path / CACHE_NAME
     expected = _seeded(tmp_path / "ref.db", matcher, None)
-    write_seed_cache(cache, cache_key(matcher), [])  # would seed nothing if it were used
+    write_seed_cache(cache, _key(matcher), [])  # would seed nothing if it were used
     archive = Archive.open(tmp_path / "a.db")
     try:
         archive.add_article(ArticleRecord(id="earlier", text="An article archived before."))
-        load_judge(archive, matcher, now=NOW, seed_cache=cache)
+        load_judge(archive, matcher, now=NOW,
+                   seed_cache=SeedCache(cache, (None, matcher.registry)))
         ids = [r["id"] for r in archive.db["articles"].rows_where(order_by="id")]
     finally:
         archive.close()

@@ -29,3 +29,24 @@ def test_run_once_with_no_sources_seeds_the_archive_and_imports_no_fetching(tmp_
     with sqlite3.connect(db) as conn:
         rows = dict(conn.execute("select id, origin from articles"))
     assert seeds and rows == dict.fromkeys(seeds, "seed")
+
+
+def test_the_runtime_matcher_compiles_at_its_first_match_and_matches_the_same():
+    from matchers.judge import Judge
+    from matchers.lazymatcher import LazyMatcher
+    from matchers.relevance import load_matcher
+    from tests.articles import TANF_DRONE
+
+    loads: list[int] = []
+
+    def load():  # noqa: ANN202
+        loads.append(1)
+        return load_matcher()
+
+    lazy = LazyMatcher(load)
+    judge = Judge(lazy)
+    assert loads == []  # a run that judges nothing compiles nothing
+    text, real = "\n\n".join(TANF_DRONE["paragraphs"]), load_matcher()
+    assert judge.judge("a", text).match == real.match(text)
+    assert lazy.match("TANF benefits for families").relevant is False
+    assert lazy.threshold == real.threshold and loads == [1]
