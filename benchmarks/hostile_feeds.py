@@ -38,7 +38,7 @@ from tests.test_hostile_pages import arabic_page  # noqa: E402
 from tests.test_ssrf import SECRET, Rebinding, internal_server  # noqa: E402
 from watchers.addresses import check_public_url  # noqa: E402
 from watchers.errors import WatchError  # noqa: E402
-from watchers.pinned import guarded_fetcher, trusted_fetcher  # noqa: E402
+from watchers.fetchers import guarded_fetcher, trusted_fetcher  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 RECENT = NOW - timedelta(hours=1)

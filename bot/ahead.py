@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.settings import Source
 from matchers.urls import unwrap_redirect
-from watchers.extract import extract_article
-from watchers.feeds import FeedEntry
+from watchers.feedmodel import FeedEntry
 
 if TYPE_CHECKING:
     from watchers.extract import Extracted
@@ -22,6 +21,10 @@ __all__ = ["Ahead", "extract_job"]
 
 def extract_job(content: bytes, url: str, headers: Mapping[str, str],
                 with_date: bool = True) -> Extracted | None:
+    # trafilatura (~0.1 s to import) only once a page is extracted: a run with no sources
+    # never needs it; pool workers have it preloaded (bot.workpool)
+    from watchers.extract import extract_article
+
     # the language a page declares only: process_entry detects it after the source's own,
     # once, in this process (a pool worker would load its own copy of the model)
     return extract_article(content, url=url, headers=headers, detect=False, with_date=with_date)

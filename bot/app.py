@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from bot.inflight import InFlight
@@ -36,11 +36,13 @@ from bot.telegram.deliver import (
 )
 from bot.telegram.sender import ConsoleSender
 from bot.workpool import WorkerPool, available_cores
+from matchers.lazymatcher import LazyMatcher
 from matchers.relevance import load_matcher
 from storage.archive import Archive
 from storage.faults import describe
 from storage.known import load_judge
-from watchers.pinned import guarded_fetcher, trusted_fetcher
+from storage.seedcache import CACHE_NAME, SeedCache
+from watchers.fetchers import default_tls, guarded_fetcher, trusted_fetcher
 
 __all__ = [
     "Runtime",
@@ -116,8 +118,13 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
     pool = None if executor is not None else _worker_pool(settings)
     executor = executor or pool
     try:
-        matcher = load_matcher(threshold=settings.threshold, registry=settings.topics)
-        judge = load_judge(archive, matcher, now=clock())
+        # compiled at the first article judged; a fresh archive's seeds come from the cache
+        # beside it when that is current (then a run with nothing new compiles nothing)
+        matcher = LazyMatcher(partial(load_matcher, threshold=settings.threshold,
+                                      registry=settings.topics))
+        config = (settings.threshold, settings.topics)
+        seeds = SeedCache(settings.db_path.parent / CACHE_NAME, config) if owned else None
+        judge = load_judge(archive, matcher, now=clock(), seed_cache=seeds)
         if sender is None:
             if settings.token is not None:
                 from bot.telegram.client import TelegramSender, connect, make_bot
@@ -129,7 +136,8 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
                                         preview_for=archive.chats.link_preview)
             else:
                 sender = ConsoleSender()
-        kwargs = fetcher_kwargs(settings)
+        # one TLS context (certifi's roots, ~30 ms to load) for both fetchers, at first use
+        kwargs = {**fetcher_kwargs(settings), "tls": cache(default_tls)}
         configured = [source_url(s) for s in settings.sources]  # their hosts may be private
         async with trusted_fetcher(configured, **kwargs) as fetcher, \
                 guarded_fetcher(**kwargs) as guarded:

@@ -33,7 +33,7 @@ from watchers.addresses import LinkGuard
 from watchers.backoff import next_delay
 from watchers.dates import FUTURE_SLACK
 from watchers.errors import BlockedError, WatchError
-from watchers.feeds import FeedEntry
+from watchers.feedmodel import FeedEntry
 from watchers.fetch import Fetcher
 from watchers.language import detect_language
 from watchers.robots import RobotsCache

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from watchers.feeds import FeedEntry
+from watchers.feedmodel import FeedEntry
 
 __all__ = ["SourceReport", "article_id", "plan_entries"]
 

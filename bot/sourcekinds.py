@@ -2,6 +2,8 @@
 
 Each kind fetches with the source's validators (conditional GET) and returns a
 `Listing`; the pipeline decides what is new. `page` and `sitemap` obey robots.txt.
+Each kind's parser (feedparser, lxml, courlan) is imported when a source of that kind is
+listed: a run with no sources, or with feeds only, does not pay for the others.
 """
 
 from __future__ import annotations
@@ -19,13 +21,10 @@ from urllib.parse import urlsplit
 from bot.settings import Settings, Source
 from watchers.addresses import LinkGuard
 from watchers.errors import WatchError
-from watchers.feeds import FeedEntry, ParsedFeed, parse_feed
+from watchers.feedmodel import FeedEntry, ParsedFeed
 from watchers.fetch import Fetcher, FetchResult
-from watchers.pages import find_article_links
 from watchers.robots import RobotsCache
 from watchers.search import HOST_DELAYS, search_url, unwrap
-from watchers.sitemaps import parse_sitemap
-from watchers.telegram_channel import channel_preview_url, parse_channel_preview
 
 __all__ = ["Listing", "fetcher_kwargs", "list_entries", "source_url", "MAX_CHILD_SITEMAPS"]
 
@@ -68,6 +67,8 @@ def source_url(source: Source) -> str:
     if source.kind == "telegram" and (parts.hostname or "") in ("t.me", "telegram.me"):
         found = _TELEGRAM.match(parts.path)
         if found:  # t.me/<channel> -> its web preview t.me/s/<channel>
+            from watchers.telegram_channel import channel_preview_url
+
             return channel_preview_url(found.group(1))
     return source.url
 
@@ -102,6 +103,8 @@ class _Lister:
         return result, digest, unchanged
 
     async def sitemap_children(self, children: list[str]) -> list[FeedEntry]:
+        from watchers.sitemaps import parse_sitemap
+
         out: list[FeedEntry] = []
         for child in children[:MAX_CHILD_SITEMAPS]:
             try:
@@ -166,14 +169,20 @@ async def list_entries(source: Source, state: Any, fetcher: Fetcher, robots: Rob
     if unchanged:
         return _unchanged(result, state)
     if source.kind == "page":
+        from watchers.pages import find_article_links
+
         links = find_article_links(result.content, base_url=result.url)
         return _listing(await lister.allowed([_bare(u) for u in links]), result, digest)
     if source.kind == "sitemap":
+        from watchers.sitemaps import parse_sitemap
+
         pages, children = parse_sitemap(result.content, url=result.url)
         entries = [_bare(p.url, p.lastmod, p.title or "") for p in pages]
         entries += await lister.sitemap_children(children)
         return _listing(await lister.allowed(entries), result, digest)
     if source.kind == "telegram":
+        from watchers.telegram_channel import parse_channel_preview
+
         channel = urlsplit(result.url).path.rstrip("/").rsplit("/", 1)[-1]
         posts = parse_channel_preview(result.content, channel=channel)
         return _listing(posts, result, digest, title=f"Telegram @{channel}")
@@ -186,12 +195,16 @@ POOL_FEED_BYTES = 100_000
 
 def _parse_job(content: bytes, url: str, headers: dict[str, str],
                brief_before: datetime | None) -> ParsedFeed:
+    from watchers.feeds import parse_feed
+
     return parse_feed(content, url=url, headers=headers, brief_before=brief_before)
 
 
 async def _feed_listing(source: Source, result: FetchResult, digest: str | None,
                         executor: Executor | None, brief_before: datetime | None) -> Listing:
     if executor is None or len(result.content) < POOL_FEED_BYTES:
+        from watchers.feeds import parse_feed
+
         feed = parse_feed(result.content, url=result.url, headers=result.headers,
                           brief_before=brief_before)
     else:

@@ -34,8 +34,9 @@ from typing import Any
 __all__ = ["WorkerCrashed", "WorkerPool", "available_cores"]
 
 log = logging.getLogger(__name__)
-# what the jobs need, imported once (watchers.extract: trafilatura, lazy in the parent)
-_PRELOAD = ["bot.pipeline", "bot.sourcekinds"]
+# what the jobs need, imported once in the forkserver (the parent imports the parsers and
+# trafilatura only when it uses them itself)
+_PRELOAD = ["bot.pipeline", "bot.sourcekinds", "watchers.extract", "watchers.feeds"]
 
 
 class WorkerCrashed(RuntimeError):

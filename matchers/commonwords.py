@@ -8,6 +8,7 @@ the words wordfreq finds at least this common in any of its languages, folded li
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 
@@ -17,4 +18,6 @@ __all__ = ["common_words"]
 @cache
 def common_words() -> frozenset[str]:
     text = resources.files("matchers").joinpath("common_words.txt").read_text("utf-8")
-    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+    # the ~100k lines go into the set in C; the few comment and blank lines are taken out after
+    # (a line-by-line filter in Python took twice as long, at every start)
+    return frozenset(text.splitlines()) - frozenset(re.findall(r"^(?:#.*)?$", text, re.M))

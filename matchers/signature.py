@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from matchers.arrays import sorted_unique
 from matchers.stories import story_terms, term_hash
 
 __all__ = ["MAX_LEVEL", "SAMPLE_TARGET", "Signature", "level", "sample", "signature", "words"]
@@ -68,7 +69,7 @@ def _shingles(tokens: list[str]) -> np.ndarray:
     h ^= h >> np.uint64(31)
     h *= _MIX[2]
     h ^= h >> np.uint64(29)
-    return np.unique((h >> np.uint64(32)).astype(np.uint32))
+    return sorted_unique((h >> np.uint64(32)).astype(np.uint32))
 
 
 def level(n_shingles: int) -> int:

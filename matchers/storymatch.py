@@ -24,6 +24,7 @@ from functools import cache
 
 import numpy as np
 
+from matchers.arrays import sorted_unique
 from matchers.gazetteer import broad_concepts
 from matchers.stories import (
     CONCEPT_PREFIX,
@@ -79,7 +80,7 @@ def centroid(members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Distinct terms of a story's latest members (sorted) and how many members hold each."""
     members = members[-MAX_MEMBERS:]
     if len(members) == 1:
-        terms = np.unique(members[0])
+        terms = sorted_unique(members[0])
         return terms, np.ones(len(terms), dtype=np.int64)
     terms, counts = np.unique(np.concatenate(members), return_counts=True)
     return terms, counts

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matchers.dedup import KnownArticles, Signature
 from matchers.judge import Judge, Judgement
 from matchers.relevance import Matcher
 from storage.archive import Archive, ArticleRecord, iso
 from storage.seeds import load_seeds
+
+if TYPE_CHECKING:
+    from storage.seedcache import SeedCache
 
 __all__ = ["article_record", "ensure_seeds", "explanation", "load_judge", "seeded_judge"]
 
@@ -48,7 +51,11 @@ def article_record(j: Judgement, *, text: str, title: str = "", url: str | None 
 
 def ensure_seeds(archive: Archive, judge: Judge, *, now: datetime) -> int:
     """Archive the shipped seed articles once; they are the first known articles."""
-    added = 0
+    return len(_seed(archive, judge, now=now))
+
+
+def _seed(archive: Archive, judge: Judge, *, now: datetime) -> list[ArticleRecord]:
+    added = []
     for seed in load_seeds():
         if archive.has_article(seed.id):
             continue
@@ -59,7 +66,7 @@ def ensure_seeds(archive: Archive, judge: Judge, *, now: datetime) -> int:
                                 origin="seed")
         archive.add_article(record)  # never alerted: no chats
         judge.remember(j)
-        added += 1
+        added.append(record)
     return added
 
 
@@ -72,8 +79,21 @@ def seeded_judge(matcher: Matcher) -> Judge:
     return judge
 
 
-def load_judge(archive: Archive, matcher: Matcher, *, now: datetime) -> Judge:
-    """A Judge that knows every archived article (and the seeds, archiving them if new)."""
+def load_judge(archive: Archive, matcher: Matcher, *, now: datetime,
+               seed_cache: SeedCache | None = None) -> Judge:
+    """A Judge that knows every archived article (and the seeds, archiving them if new).
+
+    ``seed_cache``: where a fresh archive's seed records are kept for the next fresh archive
+    (storage/seedcache.py), so they are not judged again."""
+    key: str | None = None  # set for a fresh archive with a cache file to use or write
+    cached: list[ArticleRecord] | None = None
+    if seed_cache is not None and archive.count_articles() == 0:
+        from storage.seedcache import cache_key, read_seed_cache
+
+        key = cache_key(seed_cache.config)
+        cached = read_seed_cache(seed_cache.path, key)
+        for record in cached or ():
+            archive.add_article(replace(record, fetched_at=iso(now)))  # never alerted
     known = KnownArticles()
     for article_id, sig, story, url, dup, relevant in archive.signatures():
         try:
@@ -83,5 +103,9 @@ def load_judge(archive: Archive, matcher: Matcher, *, now: datetime) -> Judge:
             log.warning("article %s: unreadable signature, skipped from dedup index", article_id)
     known.compact()
     judge = Judge(matcher, known)
-    ensure_seeds(archive, judge, now=now)
+    added = _seed(archive, judge, now=now)  # none when the cache had them
+    if seed_cache is not None and key is not None and cached is None and added:
+        from storage.seedcache import write_seed_cache
+
+        write_seed_cache(seed_cache.path, key, added)
     return judge

@@ -211,3 +211,17 @@ def test_concepts_equal_the_candidate_by_candidate_pass() -> None:
     for text in texts:
         hits = concepts(text)
         assert (hits.counts, hits.first, hits.words) == _reference_concepts(text), text
+
+
+def test_sorted_unique_equals_np_unique() -> None:
+    """Shingles and single-member centroids skip np.unique's import of numpy.ma (at start)."""
+    import numpy as np
+
+    from matchers.arrays import sorted_unique
+
+    rng = np.random.default_rng(7)
+    for dtype in (np.uint32, np.uint64, np.int64):
+        for n in (0, 1, 2, 3, 50, 1000):
+            a = rng.integers(0, n // 3 + 2, n).astype(dtype)  # repeats, unsorted
+            got, want = sorted_unique(a), np.unique(a)
+            assert got.dtype == want.dtype and np.array_equal(got, want)

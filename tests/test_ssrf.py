@@ -3,7 +3,9 @@ configured feeds that point at internal pages on another host."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import ssl
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -15,7 +17,7 @@ from tests.conftest import article_html, open_pipeline, rss
 from tests.loopback import LoopbackServer
 from watchers.addresses import LinkGuard, check_public_url, is_public
 from watchers.errors import BlockedError
-from watchers.pinned import guarded_fetcher, trusted_fetcher
+from watchers.fetchers import guarded_fetcher, trusted_fetcher
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -183,6 +185,27 @@ async def test_a_feed_link_that_rebinds_is_refused_by_the_trusted_fetcher():
                                     guard=LinkGuard(home, resolver=resolver))
         assert [path for path, _ in server.requests] == ["/feed.xml"]
         assert resolver.calls == ["localhost", "localhost"]
+
+
+async def test_fetchers_build_their_transport_at_the_first_request_with_one_shared_tls():
+    made: list[ssl.SSLContext] = []
+
+    def tls() -> ssl.SSLContext:
+        made.append(ssl.create_default_context())
+        return made[-1]
+
+    shared = functools.cache(tls)  # as bot.app shares one between its fetchers
+    async with trusted_fetcher([], tls=shared), guarded_fetcher(tls=shared):
+        pass
+    assert made == []  # never used (a run with no sources): no certificates loaded
+    with LoopbackServer(host="127.0.0.1") as server:
+        server.add("page", "the page")
+        url = server.url_for("page")
+        async with trusted_fetcher([url], tls=shared, timeout=5.0) as one, \
+                trusted_fetcher([url], tls=shared, timeout=5.0) as two:
+            assert (await one.fetch(url)).content == b"the page"
+            assert (await two.fetch(url)).content == b"the page"
+    assert len(made) == 1 and len(server.requests) == 2
 
 
 async def test_discover_does_not_follow_a_page_feed_link_to_another_internal_host(site):

@@ -3,7 +3,8 @@
 Limits: a global concurrency cap, a per-host cap with a minimum delay between
 requests to one host, a total timeout per request, a redirect cap with loop
 detection and a body-size cap that also bounds decompressed output (gzip bombs).
-Every failure becomes a :class:`FetchError` with a one-line message.
+Every failure becomes a :class:`FetchError` with a one-line message. httpx is imported and the
+client made at the first fetch: a fetcher a run never uses (no sources) costs nothing.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import httpx
 
 from watchers.addresses import check_public_url
 from watchers.decompress import ACCEPT_ENCODING, CHUNK, BoundedDecoder
 from watchers.errors import FetchError, WatchError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "USER_AGENT",
@@ -113,16 +116,18 @@ class Fetcher:
         guard: Callable[[str], object] | None = None,
         host_delays: Mapping[str, float] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        make_transport: Callable[[], httpx.AsyncBaseTransport] | None = None,
     ) -> None:
+        """``transport`` or ``make_transport`` (called at the first fetch): e.g.
+        watchers.pinned's, which connects to checked addresses only."""
         self._timeout = timeout
-        self._httpx_timeout = httpx.Timeout(timeout, connect=min(10.0, timeout))
+        self._concurrency = concurrency
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(
-            timeout=self._httpx_timeout,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            transport=transport,  # e.g. watchers.pinned: connect to checked addresses only
-        )
+        self._client = client  # else made at the first fetch (see _http)
+        self._transport = transport
+        self._make_transport = make_transport
+        self._request_timeout: httpx.Timeout | None = None
+        self._closed = False
         self._max_bytes = max_bytes
         self._global = asyncio.Semaphore(concurrency)
         self._per_host = per_host
@@ -144,8 +149,24 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._owns_client:
+        self._closed = True
+        if self._owns_client and self._client is not None:
             await self._client.aclose()
+
+    def _http(self) -> tuple[httpx.AsyncClient, httpx.Timeout]:
+        """The client and the request timeout, made at the first fetch."""
+        if self._client is None or self._request_timeout is None:
+            if self._closed:
+                raise RuntimeError("fetcher closed")
+            import httpx
+
+            self._request_timeout = httpx.Timeout(self._timeout, connect=min(10.0, self._timeout))
+            n = self._concurrency
+            self._client = self._client or httpx.AsyncClient(
+                timeout=self._request_timeout, follow_redirects=False,
+                limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+                transport=self._make_transport() if self._make_transport else self._transport)
+        return self._client, self._request_timeout
 
     async def fetch(
         self,
@@ -205,6 +226,8 @@ class Fetcher:
     async def _fetch_once(
         self, url: str, headers: dict[str, str], started: float
     ) -> FetchResult | _Redirect:
+        import httpx
+
         timeout_msg = f"timeout after {self._timeout:g} s"
         async with self._slot(url):
             try:
@@ -230,8 +253,9 @@ class Fetcher:
     async def _request(
         self, url: str, headers: dict[str, str], started: float
     ) -> FetchResult | _Redirect:
-        async with self._client.stream(
-            "GET", url, headers=headers, follow_redirects=False, timeout=self._httpx_timeout
+        client, timeout = self._http()
+        async with client.stream(
+            "GET", url, headers=headers, follow_redirects=False, timeout=timeout
         ) as resp:
             status = resp.status_code
             if status in _REDIRECTS and resp.headers.get("location"):
@@ -257,6 +281,8 @@ class Fetcher:
         return FetchError(f"body over {self._max_bytes / 1_000_000:g} MB", url=url)
 
     async def _read_body(self, resp: httpx.Response, url: str) -> bytes:
+        import httpx
+
         coding = resp.headers.get("content-encoding", "").strip().lower()
         declared = resp.headers.get("content-length", "")
         if not coding and declared.isdigit() and int(declared) > self._max_bytes:

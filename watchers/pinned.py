@@ -5,29 +5,22 @@ hostile DNS server answers a public address to the check and 127.0.0.1 to the co
 Here the network backend resolves once per connection, refuses the connection unless every
 address is allowed (public, see `watchers.addresses.is_public`), and connects to one of those
 very addresses. httpcore still uses the URL's host name for the Host header and for TLS (SNI
-and certificate checks), as it passes the name only to ``connect_tcp``.
+and certificate checks), as it passes the name only to ``connect_tcp``. The fetchers built on
+it are in `watchers.fetchers`.
 """
 
 from __future__ import annotations
 
-import functools
+import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
-from watchers.addresses import (
-    IPAddress,
-    Resolver,
-    check_public_url,
-    is_public,
-    public_addresses,
-)
-from watchers.fetch import Fetcher
+from watchers.addresses import IPAddress, Resolver, is_public, public_addresses
 
-__all__ = ["PinnedBackend", "guarded_fetcher", "pinned_transport", "trusted_fetcher"]
+__all__ = ["PinnedBackend", "pinned_transport"]
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -75,36 +68,21 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
 def pinned_transport(*, limits: httpx.Limits | None = None, resolver: Resolver | None = None,
                      allow: Callable[[IPAddress], bool] = is_public,
-                     open_hosts: Iterable[str] = ()) -> httpx.AsyncHTTPTransport:
-    """An AsyncHTTPTransport whose connections go through a :class:`PinnedBackend`."""
+                     open_hosts: Iterable[str] = (),
+                     ssl_context: ssl.SSLContext | None = None) -> httpx.AsyncHTTPTransport:
+    """An AsyncHTTPTransport whose connections go through a :class:`PinnedBackend`.
+
+    ``ssl_context``: httpx's default (certifi's roots) unless given; building one loads the
+    roots (~30 ms), so the fetchers of one runtime share theirs."""
     limits = limits or httpx.Limits()
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+    ssl_context = ssl_context or httpx.create_ssl_context()
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
     # The same pool httpx builds, with our backend (httpx takes no backend argument).
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=ssl_context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
         network_backend=PinnedBackend(resolver=resolver, allow=allow, open_hosts=open_hosts),
     )
     return transport
-
-
-def guarded_fetcher(*, resolver: Resolver | None = None, concurrency: int = 16,
-                    **kwargs: Any) -> Fetcher:
-    """A Fetcher for untrusted URLs: every hop checked, every connection pinned to its check."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return Fetcher(guard=functools.partial(check_public_url, resolver=resolver),
-                   transport=pinned_transport(limits=limits, resolver=resolver),
-                   concurrency=concurrency, **kwargs)
-
-
-def trusted_fetcher(source_urls: Iterable[str], *, resolver: Resolver | None = None,
-                    concurrency: int = 16, **kwargs: Any) -> Fetcher:
-    """A Fetcher for the config's sources: their own hosts may be private (an intranet feed);
-    any other host is connected only at the public address it resolved to, so a link that
-    `watchers.addresses.LinkGuard` found public stays public when the connection is made."""
-    hosts = {urlsplit(u).hostname or "" for u in source_urls} - {""}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return Fetcher(transport=pinned_transport(limits=limits, resolver=resolver, open_hosts=hosts),
-                   concurrency=concurrency, **kwargs)
