@@ -90,7 +90,7 @@ class KnownArticles:
         self._by_url: dict[str, int] = {}
         self._by_id: dict[str, int] = {}
         self._shingle_index = Postings()
-        self._term_index = Postings()  # story terms of the relevant originals
+        self._term_index = Postings(grouped=True)  # story terms of the relevant originals
         self._n_relevant = 0
 
     def __len__(self) -> int:
