@@ -108,6 +108,7 @@ def rebuild(blobs: list[bytes]) -> KnownArticles:
         known.add(f"a{i}", Signature.from_bytes(blob), story=f"a{i}", url=f"https://x.test/{i}",
                   url_is_canonical=True)  # the archive stores canonical URLs
     known.compact()  # as storage.known does after loading the archive
+    gc.freeze()
     return known
 
 

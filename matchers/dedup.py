@@ -72,21 +72,19 @@ class KnownArticles:
         self._bars = replace(bars, window_s=story_window.total_seconds())
         self._copy_threshold = copy_threshold
         self._ids: list[str] = []
-        self._root: list[int] = []
+        self._root = array("I")  # per doc: the original it copies (itself if none)
         self._story_names: list[str] = []  # per story number
-        self._story_no = array("q")  # per doc, a small int per story (for per-story sums)
+        self._story_no = array("I")  # per doc, a small int per story (for per-story sums)
         self._story_nos: dict[str, int] = {}
-        self._story_size = array("q")  # indexed articles per story: pool only real stories
         # per story: its first relevant original (-1: none); the later ones only for the few
         # stories that have any (a list per story costs ~90 bytes, most stories have one report)
-        self._first_member = array("q")
+        self._first_member = array("i")
         self._more_members: dict[int, list[int]] = {}
         self._level = bytearray()  # per doc, numpy views of these arrays are taken per query
-        self._n_samples = array("q")
+        self._n_samples = array("I")
         self._published = array("d")
-        self._relevant = bytearray()  # per doc: only relevant articles form stories
         self._terms = array("I")  # every doc's story term hashes, one after another
-        self._terms_end = array("q")  # per doc: where its terms end in `_terms`
+        self._terms_end = array("I")  # per doc: where its terms end in `_terms`
         self._by_url: dict[str, int] = {}
         self._by_id: dict[str, int] = {}
         self._shingle_index = Postings()
@@ -116,7 +114,6 @@ class KnownArticles:
             story = self._ids[first] if first is not None else story
             story_no = self._story_nos[story] = len(self._story_nos)
             self._story_names.append(story)
-            self._story_size.append(0)
             self._first_member.append(-1)
         self._story_no.append(story_no)
         if duplicate_of is None and relevant:
@@ -124,13 +121,11 @@ class KnownArticles:
                 self._first_member[story_no] = doc
             else:
                 self._more_members.setdefault(story_no, []).append(doc)
-        self._story_size[story_no] += duplicate_of is None
         k = level(len(sig.shingles) // 4)
         kept = sample(sig.hashes, k)
         self._level.append(k)
         self._n_samples.append(len(kept))
         self._published.append(sig.published.timestamp() if sig.published else math.nan)
-        self._relevant.append(bool(relevant))
         terms = sig.term_hashes
         if duplicate_of is None:
             self._terms.frombytes(terms.astype("<u4").tobytes())
@@ -191,7 +186,7 @@ class KnownArticles:
         per_level = [len(sample(hashes[usable], k)) for k in range(MAX_LEVEL + 1)]
         levels = np.frombuffer(self._level, dtype=np.uint8)[cand]
         q_n = np.array(per_level)[levels]
-        d_n = np.frombuffer(self._n_samples, dtype=np.int64)[cand]
+        d_n = np.frombuffer(self._n_samples, dtype=np.uint32)[cand]
         inside_doc = hits / np.maximum(q_n, 1)  # query contained in the known text
         inside_query = hits / np.maximum(d_n, 1)  # known text contained in the query
         score = np.maximum(inside_doc, inside_query)
@@ -216,7 +211,7 @@ class KnownArticles:
         facts = fact_mask(sig.terms)
         members = [self._members(story_no) for story_no in ranked]
         all_terms = np.frombuffer(self._terms, dtype=np.uint32)
-        ends = np.frombuffer(self._terms_end, dtype=np.int64)
+        ends = self._terms_end  # Python ints: a numpy scalar per slice bound costs more
         terms = [[all_terms[(ends[d - 1] if d else 0):ends[d]] for d in m] for m in members]
         stories_terms = [centroid(t) for t in terms]
         # one index pass for every candidate story's terms
@@ -266,7 +261,7 @@ class KnownArticles:
         else:  # per-bin sums in input order either way: the same floats
             cand = np.flatnonzero(np.bincount(docs, minlength=len(self)))
             shared = np.bincount(docs, weights=weights, minlength=len(self))[cand]
-        stories = np.frombuffer(self._story_no, dtype=np.int64)[cand]
+        stories = np.frombuffer(self._story_no, dtype=np.uint32)[cand]
         top = _TOP_FIRST
         while True:
             if len(shared) > top:  # every candidate at least as good as the top-th best

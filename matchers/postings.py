@@ -99,29 +99,32 @@ class _Split:
                    np.searchsorted(keys >> 16, np.arange(_HIGH + 1)).astype(np.uint32), docs)
 
     def _bound(self, keys: np.ndarray, right: bool) -> np.ndarray:
-        """Where each key goes in its high-16 run: a binary search of all keys at once."""
+        """Where each key goes in its high-16 run: a binary search of all keys at once, in
+        power-of-two steps from the run's start."""
         high = keys >> 16
-        first = self.starts[high].astype(np.int64)
-        count = self.starts[high + 1].astype(np.int64) - first
+        pos = self.starts[high].astype(np.int64) - 1  # the last place known to be before it
+        end = self.starts[high + 1].astype(np.int64)
         low = (keys & 0xFFFF).astype(np.uint16)
-        last = max(len(self.low) - 1, 0)
-        for _ in range(int(count.max(initial=0)).bit_length()):
-            step = count >> 1
-            mid = first + step
-            probe = self.low[np.minimum(mid, last)] if len(self.low) else low
-            go = (probe <= low if right else probe < low) & (count > 0)
-            first = np.where(go, mid + 1, first)
-            count = np.where(go, count - step - 1, step)
-        return first
+        step = 1 << (int((end - pos).max(initial=1)) - 1).bit_length()
+        while step := step >> 1:
+            at = pos + step
+            probe = np.take(self.low, at, mode="clip")
+            go = (probe <= low) if right else (probe < low)
+            go &= at < end
+            pos = np.where(go, at, pos)
+        return pos + 1
 
     def ranges(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lo = self._bound(keys, right=False)
-        hi = lo.copy()
         end = self.starts[(keys >> 16) + 1]
+        low = keys & 0xFFFF
         found = lo < end
-        found[found] = self.low[lo[found]] == (keys[found] & 0xFFFF)
-        if found.any():
-            hi[found] = self._bound(keys[found], right=True)
+        found[found] = self.low[lo[found]] == low[found]
+        hi = lo + found  # most keys present have one posting: look further only for the others
+        more = found & (hi < end)
+        more[more] = self.low[hi[more]] == low[more]
+        if more.any():
+            hi[more] = self._bound(keys[more], right=True)
         return lo, hi
 
     def merge(self, keys: np.ndarray, docs: np.ndarray) -> _Split:

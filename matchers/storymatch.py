@@ -109,13 +109,16 @@ def _best_member(q_w: np.ndarray, members: list[np.ndarray], c_terms: np.ndarray
     """The cosine of the query with its most similar member."""
     q_total = float(q_w.sum())
     best = 0.0
-    for terms in members:
-        at = np.searchsorted(c_terms, terms)
-        w = c_w[at]
+    at = np.searchsorted(c_terms, np.concatenate(members))  # every member's terms at once
+    weights, shared = c_w[at], c_in[at]
+    start = 0
+    for terms in members:  # each member's own slice, summed alone: the same floats as apart
+        end = start + len(terms)
+        w = weights[start:end]
         total = float(w.sum())
-        if q_total <= 0 or total <= 0:
-            continue
-        best = max(best, float(w[c_in[at]].sum()) / math.sqrt(q_total * total))
+        if q_total > 0 and total > 0:
+            best = max(best, float(w[shared[start:end]].sum()) / math.sqrt(q_total * total))
+        start = end
     return min(1.0, best)
 
 

@@ -150,7 +150,7 @@ def _ranked_by_full_sort(known: KnownArticles, docs: np.ndarray, weights: np.nda
     """The ranking as it was: every candidate sorted (the reference for the partial sort)."""
     cand, inverse = np.unique(docs, return_inverse=True)
     shared = np.bincount(inverse, weights=weights, minlength=len(cand))
-    stories = np.frombuffer(known._story_no, dtype=np.int64)[cand]
+    stories = np.frombuffer(known._story_no, dtype=np.uint32)[cand]
     ranked: list[int] = []
     for i in np.argsort(-shared, kind="stable").tolist():
         if int(stories[i]) not in ranked:
