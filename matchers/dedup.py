@@ -259,8 +259,11 @@ class KnownArticles:
             cand, inverse = np.unique(docs, return_inverse=True)
             shared = np.bincount(inverse, weights=weights, minlength=len(cand))
         else:  # per-bin sums in input order either way: the same floats
-            cand = np.flatnonzero(np.bincount(docs, minlength=len(self)))
-            shared = np.bincount(docs, weights=weights, minlength=len(self))[cand]
+            shared = np.bincount(docs, weights=weights, minlength=len(self))
+            present = np.zeros(len(self), dtype=bool)
+            present[docs] = True
+            cand = np.flatnonzero(present)
+            shared = shared[cand]
         stories = np.frombuffer(self._story_no, dtype=np.uint32)[cand]
         top = _TOP_FIRST
         while True:

@@ -86,13 +86,17 @@ def centroid(members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cosine(q_w: np.ndarray, q_in: np.ndarray, c_w: np.ndarray, share: np.ndarray,
-            c_in: np.ndarray, c_keep: np.ndarray, q_keep: np.ndarray) -> float:
-    """Cosine of the query (binary, rarity-weighted) and the centroid, over the kept terms."""
-    q_total = float(q_w[q_keep].sum())
-    c_norm = float((c_w[c_keep] * share[c_keep] ** 2).sum())
+            c_in: np.ndarray, c_keep: np.ndarray | None = None,
+            q_keep: np.ndarray | None = None) -> float:
+    """Cosine of the query (binary, rarity-weighted) and the centroid, over the kept terms
+    (None: all of them; the same sums as an all-true mask, without the copies)."""
+    q_total = float((q_w if q_keep is None else q_w[q_keep]).sum())
+    if c_keep is not None:
+        c_w, share, c_in = c_w[c_keep], share[c_keep], c_in[c_keep]
+    c_norm = float((c_w * share ** 2).sum())
     if q_total <= 0 or c_norm <= 0:
         return 0.0
-    dot = float((c_w[c_in & c_keep] * share[c_in & c_keep]).sum())
+    dot = float((c_w[c_in] * share[c_in]).sum())
     return min(1.0, dot / math.sqrt(q_total * c_norm))
 
 
@@ -137,10 +141,9 @@ def fit_story(q_terms: np.ndarray, q_w: np.ndarray, q_facts: np.ndarray,
     share = held / len(members)
     q_in = _in_sorted(q_terms, c_terms)
     c_in = _in_sorted(c_terms, np.sort(q_terms))
-    every_q, every_c = np.ones(len(q_terms), dtype=bool), np.ones(len(c_terms), dtype=bool)
     # The whole story and its closest report must both fit: a centroid alone drifts towards
     # the vocabulary its events share, a closest member alone is single-link chaining.
-    whole = _cosine(q_w, q_in, c_w, share, c_in, every_c, every_q)
+    whole = _cosine(q_w, q_in, c_w, share, c_in)
     best = whole if len(members) == 1 else _best_member(q_w, members, c_terms, c_w, c_in)
     score = math.sqrt(whole * best)
     cross = False
