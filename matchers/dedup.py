@@ -29,7 +29,7 @@ import numpy as np
 from matchers.postings import Postings
 from matchers.signature import MAX_LEVEL, Signature, level, sample, signature
 from matchers.stories import day_hashes, fact_mask, idf, kind_boost, time_anchors
-from matchers.storymatch import Bars, StoryFit, centroid, fit_story
+from matchers.storymatch import Bars, Query, StoryFit, centroid, fit_story
 from matchers.urls import canonical_url
 
 __all__ = ["DedupResult", "KnownArticles", "Signature", "signature"]
@@ -208,7 +208,7 @@ class KnownArticles:
         ranked = self._ranked_stories(docs, q_w[which])
         anchors = time_anchors(sig.terms, sig.published)
         own_days = day_hashes(sig.published)
-        facts = fact_mask(sig.terms)
+        query = Query.of(q_terms, q_w, fact_mask(sig.terms))
         members = [self._members(story_no) for story_no in ranked]
         all_terms = np.frombuffer(self._terms, dtype=np.uint32)
         ends = self._terms_end  # Python ints: a numpy scalar per slice bound costs more
@@ -224,8 +224,8 @@ class KnownArticles:
             gap = math.nan if math.isinf(gap) else gap
             names_day = bool(own_days) and any(not own_days.isdisjoint(t.tolist())
                                                for t in story_terms)
-            fit = fit_story(q_terms, q_w, facts, story_terms, story, c_df, n, gap,
-                            names_day=names_day, bars=self._bars)
+            fit = fit_story(query, story_terms, story, c_df, n, gap, names_day=names_day,
+                            bars=self._bars)
             if best is None or fit.margin > best[1].margin:
                 best = (docs[0], fit)
         if best is None:

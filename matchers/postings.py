@@ -78,8 +78,10 @@ class _Grouped:
 
     def merge(self, keys: np.ndarray, docs: np.ndarray) -> _Grouped:
         at = self.starts[np.searchsorted(self.keys, keys, "right")].astype(np.intp)  # after equal
-        new, counts = np.unique(keys, return_counts=True)
-        distinct = np.union1d(self.keys, new)
+        first = np.flatnonzero(np.diff(keys, prepend=keys[:1] ^ 1))  # keys are sorted
+        new, counts = keys[first], np.diff(first, append=len(keys))
+        distinct = np.sort(np.concatenate([self.keys, new]))  # np.union1d hashes: 50x slower
+        distinct = distinct[np.diff(distinct, prepend=distinct[:1] ^ 1) != 0]
         total = np.zeros(len(distinct), dtype=np.int64)
         total[np.searchsorted(distinct, self.keys)] = np.diff(self.starts)
         total[np.searchsorted(distinct, new)] += counts
@@ -128,7 +130,9 @@ class _Split:
         return lo, hi
 
     def merge(self, keys: np.ndarray, docs: np.ndarray) -> _Split:
-        at = self._bound(keys, right=True)  # after equal keys
+        # the full keys for a moment: one searchsorted beats the step search on big batches
+        high = np.repeat(np.arange(_HIGH, dtype=np.uint32), np.diff(self.starts))
+        at = np.searchsorted((high << 16) | self.low, keys, "right")  # after equal keys
         starts = self.starts + np.searchsorted(keys >> 16, np.arange(_HIGH + 1)).astype(np.uint32)
         low = np.insert(self.low, at, (keys & 0xFFFF).astype(np.uint16))
         return _Split(low, starts, np.insert(self.docs, at, docs))
