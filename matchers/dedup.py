@@ -255,7 +255,7 @@ class KnownArticles:
         `bincount` over doc numbers and sorting only the top few (with their ties) instead of
         `unique` + a full sort keeps that tail near the median. Same order as the full sort.
         """
-        if len(docs) * 8 < len(self):  # few candidates: sorting them is cheaper
+        if len(docs) * 16 < len(self):  # few candidates: sorting them is cheaper
             cand, inverse = np.unique(docs, return_inverse=True)
             shared = np.bincount(inverse, weights=weights, minlength=len(cand))
         else:  # per-bin sums in input order either way: the same floats
