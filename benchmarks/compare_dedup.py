@@ -38,9 +38,9 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 _MODULES = ("postings", "storymatch", "dedup")
 
 
-def reference(rev: str) -> ModuleType:
-    """`matchers.dedup` as it was at `rev`, imported as `ref_matchers.dedup`."""
-    root = Path(tempfile.mkdtemp(prefix="dedup-ref-"))
+def reference(rev: str, root: Path | None = None) -> ModuleType:
+    """`matchers.dedup` as it was at `rev`, imported as `ref_matchers.dedup` (from `root`)."""
+    root = root or Path(tempfile.mkdtemp(prefix="dedup-ref-"))
     (root / "ref_matchers").mkdir()
     (root / "ref_matchers" / "__init__.py").write_text("")
     for name in _MODULES:

@@ -28,6 +28,7 @@ _PENDING_MAX = 8192  # buffered postings merged into `tail` (while the index is 
 _BULK_MAX = 1 << 20  # buffered postings merged into `main` (while it is only loaded)
 _TAIL_MAX = 1 << 18  # postings in `tail` before it is merged into `main`
 _HIGH = 1 << 16  # high-16 values of a split key
+_LONG_RUN = 2048  # a high-16 run longer than this is searched key by key
 
 
 def _ranges(seg: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,11 +103,19 @@ class _Split:
 
     def _bound(self, keys: np.ndarray, right: bool) -> np.ndarray:
         """Where each key goes in its high-16 run: a binary search of all keys at once, in
-        power-of-two steps from the run's start."""
+        power-of-two steps from the run's start. The few keys in a long run (a boilerplate
+        shingle's thousands of postings) are searched one by one, so the steps of all the
+        others stop at `_LONG_RUN`."""
         high = keys >> 16
         pos = self.starts[high].astype(np.int64) - 1  # the last place known to be before it
         end = self.starts[high + 1].astype(np.int64)
         low = (keys & 0xFFFF).astype(np.uint16)
+        long = np.flatnonzero(end - pos > _LONG_RUN)
+        side = "right" if right else "left"
+        for i in long.tolist():
+            first = int(pos[i]) + 1
+            pos[i] = first - 1 + int(np.searchsorted(self.low[first:end[i]], low[i], side))
+        end[long] = pos[long] + 1  # found: the steps leave them be
         step = 1 << (int((end - pos).max(initial=1)) - 1).bit_length()
         while step := step >> 1:
             at = pos + step
