@@ -8,6 +8,7 @@ merged into `tail` every `_PENDING_MAX` postings, so a lookup sorts a few thousa
 while it is only loaded (a rebuild from the archive) the buffer grows to `_BULK_MAX` and goes
 straight into `main`, a few passes in all; `compact()` ends a load.
 
+From `_COMPACT_MIN` postings (a large archive; below, plain sorted keys search fastest)
 `main` is stored compactly, one of two ways (`grouped`): each distinct key once with where its
 docs start (story terms: a term is in many articles), or each posting's low 16 key bits under a
 table of where each high-16 value starts (shingle samples: nearly every key is in one article).
@@ -29,6 +30,7 @@ _BULK_MAX = 1 << 20  # buffered postings merged into `main` (while it is only lo
 _TAIL_MAX = 1 << 18  # postings in `tail` before it is merged into `main`
 _HIGH = 1 << 16  # high-16 values of a split key
 _LONG_RUN = 2048  # a high-16 run longer than this is searched key by key
+_COMPACT_MIN = 1 << 20  # postings in `main` from which it is stored compactly
 
 
 def _ranges(seg: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -55,6 +57,19 @@ def _merge(into: tuple[np.ndarray, np.ndarray], keys: np.ndarray, docs: np.ndarr
 
 
 _EMPTY = (np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.uint32))
+
+
+class _Flat:
+    """Sorted keys and their docs: `main` while it is small (a binary search is cheapest)."""
+
+    def __init__(self, keys: np.ndarray, docs: np.ndarray) -> None:
+        self.keys, self.docs = keys, docs
+
+    def ranges(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _ranges(self.keys, keys)
+
+    def merge(self, keys: np.ndarray, docs: np.ndarray) -> _Flat:
+        return _Flat(*_merge((self.keys, self.docs), keys, docs))
 
 
 class _Grouped:
@@ -162,7 +177,7 @@ class Postings:
 
     def __init__(self, *, grouped: bool = False) -> None:
         self._compact = _Grouped if grouped else _Split
-        self._main: _Grouped | _Split = self._compact.of(*_EMPTY)
+        self._main: _Flat | _Grouped | _Split = _Flat(*_EMPTY)
         self._tail = _EMPTY
         self._pending_keys: list[np.ndarray] = []
         self._pending_docs: list[np.ndarray] = []
@@ -187,19 +202,25 @@ class Postings:
         """Merge everything into `main` (after loading, so the first lookup pays nothing)."""
         self._merge_pending()
         if len(self._tail[0]):
-            self._main = self._main.merge(*self._tail)
+            self._merge_main(*self._tail)
             self._tail = _EMPTY
+
+    def _merge_main(self, keys: np.ndarray, docs: np.ndarray) -> None:
+        main = self._main.merge(keys, docs)
+        if isinstance(main, _Flat) and len(main.docs) >= _COMPACT_MIN:
+            main = self._compact.of(main.keys, main.docs)
+        self._main = main
 
     def _merge_pending(self) -> None:
         keys, docs = self._pending()
         self._pending_keys, self._pending_docs, self._pending_n = [], [], 0
         self._recent, self._queried = None, False
         if len(keys) >= _TAIL_MAX:  # a bulk load: straight into main
-            self._main = self._main.merge(keys, docs)
+            self._merge_main(keys, docs)
             return
         self._tail = _merge(self._tail, keys, docs)
         if len(self._tail[0]) >= _TAIL_MAX:
-            self._main = self._main.merge(*self._tail)
+            self._merge_main(*self._tail)
             self._tail = _EMPTY
 
     def _pending(self) -> tuple[np.ndarray, np.ndarray]:

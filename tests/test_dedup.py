@@ -122,6 +122,7 @@ def test_postings_answer_like_a_dictionary_across_merges(monkeypatch, queried_ev
     monkeypatch.setattr(postings, "_BULK_MAX", 512)
     monkeypatch.setattr(postings, "_TAIL_MAX", 256)
     monkeypatch.setattr(postings, "_LONG_RUN", 8)  # runs searched key by key, and in steps
+    monkeypatch.setattr(postings, "_COMPACT_MIN", 600)  # main flat at first, then compact
     rng = np.random.default_rng(queried_every)
     # keys 0..449, and the same with high bits: some share their high 16 bits, some their low
     high = np.array([0, 1, 0xFFFF] + rng.integers(0, 1 << 16, 447).tolist(), dtype=np.uint64)
