@@ -29,7 +29,7 @@ import numpy as np
 from matchers.postings import Postings
 from matchers.signature import MAX_LEVEL, Signature, level, sample, signature
 from matchers.stories import day_hashes, fact_mask, idf, kind_boost, time_anchors
-from matchers.storymatch import Bars, StoryFit, centroid, fit_story
+from matchers.storymatch import Bars, Query, StoryFit, centroid, fit_story
 from matchers.urls import canonical_url
 
 __all__ = ["DedupResult", "KnownArticles", "Signature", "signature"]
@@ -72,25 +72,23 @@ class KnownArticles:
         self._bars = replace(bars, window_s=story_window.total_seconds())
         self._copy_threshold = copy_threshold
         self._ids: list[str] = []
-        self._root: list[int] = []
+        self._root = array("I")  # per doc: the original it copies (itself if none)
         self._story_names: list[str] = []  # per story number
-        self._story_no = array("q")  # per doc, a small int per story (for per-story sums)
+        self._story_no = array("I")  # per doc, a small int per story (for per-story sums)
         self._story_nos: dict[str, int] = {}
-        self._story_size = array("q")  # indexed articles per story: pool only real stories
         # per story: its first relevant original (-1: none); the later ones only for the few
         # stories that have any (a list per story costs ~90 bytes, most stories have one report)
-        self._first_member = array("q")
+        self._first_member = array("i")
         self._more_members: dict[int, list[int]] = {}
         self._level = bytearray()  # per doc, numpy views of these arrays are taken per query
-        self._n_samples = array("q")
+        self._n_samples = array("I")
         self._published = array("d")
-        self._relevant = bytearray()  # per doc: only relevant articles form stories
         self._terms = array("I")  # every doc's story term hashes, one after another
-        self._terms_end = array("q")  # per doc: where its terms end in `_terms`
+        self._terms_end = array("I")  # per doc: where its terms end in `_terms`
         self._by_url: dict[str, int] = {}
         self._by_id: dict[str, int] = {}
         self._shingle_index = Postings()
-        self._term_index = Postings()  # story terms of the relevant originals
+        self._term_index = Postings(grouped=True)  # story terms of the relevant originals
         self._n_relevant = 0
 
     def __len__(self) -> int:
@@ -116,7 +114,6 @@ class KnownArticles:
             story = self._ids[first] if first is not None else story
             story_no = self._story_nos[story] = len(self._story_nos)
             self._story_names.append(story)
-            self._story_size.append(0)
             self._first_member.append(-1)
         self._story_no.append(story_no)
         if duplicate_of is None and relevant:
@@ -124,13 +121,11 @@ class KnownArticles:
                 self._first_member[story_no] = doc
             else:
                 self._more_members.setdefault(story_no, []).append(doc)
-        self._story_size[story_no] += duplicate_of is None
         k = level(len(sig.shingles) // 4)
         kept = sample(sig.hashes, k)
         self._level.append(k)
         self._n_samples.append(len(kept))
         self._published.append(sig.published.timestamp() if sig.published else math.nan)
-        self._relevant.append(bool(relevant))
         terms = sig.term_hashes
         if duplicate_of is None:
             self._terms.frombytes(terms.astype("<u4").tobytes())
@@ -191,7 +186,7 @@ class KnownArticles:
         per_level = [len(sample(hashes[usable], k)) for k in range(MAX_LEVEL + 1)]
         levels = np.frombuffer(self._level, dtype=np.uint8)[cand]
         q_n = np.array(per_level)[levels]
-        d_n = np.frombuffer(self._n_samples, dtype=np.int64)[cand]
+        d_n = np.frombuffer(self._n_samples, dtype=np.uint32)[cand]
         inside_doc = hits / np.maximum(q_n, 1)  # query contained in the known text
         inside_query = hits / np.maximum(d_n, 1)  # known text contained in the query
         score = np.maximum(inside_doc, inside_query)
@@ -213,10 +208,10 @@ class KnownArticles:
         ranked = self._ranked_stories(docs, q_w[which])
         anchors = time_anchors(sig.terms, sig.published)
         own_days = day_hashes(sig.published)
-        facts = fact_mask(sig.terms)
+        query = Query.of(q_terms, q_w, fact_mask(sig.terms))
         members = [self._members(story_no) for story_no in ranked]
         all_terms = np.frombuffer(self._terms, dtype=np.uint32)
-        ends = np.frombuffer(self._terms_end, dtype=np.int64)
+        ends = self._terms_end  # Python ints: a numpy scalar per slice bound costs more
         terms = [[all_terms[(ends[d - 1] if d else 0):ends[d]] for d in m] for m in members]
         stories_terms = [centroid(t) for t in terms]
         # one index pass for every candidate story's terms
@@ -229,8 +224,8 @@ class KnownArticles:
             gap = math.nan if math.isinf(gap) else gap
             names_day = bool(own_days) and any(not own_days.isdisjoint(t.tolist())
                                                for t in story_terms)
-            fit = fit_story(q_terms, q_w, facts, story_terms, story, c_df, n, gap,
-                            names_day=names_day, bars=self._bars)
+            fit = fit_story(query, story_terms, story, c_df, n, gap, names_day=names_day,
+                            bars=self._bars)
             if best is None or fit.margin > best[1].margin:
                 best = (docs[0], fit)
         if best is None:
@@ -260,13 +255,16 @@ class KnownArticles:
         `bincount` over doc numbers and sorting only the top few (with their ties) instead of
         `unique` + a full sort keeps that tail near the median. Same order as the full sort.
         """
-        if len(docs) * 8 < len(self):  # few candidates: sorting them is cheaper
+        if len(docs) * 16 < len(self):  # few candidates: sorting them is cheaper
             cand, inverse = np.unique(docs, return_inverse=True)
             shared = np.bincount(inverse, weights=weights, minlength=len(cand))
         else:  # per-bin sums in input order either way: the same floats
-            cand = np.flatnonzero(np.bincount(docs, minlength=len(self)))
-            shared = np.bincount(docs, weights=weights, minlength=len(self))[cand]
-        stories = np.frombuffer(self._story_no, dtype=np.int64)[cand]
+            shared = np.bincount(docs, weights=weights, minlength=len(self))
+            present = np.zeros(len(self), dtype=bool)
+            present[docs] = True
+            cand = np.flatnonzero(present)
+            shared = shared[cand]
+        stories = np.frombuffer(self._story_no, dtype=np.uint32)[cand]
         top = _TOP_FIRST
         while True:
             if len(shared) > top:  # every candidate at least as good as the top-th best

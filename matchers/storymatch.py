@@ -39,7 +39,7 @@ from matchers.stories import (
     word_mask,
 )
 
-__all__ = ["Bars", "StoryFit", "centroid", "fit_story"]
+__all__ = ["Bars", "Query", "StoryFit", "centroid", "fit_story"]
 
 MAX_MEMBERS = 24  # the story's latest reports the centroid is made of: bounded cost
 OUTSIDE_MAX = 3  # a story's own term is held by at most this many relevant articles outside it
@@ -87,13 +87,17 @@ def centroid(members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cosine(q_w: np.ndarray, q_in: np.ndarray, c_w: np.ndarray, share: np.ndarray,
-            c_in: np.ndarray, c_keep: np.ndarray, q_keep: np.ndarray) -> float:
-    """Cosine of the query (binary, rarity-weighted) and the centroid, over the kept terms."""
-    q_total = float(q_w[q_keep].sum())
-    c_norm = float((c_w[c_keep] * share[c_keep] ** 2).sum())
+            c_in: np.ndarray, c_keep: np.ndarray | None = None,
+            q_keep: np.ndarray | None = None) -> float:
+    """Cosine of the query (binary, rarity-weighted) and the centroid, over the kept terms
+    (None: all of them; the same sums as an all-true mask, without the copies)."""
+    q_total = float((q_w if q_keep is None else q_w[q_keep]).sum())
+    if c_keep is not None:
+        c_w, share, c_in = c_w[c_keep], share[c_keep], c_in[c_keep]
+    c_norm = float((c_w * share ** 2).sum())
     if q_total <= 0 or c_norm <= 0:
         return 0.0
-    dot = float((c_w[c_in & c_keep] * share[c_in & c_keep]).sum())
+    dot = float((c_w[c_in] * share[c_in]).sum())
     return min(1.0, dot / math.sqrt(q_total * c_norm))
 
 
@@ -110,58 +114,81 @@ def _best_member(q_w: np.ndarray, members: list[np.ndarray], c_terms: np.ndarray
     """The cosine of the query with its most similar member."""
     q_total = float(q_w.sum())
     best = 0.0
-    for terms in members:
-        at = np.searchsorted(c_terms, terms)
-        w = c_w[at]
+    at = np.searchsorted(c_terms, np.concatenate(members))  # every member's terms at once
+    weights, shared = c_w[at], c_in[at]
+    start = 0
+    for terms in members:  # each member's own slice, summed alone: the same floats as apart
+        end = start + len(terms)
+        w = weights[start:end]
         total = float(w.sum())
-        if q_total <= 0 or total <= 0:
-            continue
-        best = max(best, float(w[c_in[at]].sum()) / math.sqrt(q_total * total))
+        if q_total > 0 and total > 0:
+            best = max(best, float(w[shared[start:end]].sum()) / math.sqrt(q_total * total))
+        start = end
     return min(1.0, best)
 
 
-def fit_story(q_terms: np.ndarray, q_w: np.ndarray, q_facts: np.ndarray,
-              members: list[np.ndarray], story: tuple[np.ndarray, np.ndarray], c_df: np.ndarray,
-              n_docs: int, gap: float, *, names_day: bool, bars: Bars = Bars()) -> StoryFit:
+@dataclass(frozen=True)
+class Query:
+    """A newcomer's story terms as every story fit reads them (made once per check)."""
+
+    terms: np.ndarray  # term hashes
+    weights: np.ndarray
+    facts: np.ndarray  # which terms are dates or figures
+    sorted_terms: np.ndarray
+    sorted_facts: np.ndarray
+    words: np.ndarray  # which terms are plain words
+
+    @classmethod
+    def of(cls, terms: np.ndarray, weights: np.ndarray, facts: np.ndarray) -> Query:
+        return cls(terms, weights, facts, np.sort(terms), np.sort(terms[facts]),
+                   word_mask(terms))
+
+
+def fit_story(query: Query, members: list[np.ndarray], story: tuple[np.ndarray, np.ndarray],
+              c_df: np.ndarray, n_docs: int, gap: float, *, names_day: bool,
+              bars: Bars = Bars()) -> StoryFit:
     """Score a query (term hashes, their weights, which are facts) against a story.
 
     `story`: its `centroid(members)`; `c_df`: how many relevant articles hold each of its terms
     (`n_docs` in all); `gap`: seconds between the query and the story's nearest dated report
     (NaN: unknown); `names_day`: an undated side names the other's day.
     """
+    q_terms, q_w, q_facts = query.terms, query.weights, query.facts
     members = members[-MAX_MEMBERS:]
     c_terms, held = story
     c_w = idf(c_df, n_docs) * kind_boost(c_terms)
     share = held / len(members)
     q_in = _in_sorted(q_terms, c_terms)
-    c_in = _in_sorted(c_terms, np.sort(q_terms))
-    every_q, every_c = np.ones(len(q_terms), dtype=bool), np.ones(len(c_terms), dtype=bool)
+    c_in = _in_sorted(c_terms, query.sorted_terms)
     # The whole story and its closest report must both fit: a centroid alone drifts towards
     # the vocabulary its events share, a closest member alone is single-link chaining.
-    whole = _cosine(q_w, q_in, c_w, share, c_in, every_c, every_q)
+    whole = _cosine(q_w, q_in, c_w, share, c_in)
     best = whole if len(members) == 1 else _best_member(q_w, members, c_terms, c_w, c_in)
     score = math.sqrt(whole * best)
     cross = False
-    if not (q_in & word_mask(q_terms)).any():  # no word in common: two languages
+    if not (q_in & query.words).any():  # no word in common: two languages
         cross_score = _cross_score(q_terms, q_w, q_facts, q_in, c_terms, c_w, share, c_in)
         if cross_score > score:
             score, cross = cross_score, True
     # The story's own terms: held by its reports and by (nearly) no other relevant article.
     own = c_in & (c_df - held <= OUTSIDE_MAX) & ~_generic(c_terms)
-    threshold = _threshold(gap, names_day, bars)
-    if not _strong(own, share, _in_sorted(c_terms, np.sort(q_terms[q_facts]))):
-        threshold = max(threshold, bars.dated)  # closeness in time helps strong evidence only
-    if not math.isnan(gap) and gap > bars.window_s and not (q_in & q_facts).any():
-        threshold = math.inf  # an old story: only a shared date or figure re-opens it
     if not cross and not own.any():
         threshold = math.inf  # nothing of this story's own: only what many events share
+    else:
+        threshold = _threshold(gap, names_day, bars)
+        if not _strong(own, share, c_terms, query.sorted_facts):
+            threshold = max(threshold, bars.dated)  # closeness in time helps strong evidence
+        if not math.isnan(gap) and gap > bars.window_s and not (q_in & q_facts).any():
+            threshold = math.inf  # an old story: only a shared date or figure re-opens it
     return StoryFit(score, threshold, q_terms[q_in], c_terms[own], cross)
 
 
-def _strong(own: np.ndarray, share: np.ndarray, facts: np.ndarray) -> bool:
-    """Several own terms most of the story holds, or an own date or figure: not one stray word
-    ("moreover") that a report of another event happens to share."""
-    return int((own & (share >= 0.5)).sum()) >= STRONG_OWN or bool((own & facts).any())
+def _strong(own: np.ndarray, share: np.ndarray, c_terms: np.ndarray, facts: np.ndarray) -> bool:
+    """Several own terms most of the story holds, or an own date or figure (`facts`: the
+    query's, sorted): not one stray word ("moreover") that a report of another event shares."""
+    if int((own & (share >= 0.5)).sum()) >= STRONG_OWN:
+        return True
+    return bool((own & _in_sorted(c_terms, facts)).any())
 
 
 @cache

@@ -114,22 +114,30 @@ def test_copies_survive_citation_marks_accents_and_arabic_spelling(known: KnownA
     assert res.duplicate_of == "base" and res.copy_score > 0.95
 
 
+@pytest.mark.parametrize("grouped", [False, True])
 @pytest.mark.parametrize("queried_every", [3, 37, 1000])
-def test_postings_answer_like_a_dictionary_across_merges(monkeypatch, queried_every) -> None:
+def test_postings_answer_like_a_dictionary_across_merges(monkeypatch, queried_every,
+                                                         grouped) -> None:
     monkeypatch.setattr(postings, "_PENDING_MAX", 64)  # small levels: many merges in a test
     monkeypatch.setattr(postings, "_BULK_MAX", 512)
     monkeypatch.setattr(postings, "_TAIL_MAX", 256)
+    monkeypatch.setattr(postings, "_LONG_RUN", 8)  # runs searched key by key, and in steps
+    monkeypatch.setattr(postings, "_COMPACT_MIN", 600)  # main flat at first, then compact
     rng = np.random.default_rng(queried_every)
-    index, truth = postings.Postings(), defaultdict(list)
+    # keys 0..449, and the same with high bits: some share their high 16 bits, some their low
+    high = np.array([0, 1, 0xFFFF] + rng.integers(0, 1 << 16, 447).tolist(), dtype=np.uint64)
+    pool = np.concatenate([np.arange(450), (high << 16) | rng.integers(0, 4, 450).astype(np.uint64)]
+                          ).astype(np.uint32)
+    index, truth = postings.Postings(grouped=grouped), defaultdict(list)
     for doc in range(300):
-        keys = np.unique(rng.integers(0, 400, int(rng.integers(0, 12)), dtype=np.uint32))
+        keys = np.unique(pool[rng.integers(0, 400, int(rng.integers(0, 12))) + 450 * (doc % 2)])
         index.add(keys, doc)
         for key in keys.tolist():
             truth[key].append(doc)
         if doc == 200:
             index.compact()
         if doc % queried_every == 0 or doc == 299:  # lookups between adds, or a bulk load
-            probe = rng.integers(0, 450, 40, dtype=np.uint32)
+            probe = pool[rng.integers(0, 900, 40)]
             docs, which, counts = index.lookup(probe, cap=3)
             assert counts.tolist() == [len(truth[k]) for k in probe.tolist()]
             got = sorted(zip(which.tolist(), docs.tolist(), strict=True))
@@ -144,7 +152,7 @@ def _ranked_by_full_sort(known: KnownArticles, docs: np.ndarray, weights: np.nda
     """The ranking as it was: every candidate sorted (the reference for the partial sort)."""
     cand, inverse = np.unique(docs, return_inverse=True)
     shared = np.bincount(inverse, weights=weights, minlength=len(cand))
-    stories = np.frombuffer(known._story_no, dtype=np.int64)[cand]
+    stories = np.frombuffer(known._story_no, dtype=np.uint32)[cand]
     ranked: list[int] = []
     for i in np.argsort(-shared, kind="stable").tolist():
         if int(stories[i]) not in ranked:
