@@ -145,14 +145,14 @@ class Gazetteer:
             if raw not in seen:
                 seen[raw] = self._look(raw)
         looked = list(map(seen.__getitem__, raws))  # per word in C: words recur
-        starts = [raw for raw in distinct if seen[raw][1] is not None or seen[raw][2]]
+        starts = frozenset(raw for raw in distinct if seen[raw][1] is not None or seen[raw][2])
         counts: Counter[str] = Counter()
         first: dict[str, int] = {}
         words: set[str] = set()
         # Only words some spelling may start at need looking at (few); left to right, a match
         # skips the words it covers, as a scan of every word would.
         free = 0
-        at = itertools.compress(itertools.count(), map(frozenset(starts).__contains__, raws))
+        at = itertools.compress(itertools.count(), map(starts.__contains__, raws))
         for i in at:
             if i < free:
                 continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from dataclasses import asdict, replace
 from datetime import datetime
@@ -103,9 +102,6 @@ def load_judge(archive: Archive, matcher: Matcher, *, now: datetime,
         except ValueError:
             log.warning("article %s: unreadable signature, skipped from dedup index", article_id)
     known.compact()
-    # The index lives as long as the bot: keep the collector from walking its lists and dicts
-    # (a full collection over 100,000 articles costs ~15 ms, a stall in some later check).
-    gc.freeze()
     judge = Judge(matcher, known)
     added = _seed(archive, judge, now=now)  # none when the cache had them
     if seed_cache is not None and key is not None and cached is None and added:
