@@ -107,6 +107,7 @@ class Gazetteer:
         self._exact: dict[str, list[_Entry]] = {}
         self._stems: dict[str, list[_Entry]] = {}
         self._seen: dict[str, _Looked] = {}
+        self._pairs: dict[tuple[str, str], tuple[_Entry, ...]] = {}
         for concept, spellings in table.items():
             for spelling in spellings:
                 parts = tuple(_part(w) for w in _TOKEN.findall(spelling.replace("*", "")))
@@ -134,6 +135,48 @@ class Gazetteer:
                 found += self._stems.get(form[:size], ())
         return found
 
+    def _following(self, raw: str, nxt: str, longer: tuple[_Entry, ...]) -> tuple[_Entry, ...]:
+        """The longer spellings starting at `raw` whose second word matches `nxt` (decided once
+        per pair of words: most fail there, and pairs recur)."""
+        key = (raw, nxt)
+        got = self._pairs.get(key)
+        if got is None:
+            if len(self._pairs) > _CACHE:
+                self._pairs.clear()
+            forms = _variants(nxt.casefold())
+            got = self._pairs[key] = tuple(e for e in longer if e[0][1].matches(nxt, forms))
+        return got
+
+    def _longer_matches(self, raws: list[str], looked: list[_Looked], multi: frozenset[str]
+                        ) -> tuple[list[tuple[int, str, int]], set[int]]:
+        """Left to right over the words a longer spelling may start at: (word index, concept,
+        words covered) of each match, and the indexes of the words covered by longer ones."""
+        found: list[tuple[int, str, int]] = []
+        covered: set[int] = set()
+        free, last, pairs = 0, len(raws) - 1, self._pairs
+        for i in itertools.compress(itertools.count(), map(multi.__contains__, raws)):
+            if i < free:
+                continue
+            _, best, longer = looked[i]
+            size = 1 if best is not None else 0
+            if i < last:
+                nexts = pairs.get((raws[i], raws[i + 1]))
+                if nexts is None:
+                    nexts = self._following(raws[i], raws[i + 1], longer)
+                for parts, concept in nexts:
+                    n = len(parts)  # the longest wins; the first of equally long ones
+                    if n > size and i + n <= len(raws) and all(
+                            p.matches(raws[i + k], looked[i + k][0])
+                            for k, p in enumerate(parts[2:], 2)):
+                        best, size = concept, n
+            if best is None:
+                continue
+            found.append((i, best, size))
+            if size > 1:
+                covered.update(range(i, i + size))
+            free = i + size
+        return found, covered
+
     def match(self, text: str) -> ConceptHits:
         """The concepts of a text; at each word the longest spelling starting there wins."""
         raws = _TOKEN.findall(fold(text))
@@ -145,34 +188,25 @@ class Gazetteer:
             if raw not in seen:
                 seen[raw] = self._look(raw)
         looked = list(map(seen.__getitem__, raws))  # per word in C: words recur
-        starts = frozenset(raw for raw in distinct if seen[raw][1] is not None or seen[raw][2])
-        counts: Counter[str] = Counter()
-        first: dict[str, int] = {}
-        words: set[str] = set()
-        # Only words some spelling may start at need looking at (few); left to right, a match
-        # skips the words it covers, as a scan of every word would.
-        free = 0
-        at = itertools.compress(itertools.count(), map(starts.__contains__, raws))
-        for i in at:
-            if i < free:
-                continue
-            _, best, longer = looked[i]
-            size = 1 if best is not None else 0
-            for parts, concept in longer:  # the longest wins; the first of equally long ones
-                n = len(parts)
-                if n > size and i + n <= len(raws) and all(
-                        p.matches(raws[i + k], looked[i + k][0])
-                        for k, p in enumerate(parts[1:], 1)):
-                    best, size = concept, n
-            if best is None:
-                continue
-            counts[best] += 1
-            first.setdefault(best, i)
-            if size == 1:
-                words.add(looked[i][0][0])
-            else:
-                words.update(looked[k][0][0] for k in range(i, i + size))
-            free = i + size
+        # Left to right, a match skips the words it covers. Only a longer spelling covers more
+        # than its own word, so the words some longer spelling may start at are walked first
+        # (few); every other word that is a spelling by itself counts unless a match covers it.
+        multi = frozenset(raw for raw in distinct if seen[raw][2])
+        single = frozenset(raw for raw in distinct if seen[raw][1] is not None and not seen[raw][2])
+        found, covered = self._longer_matches(raws, looked, multi)
+        at = [i for i in itertools.compress(itertools.count(), map(single.__contains__, raws))
+              if i not in covered] if covered else list(
+            itertools.compress(itertools.count(), map(single.__contains__, raws)))
+        concept_at = [looked[i][1] for i in at]
+        counts = Counter(concept_at)
+        first = dict(zip(reversed(concept_at), reversed(at), strict=True))  # later writes win
+        words = {looked[i][0][0] for i in at} if covered else {
+            seen[raw][0][0] for raw in single}
+        for i, concept, size in found:
+            counts[concept] += 1
+            if first.get(concept, i) >= i:
+                first[concept] = i
+            words.update(looked[k][0][0] for k in range(i, i + size))
         return ConceptHits(dict(counts), first, frozenset(words))
 
 
