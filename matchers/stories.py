@@ -286,17 +286,58 @@ def _name_term(word: str) -> tuple[str, str] | None:
     return _fold_word(folded), _KEY_PREFIX + key
 
 
-def _add_name_keys(raw: str, lede: int, score: Counter[str], first: dict[str, int],
+# per distinct word: its count, its count in the lede, its first index
+_Stats = tuple[Counter[str], Counter[str], dict[str, int]]
+
+
+def _stats(tokens: list[str], lede: int) -> _Stats:
+    return Counter(tokens), Counter(tokens[:lede]), _first_positions(tokens)
+
+
+# The only character that is no word character (`\w`) but case-folds into one (U+0345, Greek
+# ypogegrammeni -> iota; tests/test_judge_fastpaths.py checks it against the whole Unicode table)
+_FOLDS_INTO_WORD = "\u0345"
+
+
+@functools.lru_cache(maxsize=200_000)
+def _casefold_word(word: str) -> str | None:
+    """A word case-folded, or None when folding makes it more than one word ("İ" -> "i̇")."""
+    folded = word.casefold()
+    return folded if folded == word or _WORD_RE.fullmatch(folded) else None
+
+
+def _folded_stats(raw: str, stats: _Stats) -> _Stats | None:
+    """The word statistics of `raw.casefold()` from those of `raw`, or None when they differ in
+    more than case. Case folding maps each character alone, and non-word characters stay
+    non-word, so when every word folds to one word the folded text's words are the raw words
+    folded, one for one, at the same indexes."""
+    if _FOLDS_INTO_WORD in raw:
+        return None
+    counts, in_lede, at = stats
+    f_counts: Counter[str] = Counter()
+    f_at: dict[str, int] = {}
+    for word, n in counts.items():
+        folded = _casefold_word(word)
+        if folded is None:
+            return None
+        f_counts[folded] += n
+        pos = at[word]
+        if f_at.get(folded, pos) >= pos:
+            f_at[folded] = pos
+    f_lede: Counter[str] = Counter()
+    for word, n in in_lede.items():
+        f_lede[_casefold_word(word)] += n  # type: ignore[index]  # not None: checked above
+    return f_counts, f_lede, f_at
+
+
+def _add_name_keys(stats: _Stats, score: Counter[str], first: dict[str, int],
                    covered: frozenset[str]) -> None:
     """Cross-script keys of the names (capitalised words; every word of a script without case)
     so an Arabic or Russian report meets an English one on "Rukban" or "Khidr". Words the
     gazetteer already made a concept of (`covered`) give no key: one fact, one term."""
     # Decided once per distinct word, not per occurrence (names recur); the weights are whole
     # numbers, so summing counts gives the very floats adding 1.0 / 2.0 per occurrence gave.
-    tokens = _WORD_RE.findall(raw)
-    counts = Counter(tokens)
-    in_lede = Counter(tokens[:lede])
-    at = _first_positions(tokens)
+    counts, in_lede, at = stats
     for word, n in counts.items():
         named = _name_term(word)
         if named is None or named[0] in covered:
@@ -313,16 +354,13 @@ def _first_positions(tokens: list[str]) -> dict[str, int]:
     return dict(zip(reversed(tokens), range(len(tokens) - 1, -1, -1), strict=True))
 
 
-def _add_words(folded: str, lede: int, in_dates: list[tuple[int, int]], covered: frozenset[str],
-               score: Counter[str], first: dict[str, int]) -> None:
+def _add_words(folded: str, lede: int, stats: _Stats, in_dates: list[tuple[int, int]],
+               covered: frozenset[str], score: Counter[str], first: dict[str, int]) -> None:
     """Plain words and figures, scored by frequency plus the lede's bonus. Decided once per
     distinct word (the weights are whole numbers, so counts give the same floats as adding per
     occurrence); only digit words are looked at per occurrence (dates and spans are not figures)."""
     common = common_words()
-    tokens = _WORD_RE.findall(folded)
-    counts = Counter(tokens)
-    in_lede = Counter(tokens[:lede])
-    at = _first_positions(tokens)
+    counts, in_lede, at = stats
     figures = []  # digit words: kept or not per occurrence (dates, spans), so looked at each time
     for word, n in counts.items():
         if word in _STOP or word in _SUBJECT or word in common or not (
@@ -395,7 +433,9 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     hits = concepts(raw)
     dated = list(_DATE_RE.finditer(folded))  # scanned once: spans for figures, then terms
     in_dates = [m.span() for m in dated]
-    _add_words(folded, lede, in_dates, hits.words, score, first)
+    raw_stats = _stats(_WORD_RE.findall(raw), lede)
+    folded_stats = _folded_stats(raw, raw_stats) or _stats(_WORD_RE.findall(folded), lede)
+    _add_words(folded, lede, folded_stats, in_dates, hits.words, score, first)
     for match in _ENTITY_RE.finditer(raw):
         name = match.group(0).casefold()
         if " " in name and name.split()[0] not in _STOP and not _subject_only(name):
@@ -407,7 +447,7 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
             first.setdefault(date, match.start() // 6)
     ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
     keys: Counter[str] = Counter()
-    _add_name_keys(raw, lede, keys, first, hits.words)
+    _add_name_keys(raw_stats, keys, first, hits.words)
     # Name keys and concepts come on top of the usual terms, never in their place: same-language
     # matching keeps its evidence, and keys and concepts add what two languages can share.
     extra = sorted(keys, key=lambda t: (-keys[t], first[t], t))

@@ -118,6 +118,26 @@ def test_story_terms_equal_the_per_occurrence_scoring_on_repeated_figures_and_na
     assert story_terms(text, "Khidr in Rukban") == _reference_story_terms(text, "Khidr in Rukban")
 
 
+def test_only_the_listed_non_word_characters_case_fold_into_word_characters() -> None:
+    # story_terms derives the folded text's words from the raw words: exact only while no
+    # non-word character folds into a word character, except those it checks for
+    word = re.compile(r"\w")
+    found = {c for c in map(chr, range(0x110000))
+             if not word.match(c) and c.casefold() != c and word.search(c.casefold())}
+    assert found == set(stories._FOLDS_INTO_WORD)
+
+
+def test_story_terms_equal_the_reference_when_case_folding_splits_or_joins_words() -> None:
+    # "İ" folds to i + a combining dot (two words), U+0345 to iota (joins two words), "ß" to ss
+    pieces = ["İdlib", "İSTANBUL", "Straße", "ΣΟΦΙΑ", "α\u0345β", "\u0345", "Al-Tanf", "Rukban",
+              "Khidr", "27", "April", "14", "ﬁre", "Ǆemal", "ǅ", "ΐ", "Ⅻ", "ⓐ", "x", "the"]
+    rnd = random.Random(11)
+    for _ in range(400):
+        text = " ".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 40)))
+        title = " ".join(rnd.choice(pieces) for _ in range(rnd.randrange(0, 5)))
+        assert story_terms(text, title) == _reference_story_terms(text, title), (title, text)
+
+
 def test_romanise_equals_the_per_character_loop_also_when_runs_recur() -> None:
     folder = Folder()
     texts = [t for _, t in _texts()] + [
