@@ -74,6 +74,15 @@ class Matcher:
         self._alias_sets = tuple(
             (frozenset(a.literals), tuple((frozenset(lits), lits, pats) for lits, pats in a.groups))
             for a in self._aliases)
+        # per literal, the aliases that can match where it occurs (in their order), and the
+        # aliases that run on every text (a config topic's expert patterns)
+        by_literal: dict[str, set[int]] = {}
+        for i, a in enumerate(self._aliases):
+            for lit in (*a.literals, *(low.lower() for low in a.literals_original)):
+                by_literal.setdefault(lit, set()).add(i)
+        self._by_literal = by_literal
+        self._always = frozenset(i for i, a in enumerate(self._aliases)
+                                 if not a.literals and not a.literals_original)
         literals = [lit for a in self._aliases for lit in a.literals]
         literals += [lit.lower() for a in self._aliases for lit in a.literals_original]
         self._alias_literals = frozenset(literals)
@@ -93,7 +102,8 @@ class Matcher:
         end = offset + len(text)
         present = spots.present(self._alias_literals, offset, end)
         cache: dict[tuple[tuple[str, ...], tuple[int, int]], list[tuple[int, int]]] = {}
-        for alias, (alias_set, groups) in zip(self._aliases, self._alias_sets, strict=True):
+        for i in self._candidates(present):
+            alias, (alias_set, groups) = self._aliases[i], self._alias_sets[i]
             if form not in alias.forms:
                 continue
             if alias.literals_original:
@@ -117,6 +127,16 @@ class Matcher:
                     key, spots.windows(literals, offset, end, alias.reach))
                 out += self._find_in(alias, norm, field, windows, patterns)
         return out
+
+    def _candidates(self, present: set[str]) -> list[int]:
+        """The aliases (their indexes, in order: ties in `dedupe` keep it) that can match in a
+        piece where the `present` literals occur; the others are skipped unlooked at."""
+        if not present:
+            return sorted(self._always)
+        candidates = set(self._always)
+        for lit in present:
+            candidates |= self._by_literal[lit]
+        return sorted(candidates)
 
     def _find_in(self, alias: Alias, norm: Normalized, field: str,
                  windows: list[tuple[int, int]], patterns: tuple[re.Pattern[str], ...],
