@@ -18,6 +18,7 @@ from matchers.literals import LiteralIndex, Spots
 from matchers.names import NameFinder
 from matchers.normalize import Folder, Normalized
 from matchers.registry import TopicRegistry, registry_of
+from matchers.scan import Scan
 from matchers.sentences import sentence_ends
 from matchers.topicdefs import (
     Alias,
@@ -71,8 +72,11 @@ class Matcher:
         self._zone_aliases = {z: name_alias(z, needs="context") for z in self._zones.zones}
         self._name_topics = frozenset(n.topic for n in (*self._names.names, *self._zones.zones))
         # per alias: its literals, and each group's, as sets (one C call tells none is present)
+        scans: dict[re.Pattern[str], Scan] = {}  # (each pattern's scan made once)
         self._alias_sets = tuple(
-            (frozenset(a.literals), tuple((frozenset(lits), lits, pats) for lits, pats in a.groups))
+            (frozenset(a.literals), tuple((frozenset(lits), lits, _scans(pats, scans))
+                                          for lits, pats in a.groups),
+             _scans(a.patterns, scans))
             for a in self._aliases)
         # per literal, the aliases that can match where it occurs (in their order), and the
         # aliases that run on every text (a config topic's expert patterns)
@@ -103,7 +107,7 @@ class Matcher:
         present = spots.present(self._alias_literals, offset, end)
         cache: dict[tuple[tuple[str, ...], tuple[int, int]], list[tuple[int, int]]] = {}
         for i in self._candidates(present):
-            alias, (alias_set, groups) = self._aliases[i], self._alias_sets[i]
+            alias, (alias_set, groups, every) = self._aliases[i], self._alias_sets[i]
             if form not in alias.forms:
                 continue
             if alias.literals_original:
@@ -112,10 +116,10 @@ class Matcher:
                 if any(low in present and lit in norm.original
                        for low, lit in zip(lowered, alias.literals_original, strict=True)):
                     windows = spots.windows(lowered, offset, end)
-                    out += self._find_in(alias, norm, field, windows, alias.patterns)
+                    out += self._find_in(alias, norm, field, windows, every)
                 continue
             if not alias.literals:  # a config topic's expert patterns: the whole text
-                out += self._find_in(alias, norm, field, [(0, len(text))], alias.patterns)
+                out += self._find_in(alias, norm, field, [(0, len(text))], every)
                 continue
             if present.isdisjoint(alias_set):
                 continue
@@ -139,7 +143,7 @@ class Matcher:
         return sorted(candidates)
 
     def _find_in(self, alias: Alias, norm: Normalized, field: str,
-                 windows: list[tuple[int, int]], patterns: tuple[re.Pattern[str], ...],
+                 windows: list[tuple[int, int]], patterns: tuple[Scan, ...],
                  ) -> list[Raw]:
         out: list[Raw] = []
         text, size = norm.text, len(norm.text)
@@ -347,6 +351,11 @@ class Matcher:
         if not raws:
             return MatchResult(False, 0.0, (), (), (), ("no topic term found",))
         return self._decide(raws, spots, fields, language, beside)
+
+
+def _scans(patterns: tuple[re.Pattern[str], ...], made: dict[re.Pattern[str], Scan],
+           ) -> tuple[Scan, ...]:
+    return tuple(made.get(p) or made.setdefault(p, Scan(p)) for p in patterns)
 
 
 def _near_any(text: str, start: int, end: int, words: tuple[str, ...]) -> bool:

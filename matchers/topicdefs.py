@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from matchers.literals import WINDOW_AHEAD, WINDOW_BACK, Spots
 from matchers.names import NameDef
+from matchers.scan import Scan
 from matchers.zones import ZoneDef
 
 __all__ = ["Alias", "Term", "TermSet", "compile_alias", "compile_terms", "enabled",
@@ -67,6 +68,11 @@ class Term:
     literals: tuple[str, ...]
     pattern: re.Pattern[str]
     reach: tuple[int, int] | None = None  # None: the term set's
+    scan: Scan | None = field(default=None, compare=False, repr=False)  # the pattern's
+
+    def __post_init__(self) -> None:
+        if self.scan is None:
+            object.__setattr__(self, "scan", Scan(self.pattern))
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ class TermSet:
         occurring = spots.found if spots.complete else None
         found = [t.label for t in self.terms
                  if (occurring is None or any(lit in occurring for lit in t.literals))
-                 and any(t.pattern.search(text, lo, hi)
+                 and any(t.scan.search(text, lo, hi)  # type: ignore[union-attr]
                          for lo, hi in spots.iter_windows(t.literals, reach=t.reach or self.reach))]
         return list(dict.fromkeys(found))  # a label may have several terms (one per language)
 
