@@ -18,7 +18,7 @@ from matchers.literals import LiteralIndex, Spots
 from matchers.names import NameFinder
 from matchers.normalize import Folder, Normalized
 from matchers.registry import TopicRegistry, registry_of
-from matchers.scan import Scan
+from matchers.scan import Scan, scan_of
 from matchers.sentences import sentence_ends
 from matchers.topicdefs import (
     Alias,
@@ -72,7 +72,7 @@ class Matcher:
         self._zone_aliases = {z: name_alias(z, needs="context") for z in self._zones.zones}
         self._name_topics = frozenset(n.topic for n in (*self._names.names, *self._zones.zones))
         # per alias: its literals, and each group's, as sets (one C call tells none is present)
-        scans: dict[re.Pattern[str], Scan] = {}  # (each pattern's scan made once)
+        scans: dict[re.Pattern[str], Scan | re.Pattern[str]] = {}  # (each pattern's scan made once)
         self._alias_sets = tuple(
             (frozenset(a.literals), tuple((frozenset(lits), lits, _scans(pats, scans))
                                           for lits, pats in a.groups),
@@ -143,16 +143,16 @@ class Matcher:
         return sorted(candidates)
 
     def _find_in(self, alias: Alias, norm: Normalized, field: str,
-                 windows: list[tuple[int, int]], patterns: tuple[Scan, ...],
+                 windows: list[tuple[int, int]], patterns: tuple[Scan | re.Pattern[str], ...],
                  ) -> list[Raw]:
         out: list[Raw] = []
-        text, size = norm.text, len(norm.text)
+        text, size, same = norm.text, len(norm.text), norm.identity
         spans = [(m, hi) for lo, hi in windows for pat in patterns
                  for m in pat.finditer(text, lo, hi)]
         for m, hi in spans:
             if m.end() == hi < size:
                 continue  # cut by the window edge; its literal's own window holds it whole
-            start, end = norm.span(m.start(), m.end())
+            start, end = m.span() if same else norm.span(m.start(), m.end())
             found = norm.original[start:end]
             if alias.case and not alias.case.fullmatch(found):
                 continue
@@ -353,9 +353,10 @@ class Matcher:
         return self._decide(raws, spots, fields, language, beside)
 
 
-def _scans(patterns: tuple[re.Pattern[str], ...], made: dict[re.Pattern[str], Scan],
-           ) -> tuple[Scan, ...]:
-    return tuple(made.get(p) or made.setdefault(p, Scan(p)) for p in patterns)
+def _scans(patterns: tuple[re.Pattern[str], ...],
+           made: dict[re.Pattern[str], Scan | re.Pattern[str]],
+           ) -> tuple[Scan | re.Pattern[str], ...]:
+    return tuple(made.get(p) or made.setdefault(p, scan_of(p)) for p in patterns)
 
 
 def _near_any(text: str, start: int, end: int, words: tuple[str, ...]) -> bool:

@@ -20,7 +20,7 @@ try:
 except ImportError:  # (another Python's layout: every pattern is scanned as written)
     _sre = _sre_parse = None  # type: ignore[assignment]
 
-__all__ = ["Scan"]
+__all__ = ["Scan", "scan_of"]
 
 # a leading lookbehind with no group inside: "(?<!\w)", "(?<![\w'-])", "(?<=[a-z])"
 _LOOKBEHIND = re.compile(r"\(\?<[!=](?:\[(?:\\.|[^\]\\])*\]|\\.|[^()\[\\])*\)")
@@ -65,7 +65,8 @@ def _skips(body: object) -> bool:
 
 
 class Scan:
-    """One compiled pattern; `finditer` and `search` give what the pattern's own would."""
+    """One compiled pattern; `finditer` and `search` give what the pattern's own would.
+    `scan_of` gives the pattern itself where a `Scan` would not be faster."""
 
     __slots__ = ("_behind", "_body", "pattern")
 
@@ -93,6 +94,18 @@ class Scan:
 
     def search(self, text: str, lo: int, hi: int) -> re.Match[str] | None:
         """The first match in text[lo:hi], as `pattern.search`."""
-        if self._body is None:
+        body, behind = self._body, self._behind
+        if body is None or behind is None:
             return self.pattern.search(text, lo, hi)
-        return next(self.finditer(text, lo, hi), None)
+        search, holds = body.search, behind.match
+        while (m := search(text, lo, hi)) is not None:
+            if holds(text, m.start(), hi) is not None:
+                return m
+            lo = m.start() + 1
+        return None
+
+
+def scan_of(pattern: re.Pattern[str]) -> Scan | re.Pattern[str]:
+    """A `Scan` of the pattern where it skips ahead, else the pattern (the same methods)."""
+    scan = Scan(pattern)
+    return scan if scan._body is not None else pattern
