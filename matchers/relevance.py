@@ -18,7 +18,7 @@ from matchers.literals import LiteralIndex, Spots
 from matchers.names import NameFinder
 from matchers.normalize import Folder, Normalized
 from matchers.registry import TopicRegistry, registry_of
-from matchers.scan import Scan, scan_of
+from matchers.scan import SCRIPTS, Scan, needed_script, scan_of
 from matchers.sentences import sentence_ends
 from matchers.topicdefs import (
     Alias,
@@ -34,6 +34,7 @@ from matchers.zones import ZoneFinder
 __all__ = ["Hit", "MatchResult", "Matcher", "load_matcher"]
 
 _DEFAULT_PATH = Path(__file__).with_name("topics.toml")
+_SCRIPT_LETTERS = {name: re.compile(f"[{chr(lo)}-{chr(hi)}]") for name, (lo, hi) in SCRIPTS.items()}
 _NEAR_CHARS = 150  # context words in any language this close unlock a "needs context" hit
 # (and a config topic's context words must be this close to a one-word name)
 
@@ -73,9 +74,11 @@ class Matcher:
         self._name_topics = frozenset(n.topic for n in (*self._names.names, *self._zones.zones))
         # per alias: its literals, and each group's, as sets (one C call tells none is present)
         scans: dict[re.Pattern[str], Scan | re.Pattern[str]] = {}  # (each pattern's scan made once)
+        # and the script each pattern surely needs a letter of, if any (see matchers.scan)
         self._alias_sets = tuple(
-            (frozenset(a.literals), tuple((frozenset(lits), lits, _scans(pats, scans))
-                                          for lits, pats in a.groups),
+            (frozenset(a.literals),
+             tuple((frozenset(lits), lits, _scans(pats, scans),
+                    tuple(needed_script(p) for p in pats)) for lits, pats in a.groups),
              _scans(a.patterns, scans))
             for a in self._aliases)
         # per literal, the aliases that can match where it occurs (in their order), and the
@@ -106,6 +109,7 @@ class Matcher:
         end = offset + len(text)
         present = spots.present(self._alias_literals, offset, end)
         cache: dict[tuple[tuple[str, ...], tuple[int, int]], list[tuple[int, int]]] = {}
+        scripts: dict[str, bool] = {}  # whether the piece holds a letter of each, when asked
         for i in self._candidates(present):
             alias, (alias_set, groups, every) = self._aliases[i], self._alias_sets[i]
             if form not in alias.forms:
@@ -123,8 +127,10 @@ class Matcher:
                 continue
             if present.isdisjoint(alias_set):
                 continue
-            for literal_set, literals, patterns in groups:
+            for literal_set, literals, patterns, needs in groups:
                 if present.isdisjoint(literal_set):
+                    continue
+                if any(needs) and not (patterns := _runnable(patterns, needs, text, scripts)):
                     continue
                 key = (literals, alias.reach)
                 windows = cache.get(key) or cache.setdefault(
@@ -357,6 +363,17 @@ def _scans(patterns: tuple[re.Pattern[str], ...],
            made: dict[re.Pattern[str], Scan | re.Pattern[str]],
            ) -> tuple[Scan | re.Pattern[str], ...]:
     return tuple(made.get(p) or made.setdefault(p, scan_of(p)) for p in patterns)
+
+
+def _runnable(patterns: tuple[Scan | re.Pattern[str], ...], needs: tuple[str | None, ...],
+              text: str, scripts: dict[str, bool]) -> tuple[Scan | re.Pattern[str], ...]:
+    """The patterns that can match in `text`: those needing a script it holds no letter of
+    cannot ("55" pairs Arabic and Cyrillic patterns with a Latin text)."""
+    for need in needs:
+        if need is not None and need not in scripts:
+            scripts[need] = _SCRIPT_LETTERS[need].search(text) is not None
+    return tuple(p for p, need in zip(patterns, needs, strict=True)
+                 if need is None or scripts[need])
 
 
 def _near_any(text: str, start: int, end: int, words: tuple[str, ...]) -> bool:

@@ -20,7 +20,7 @@ try:
 except ImportError:  # (another Python's layout: every pattern is scanned as written)
     _sre = _sre_parse = None  # type: ignore[assignment]
 
-__all__ = ["Scan", "scan_of"]
+__all__ = ["SCRIPTS", "Scan", "needed_script", "scan_of"]
 
 # a leading lookbehind with no group inside: "(?<!\w)", "(?<![\w'-])", "(?<=[a-z])"
 _LOOKBEHIND = re.compile(r"\(\?<[!=](?:\[(?:\\.|[^\]\\])*\]|\\.|[^()\[\\])*\)")
@@ -46,6 +46,47 @@ def _split(pattern: re.Pattern[str]) -> tuple[re.Pattern[str], re.Pattern[str]] 
     if len(whole.data) != len(rest.data) + 1 or rest.getwidth()[0] < 1 or not _skips(rest):
         return None
     return re.compile(source[:head.end()], pattern.flags), re.compile(body, pattern.flags)
+
+
+# Scripts a pattern may be known to need a letter of (`needed_script`): a text without one
+# cannot hold a match, so the pattern need not run there.
+SCRIPTS = {"arabic": (0x0600, 0x06FF), "cyrillic": (0x0400, 0x04FF)}
+
+
+def needed_script(pattern: re.Pattern[str]) -> str | None:
+    """A script of `SCRIPTS` every match of `pattern` holds a character of, if one is sure
+    (from the parsed pattern: a required element whose every spelling is of that script)."""
+    if _sre_parse is None or not isinstance(pattern.pattern, str) or pattern.flags & re.I:
+        return None
+    try:
+        tree = _sre_parse.parse(pattern.pattern)
+    except re.error:
+        return None
+    for name, (lo, hi) in SCRIPTS.items():
+        if _needs(tree.data, lo, hi):
+            return name
+    return None
+
+
+def _needs(items: list[tuple[object, object]], lo: int, hi: int) -> bool:
+    """Whether every match of the sequence `items` holds a character in [lo, hi]."""
+    return any(_item_needs(op, av, lo, hi) for op, av in items)
+
+
+def _item_needs(op: object, av: object, lo: int, hi: int) -> bool:  # noqa: C901
+    if op is _sre.LITERAL:
+        return lo <= av <= hi  # type: ignore[operator]
+    if op is _sre.IN:
+        return all(kind is _sre.LITERAL and lo <= v <= hi  # type: ignore[operator]
+                   or kind is _sre.RANGE and lo <= v[0] and v[1] <= hi  # type: ignore[index]
+                   for kind, v in av)  # type: ignore[attr-defined]
+    if op is _sre.BRANCH:
+        return all(_needs(alt.data, lo, hi) for alt in av[1])  # type: ignore[index]
+    if op is _sre.SUBPATTERN:
+        return _needs(av[-1].data, lo, hi)  # type: ignore[index]
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        return av[0] >= 1 and _needs(av[2].data, lo, hi)  # type: ignore[index,operator]
+    return False  # assertions, anchors, categories, group references: no sure character
 
 
 def _skips(body: object) -> bool:

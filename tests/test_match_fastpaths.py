@@ -22,7 +22,7 @@ from matchers.hits import Hit, MatchResult, Raw, Span, dedupe
 from matchers.literals import LiteralIndex, Spots, ahocorasick_rs
 from matchers.normalize import Folder, Normalized, _Anchors, _not_plain_ascii, fold_char
 from matchers.relevance import _DEFAULT_PATH, Matcher, _near_any, load_matcher
-from matchers.scan import Scan
+from matchers.scan import SCRIPTS, Scan, needed_script
 from matchers.sentences import sentence_at, sentence_ends
 from matchers.topicdefs import Alias, TermSet
 from tests.conftest import SHARED
@@ -352,3 +352,21 @@ def test_matches_equal_the_former_matcher_on_corpus_and_random_texts() -> None:
         assert got == ref.match(text, title=title, language=language), (title, text[:200])
         relevant += got.relevant
     assert relevant > 50  # the comparison covers decisions both ways
+
+
+def test_a_pattern_said_to_need_a_script_matches_only_with_a_letter_of_it() -> None:
+    new, _ = _matchers()
+    patterns = {p.pattern: p for a in new._aliases for p in a.patterns}
+    needing = {src: (p, needed_script(p)) for src, p in patterns.items() if needed_script(p)}
+    assert len(needing) >= 10  # the Arabic and Cyrillic spellings
+    assert needed_script(re.compile(r"(?<![\w.,])55\s?-?\s?(?:km|км)")) is None  # either script
+    assert needed_script(re.compile(r"[мm][ауa]г")) == "cyrillic"  # "г" is always there
+    texts = [new._folder.fold(t).text for t in _strings()]
+    seen = 0
+    for pattern, script in needing.values():
+        lo, hi = SCRIPTS[script]
+        for text in texts:
+            for m in pattern.finditer(text):
+                seen += 1
+                assert any(lo <= ord(c) <= hi for c in m.group()), (pattern.pattern, m)
+    assert seen > 20
