@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,10 @@ from matchers.names import NameFinder
 from matchers.normalize import Folder, Normalized
 from matchers.registry import TopicRegistry, registry_of
 from matchers.scan import SCRIPTS, Scan, needed_script, scan_of
+from matchers.scoring import gate, score_parts
 from matchers.sentences import sentence_ends
 from matchers.topicdefs import (
     Alias,
-    TermSet,
     compile_alias,
     compile_terms,
     enabled,
@@ -236,81 +235,6 @@ class Matcher:
                 return True
         return False
 
-    def _gate(self, raws: list[Raw], context: list[str], suppressing: list[TermSet],
-              reasons: list[str], near: Callable[[Span], set[str]]) -> list[Raw]:
-        """Drop ambiguous hits in look-alike context and hits whose `needs` are unmet.
-
-        Ungated hits are accepted first; "context" hits need another accepted hit or enough
-        context words (in the whole text, or, for unambiguous aliases, in any language near
-        the hit: `near`); "topic" hits need another accepted hit (of a different alias).
-        """
-        if suppressing:
-            for r in raws:
-                if r.alias.ambiguous:
-                    reasons.append(f"ignored {r.hit.found!r}: look-alike context")
-            raws = [r for r in raws if not r.alias.ambiguous]
-        kept = [r for r in raws if r.alias.needs is None]
-        minimum = self.scoring["context_min"]
-        enough_context = len(context) >= minimum
-        for needs in ("context", "topic"):
-            accepted = list(kept)
-            for r in raws:
-                if r.alias.needs != needs:
-                    continue
-                others = any(k.alias.label != r.alias.label for k in accepted)
-                if others or needs == "context" and (enough_context or not r.alias.ambiguous
-                                                     and len(near(r.hit)) >= minimum):
-                    kept.append(r)
-                else:
-                    reasons.append(f"ignored {r.hit.found!r} ({r.alias.label}): needs {needs}")
-        return sorted(kept, key=lambda r: (r.hit.field != "title", r.hit.start))
-
-    def _mention_weights(self, body: list[Raw]) -> list[float]:
-        """Weights of distinct text mentions: hits of one topic close together count once."""
-        gap = self.scoring["same_mention_chars"]
-        weights: list[float] = []
-        last: dict[str, int] = {}
-        for r in sorted(body, key=lambda r: r.hit.start):
-            prev = last.get(r.alias.topic)
-            if prev is not None and r.hit.start - prev <= gap:
-                weights[-1] = max(weights[-1], r.alias.weight)
-            else:
-                weights.append(r.alias.weight)
-            last[r.alias.topic] = r.hit.end
-        return weights
-
-    def _score(self, hits: list[Raw], context: list[str], text_len: int,
-               penalty: float, named: bool) -> list[tuple[str, float]]:
-        sc = self.scoring
-        parts: list[tuple[str, float]] = []
-        title_w = max((r.alias.weight for r in hits if r.hit.field == "title"), default=0.0)
-        if title_w:
-            parts.append(("title", round(sc["title"] * title_w, 3)))
-        body = [r for r in hits if r.hit.field == "text"]
-        weights = self._mention_weights(body)
-        if weights:
-            parts.append(("mention", round(sc["first_mention"] * max(weights), 3)))
-        if len(weights) > 1:
-            extra = sc["per_mention"] * (sum(weights) - max(weights))
-            parts.append(("repeats", round(min(sc["max_mentions"], extra), 3)))
-        in_lead = any(r.hit.start < sc["lead_chars"] for r in body)
-        if in_lead:
-            parts.append(("lead", sc["lead"]))
-        if named:
-            parts.append(("named", sc["named"]))
-        n_topics = len({r.alias.topic for r in hits})
-        if n_topics > 1:
-            parts.append(("topics", round(sc["per_topic"] * (n_topics - 1), 3)))
-        if context and hits:
-            ctx = min(sc["max_context"], sc["per_context"] * len(context))
-            parts.append(("context", round(ctx, 3)))
-        is_passing = len(weights) == 1 and not in_lead and not title_w
-        if is_passing and text_len >= sc["passing_min_chars"]:
-            parts.append(("passing", sc["passing"]))
-        if penalty:
-            parts.append(("lookalike", penalty))
-        return parts
-
     def _decide(self, raws: list[Raw], spots: Spots, fields: dict[str, str],
                 language: str | None, beside: set[str]) -> MatchResult:
         reasons: list[str] = []
@@ -321,19 +245,19 @@ class Matcher:
             if len(terms) >= la.min_terms:
                 suppressing.append(la)
                 reasons.append(f"{la.name} context: {', '.join(terms)}")
-        accepted = self._gate(raws, context, suppressing, reasons,
-                              lambda h: self._near(fields, h, language))
+        accepted = gate(raws, context, suppressing, reasons,
+                        lambda h: self._near(fields, h, language), self.scoring)
         dropped_any = len(accepted) < len(raws) and suppressing
         penalty = min((la.penalty for la in suppressing), default=0.0) if dropped_any else 0.0
         context += sorted(beside - set(context))
         text_len = len(fields["text"])
-        parts = self._score(accepted, context, text_len, penalty, False)
+        parts = score_parts(accepted, context, text_len, penalty, False, self.scoring)
         score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
         # the "named" bonus only lifts clear mentions over the threshold: looked for (it costs
         # a lexicon pass) only when it decides
         if accepted and self.threshold - self.scoring["named"] <= score < self.threshold \
                 and self._named(accepted, fields, language):
-            parts = self._score(accepted, context, text_len, penalty, True)
+            parts = score_parts(accepted, context, text_len, penalty, True, self.scoring)
             score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
         topics = self.registry.order([r.alias.topic for r in accepted])
         hits = with_sentences([r.hit for r in accepted], fields)

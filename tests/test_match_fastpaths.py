@@ -23,6 +23,7 @@ from matchers.literals import LiteralIndex, Spots, ahocorasick_rs
 from matchers.normalize import Folder, Normalized, _Anchors, _not_plain_ascii, fold_char
 from matchers.relevance import _DEFAULT_PATH, Matcher, _near_any, load_matcher
 from matchers.scan import SCRIPTS, Scan, needed_script
+from matchers.scoring import gate, score_parts
 from matchers.sentences import sentence_at, sentence_ends
 from matchers.topicdefs import Alias, TermSet
 from tests.conftest import SHARED
@@ -245,17 +246,17 @@ class _Reference(Matcher):
             if len(terms) >= la.min_terms:
                 suppressing.append(la)
                 reasons.append(f"{la.name} context: {', '.join(terms)}")
-        accepted = self._gate(raws, context, suppressing, reasons,
-                              lambda h: self._near(fields, h, language))
+        accepted = gate(raws, context, suppressing, reasons,
+                        lambda h: self._near(fields, h, language), self.scoring)
         dropped_any = len(accepted) < len(raws) and suppressing
         penalty = min((la.penalty for la in suppressing), default=0.0) if dropped_any else 0.0
         context += sorted(beside - set(context))
         text_len = len(fields["text"])
-        parts = self._score(accepted, context, text_len, penalty, False)
+        parts = score_parts(accepted, context, text_len, penalty, False, self.scoring)
         score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
         if accepted and self.threshold - self.scoring["named"] <= score < self.threshold \
                 and self._named(accepted, fields, language):
-            parts = self._score(accepted, context, text_len, penalty, True)
+            parts = score_parts(accepted, context, text_len, penalty, True, self.scoring)
             score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
         topics = self.registry.order([r.alias.topic for r in accepted])
         hits = _reference_sentences([r.hit for r in accepted], fields)
