@@ -131,8 +131,30 @@ class Spots:
 
     def windows(self, literals: tuple[str, ...], lo: int = 0, hi: int | None = None,
                 reach: tuple[int, int] = (WINDOW_BACK, WINDOW_AHEAD)) -> list[tuple[int, int]]:
-        """`iter_windows` as a list."""
-        return list(self.iter_windows(literals, lo, hi, reach))
+        """`iter_windows` as a list (built in one loop: the matcher asks for many)."""
+        hi = len(self.text) if hi is None else hi
+        spots: list[int] = []
+        for lit in literals:
+            found = self.of(lit)
+            if found:  # (each literal's starts ascend: the ones inside [lo, hi) by bisection)
+                spots += found[bisect_left(found, lo):bisect_left(found, hi)]
+        if not spots:
+            return []
+        if len(literals) > 1:
+            spots.sort()
+        back, ahead, length = reach[0] + lo, reach[1] - lo, hi - lo
+        out: list[tuple[int, int]] = []
+        first = spots[0]
+        cur_lo, cur_hi = max(0, first - back), min(length, first + ahead)
+        for i in spots:
+            w_lo, w_hi = max(0, i - back), min(length, i + ahead)
+            if w_lo <= cur_hi:
+                cur_hi = w_hi
+                continue
+            out.append((cur_lo, cur_hi))
+            cur_lo, cur_hi = w_lo, w_hi
+        out.append((cur_lo, cur_hi))
+        return out
 
 
 class LiteralIndex:

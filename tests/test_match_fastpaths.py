@@ -371,3 +371,19 @@ def test_a_pattern_said_to_need_a_script_matches_only_with_a_letter_of_it() -> N
                 seen += 1
                 assert any(lo <= ord(c) <= hi for c in m.group()), (pattern.pattern, m)
     assert seen > 20
+
+
+def test_windows_equal_the_lazy_merge() -> None:
+    rng = random.Random(11)
+    literals = ["ab", "b", "abc", "ca", "a", "\u0442\u0430"]
+    index = LiteralIndex(literals)
+    for _ in range(5000):
+        text = "".join(rng.choice("abcx \u0442\u0430") for _ in range(rng.randint(0, 400)))
+        spots = index.spots(text)
+        chosen = tuple(rng.sample(literals, rng.randint(1, 3)))
+        lo = rng.randint(0, len(text))
+        hi = rng.randint(lo, len(text))
+        reach = (rng.randint(0, 90), rng.randint(1, 110))
+        for a, b in ((0, None), (lo, hi)):
+            assert spots.windows(chosen, a, b, reach) == list(
+                spots.iter_windows(chosen, a, b, reach))
