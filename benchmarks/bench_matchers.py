@@ -4,7 +4,7 @@ Usage: python benchmarks/bench_matchers.py [CORPUS] [--rounds N]
 
 Articles are built at run time by concatenating corpus texts (default
 /work/shared/corpus/dev.jsonl) into ~5 KB pieces; if the corpus is missing, generated filler text
-is used. Literal search uses pyahocorasick when it is installed (else `bytes.find`; the
+is used. Literal search uses ahocorasick_rs or pyahocorasick when installed (else `bytes.find`; the
 results are the same). The baseline, measured in the same run on the same articles, is a plain `re`
 alternation of the main aliases with `\\b` over `str.lower()` of each text; the ratio to it is
 printed so the figure is comparable across machines.
@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     rate = _rate(matcher.match, articles, args.rounds)
     base = _rate(baseline, articles, args.rounds)
     low = _rate(lower_only, articles, args.rounds)
-    search = "pyahocorasick" if literals.ahocorasick is not None else "bytes.find"
+    search = ("ahocorasick_rs" if literals.ahocorasick_rs is not None else
+              "pyahocorasick" if literals.ahocorasick is not None else "bytes.find")
     print(f"articles: {len(articles)} x {ARTICLE_CHARS} chars ({relevant} relevant)")
     print(f"literal search: {search}")
     print(f"matcher:            {rate:10.0f} articles/s/core  ({1e6 / rate:7.1f} us/article)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
-from matchers.sentences import sentence_at, sentence_ends
+from matchers.sentences import sentence_ends, sentence_span
 from matchers.topicdefs import Alias
 
 __all__ = ["Hit", "MatchResult", "Raw", "Span", "dedupe", "with_sentences"]
@@ -68,11 +68,16 @@ class Raw(NamedTuple):
 
 def with_sentences(hits: list[Span], fields: dict[str, str]) -> tuple[Hit, ...]:
     bounds = {f: sentence_ends(s) for f, s in fields.items() if any(h.field == f for h in hits)}
-    return tuple(
-        Hit(h.topic, h.term, h.found, h.field, h.start, h.end,
-            sentence_at(fields[h.field], bounds[h.field], h.start, h.end))
-        for h in hits
-    )
+    cut: dict[tuple[str, int, int], str] = {}  # hits in one sentence share it
+    out = []
+    for h in hits:
+        s = fields[h.field]
+        left, right = sentence_span(s, bounds[h.field], h.start, h.end)
+        sentence = cut.get((h.field, left, right))
+        if sentence is None:
+            sentence = cut[h.field, left, right] = " ".join(s[left:right].split())
+        out.append(Hit(h.topic, h.term, h.found, h.field, h.start, h.end, sentence))
+    return tuple(out)
 
 
 def dedupe(raws: list[Raw]) -> list[Raw]:

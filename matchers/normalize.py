@@ -19,8 +19,8 @@ import json
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from functools import cache
+from itertools import accumulate
 from pathlib import Path
 
 from anyascii import anyascii
@@ -118,6 +118,12 @@ def _not_plain_ascii() -> re.Pattern[str]:
     return re.compile("[^" + "".join(re.escape(c) for c in plain) + "]+")
 
 
+@cache
+def _plain_split() -> re.Pattern[str]:
+    """`_not_plain_ascii` as a group, for `split`."""
+    return re.compile("(" + _not_plain_ascii().pattern + ")")
+
+
 def _char_class(chars: list[str]) -> str:
     """A compact regex class (ranges, not thousands of single characters: those scan slowly)."""
     cps = sorted(ord(c) for c in chars)
@@ -133,23 +139,49 @@ def _char_class(chars: list[str]) -> str:
     return "[" + "".join(parts) + "]"
 
 
-@dataclass
 class Normalized:
-    """A normalised string plus a map from its offsets back to the original string."""
+    """A normalised string plus a map from its offsets back to the original string.
 
-    original: str
-    text: str
-    _breaks: list[int] = field(default_factory=list, repr=False)
-    _deltas: list[int] = field(default_factory=list, repr=False)
+    A romanised form maps its offsets run by run (`_RunMap`): most texts in other scripts never
+    map one, and those that do map a few."""
+
+    __slots__ = ("_map", "_runs", "original", "text")
+
+    def __init__(self, original: str, text: str, breaks: list[int] | None = None,
+                 deltas: list[int] | None = None, runs: _RunMap | None = None) -> None:
+        self.original = original
+        self.text = text
+        self._map: tuple[list[int], list[int]] | None = None if runs is not None else (
+            breaks if breaks is not None else [], deltas if deltas is not None else [])
+        self._runs = runs
+
+    def _offsets(self) -> tuple[list[int], list[int]]:
+        if self._map is None:
+            assert self._runs is not None
+            self._map = self._runs.flat()
+        return self._map
+
+    @property
+    def _breaks(self) -> list[int]:
+        return self._offsets()[0]
+
+    @property
+    def _deltas(self) -> list[int]:
+        return self._offsets()[1]
 
     @property
     def identity(self) -> bool:
         """True when offsets in `text` equal offsets in `original`."""
-        return not self._breaks and len(self.text) == len(self.original)
+        if self._runs is not None:
+            return self._runs.plain and len(self.text) == len(self.original)
+        return not self._offsets()[0] and len(self.text) == len(self.original)
 
     def to_original(self, pos: int) -> int:
-        i = bisect_right(self._breaks, pos) - 1
-        return pos + (self._deltas[i] if i >= 0 else 0)
+        if self._runs is not None:
+            return self._runs.to_original(pos)
+        breaks, deltas = self._offsets()
+        i = bisect_right(breaks, pos) - 1
+        return pos + (deltas[i] if i >= 0 else 0)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a normalised [start, end) span to the original string."""
@@ -157,6 +189,9 @@ class Normalized:
             o = self.to_original(start)
             return o, o
         return self.to_original(start), self.to_original(end - 1) + 1
+
+    def __repr__(self) -> str:
+        return f"Normalized(original={self.original!r}, text={self.text!r})"
 
 
 class _Anchors:
@@ -196,6 +231,48 @@ class _Anchors:
         self.delta += run.delta
 
 
+class _RunMap:
+    """The offset map of a romanised text, kept as its parts: plain stretches (even places,
+    copied) and romanised runs (odd places, each with its own breakpoints from 0). Mapping an
+    offset finds its part, then looks in that run's breakpoints: what the one flat map (every
+    run's breakpoints replayed, `flat`) gives, without building it."""
+
+    def __init__(self, lengths: list[int], runs: list[tuple[str, _Anchors]]) -> None:
+        self._lengths = lengths  # of the original parts
+        self._runs = runs
+        self.plain = not any(anchors.breaks for _, anchors in runs)
+        self._starts: tuple[list[int], list[int]] | None = None
+
+    def _part_starts(self) -> tuple[list[int], list[int]]:
+        """Where each part starts in the romanised and in the original text."""
+        if self._starts is None:
+            out = [n if k % 2 == 0 else len(self._runs[k // 2][0])
+                   for k, n in enumerate(self._lengths)]
+            self._starts = [0, *accumulate(out)], [0, *accumulate(self._lengths)]
+        return self._starts
+
+    def to_original(self, pos: int) -> int:
+        starts, origins = self._part_starts()
+        k = max(0, min(bisect_right(starts, pos), len(self._lengths)) - 1)
+        local = pos - starts[k]
+        if k % 2:
+            anchors = self._runs[k // 2][1]
+            i = bisect_right(anchors.breaks, local) - 1
+            if i >= 0:
+                local += anchors.deltas[i]
+        return origins[k] + local
+
+    def flat(self) -> tuple[list[int], list[int]]:
+        """The breakpoints of the whole text, as one `_Anchors` would collect them."""
+        anchors = _Anchors()
+        start = 0
+        for k, length in enumerate(self._lengths):
+            if k % 2:
+                anchors.replay(start, self._runs[k // 2][1])  # shifted in one go
+            start += length
+        return anchors.breaks, anchors.deltas
+
+
 _RUN_CACHE = 100_000  # romanised runs remembered (bounded: memory stays flat)
 
 TABLE_FILE = Path(__file__).with_name("fold_table.json")
@@ -220,7 +297,8 @@ class Folder:
         self._table = _shipped_table()
         bmp = [c for c in self._table if ord(c) < 0x10000]
         # Astral characters go into one range: a class with many astral ranges scans slowly.
-        self._special = re.compile(_char_class(bmp)[:-1] + "\U00010000-\U0010ffff]")
+        # (a group, so `split` keeps the characters)
+        self._special = re.compile("(" + _char_class(bmp)[:-1] + "\U00010000-\U0010ffff])")
         self._rom_cache: dict[int, str] = {}
         self._run_cache: dict[str, tuple[str, _Anchors]] = {}
         self._other_script = re.compile(
@@ -229,25 +307,20 @@ class Folder:
         )
 
     def fold(self, text: str) -> Normalized:
-        table = self._table
-        pieces: list[str] = []
-        anchors = _Anchors()
-        last = 0
-        for m in self._special.finditer(text):
-            pos = m.start()
-            ch = text[pos]
-            rep = table.get(ch)
-            if rep is None:
-                rep = ch.lower()
-            pieces.append(text[last:pos])
-            pieces.append(rep)
-            if len(rep) != 1:
-                anchors.add(pos, len(rep))
-            last = pos + 1
-        if not pieces:
+        # one split in C: plain stretches at even places, each special character at odd ones
+        parts = self._special.split(text)
+        if len(parts) == 1:
             return Normalized(text, text.lower())
-        pieces.append(text[last:])
-        return Normalized(text, "".join(pieces).lower(), anchors.breaks, anchors.deltas)
+        table = self._table
+        reps = [table[c] if c in table else c.lower() for c in parts[1::2]]
+        parts[1::2] = reps
+        anchors = _Anchors()
+        changed = [k for k, rep in enumerate(reps) if len(rep) != 1]
+        if changed:  # special k stands after k + 1 stretches and k specials
+            ends = list(accumulate(len(p) + 1 for p in parts[0::2]))
+            for k in changed:
+                anchors.add(ends[k] - 1, len(reps[k]))
+        return Normalized(text, "".join(parts).lower(), anchors.breaks, anchors.deltas)
 
     def needs_romanised(self, text: str) -> bool:
         """True when the text holds letters of scripts the native patterns do not cover."""
@@ -255,36 +328,33 @@ class Folder:
 
     def romanise(self, text: str) -> Normalized:
         """Romanised form with offsets (slow path, only for texts in other scripts)."""
-        cache = self._rom_cache
-        pieces: list[str] = []
-        anchors = _Anchors()
-        last = 0
-        runs = self._run_cache
         # runs of ASCII that romanises to its lower case, one character each: copied whole;
         # the other runs (words, mostly) recur, so each is romanised once and its offsets replayed
-        for m in _not_plain_ascii().finditer(text):
-            start = m.start()
-            pieces.append(text[last:start].lower())
-            run = m.group(0)
-            done = runs.get(run)
-            if done is None:
-                reps = []
-                for ch in run:
-                    rep = cache.get(ord(ch))
-                    if rep is None:
-                        rep = anyascii(fold_char(ch)).lower()
-                        cache[ord(ch)] = rep
-                    reps.append(rep)
-                offsets = _Anchors()
-                for k, rep in enumerate(reps):
-                    if len(rep) != 1:
-                        offsets.add(k, len(rep))
-                done = ("".join(reps), offsets)
-                if len(runs) >= _RUN_CACHE:
-                    runs.clear()
-                runs[run] = done
-            pieces.append(done[0])
-            anchors.replay(start, done[1])  # the run's breakpoints, shifted in one go
-            last = m.end()
-        pieces.append(text[last:].lower())
-        return Normalized(text, "".join(pieces), anchors.breaks, anchors.deltas)
+        parts = _plain_split().split(text)  # plain stretches at even places, runs at odd ones
+        runs = self._run_cache
+        done = [runs.get(run) or self._romanise_run(run) for run in parts[1::2]]
+        lengths = [len(p) for p in parts]
+        parts[0::2] = [p.lower() for p in parts[0::2]]
+        parts[1::2] = [d[0] for d in done]
+        return Normalized(text, "".join(parts), runs=_RunMap(lengths, done))
+
+    def _romanise_run(self, run: str) -> tuple[str, _Anchors]:
+        """One run romanised, with its offsets from 0; remembered."""
+        cache = self._rom_cache
+        reps = []
+        for ch in run:
+            rep = cache.get(ord(ch))
+            if rep is None:
+                rep = anyascii(fold_char(ch)).lower()
+                cache[ord(ch)] = rep
+            reps.append(rep)
+        offsets = _Anchors()
+        for k, rep in enumerate(reps):
+            if len(rep) != 1:
+                offsets.add(k, len(rep))
+        done = ("".join(reps), offsets)
+        runs = self._run_cache
+        if len(runs) >= _RUN_CACHE:
+            runs.clear()
+        runs[run] = done
+        return done

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,11 @@ from matchers.literals import LiteralIndex, Spots
 from matchers.names import NameFinder
 from matchers.normalize import Folder, Normalized
 from matchers.registry import TopicRegistry, registry_of
+from matchers.scan import SCRIPTS, Scan, needed_script, scan_of
+from matchers.scoring import gate, score_parts
 from matchers.sentences import sentence_ends
 from matchers.topicdefs import (
     Alias,
-    TermSet,
     compile_alias,
     compile_terms,
     enabled,
@@ -33,6 +33,7 @@ from matchers.zones import ZoneFinder
 __all__ = ["Hit", "MatchResult", "Matcher", "load_matcher"]
 
 _DEFAULT_PATH = Path(__file__).with_name("topics.toml")
+_SCRIPT_LETTERS = {name: re.compile(f"[{chr(lo)}-{chr(hi)}]") for name, (lo, hi) in SCRIPTS.items()}
 _NEAR_CHARS = 150  # context words in any language this close unlock a "needs context" hit
 # (and a config topic's context words must be this close to a one-word name)
 
@@ -71,9 +72,23 @@ class Matcher:
         self._zone_aliases = {z: name_alias(z, needs="context") for z in self._zones.zones}
         self._name_topics = frozenset(n.topic for n in (*self._names.names, *self._zones.zones))
         # per alias: its literals, and each group's, as sets (one C call tells none is present)
+        scans: dict[re.Pattern[str], Scan | re.Pattern[str]] = {}  # (each pattern's scan made once)
+        # and the script each pattern surely needs a letter of, if any (see matchers.scan)
         self._alias_sets = tuple(
-            (frozenset(a.literals), tuple((frozenset(lits), lits, pats) for lits, pats in a.groups))
+            (frozenset(a.literals),
+             tuple((frozenset(lits), lits, _scans(pats, scans),
+                    tuple(needed_script(p) for p in pats)) for lits, pats in a.groups),
+             _scans(a.patterns, scans))
             for a in self._aliases)
+        # per literal, the aliases that can match where it occurs (in their order), and the
+        # aliases that run on every text (a config topic's expert patterns)
+        by_literal: dict[str, set[int]] = {}
+        for i, a in enumerate(self._aliases):
+            for lit in (*a.literals, *(low.lower() for low in a.literals_original)):
+                by_literal.setdefault(lit, set()).add(i)
+        self._by_literal = by_literal
+        self._always = frozenset(i for i, a in enumerate(self._aliases)
+                                 if not a.literals and not a.literals_original)
         literals = [lit for a in self._aliases for lit in a.literals]
         literals += [lit.lower() for a in self._aliases for lit in a.literals_original]
         self._alias_literals = frozenset(literals)
@@ -93,7 +108,9 @@ class Matcher:
         end = offset + len(text)
         present = spots.present(self._alias_literals, offset, end)
         cache: dict[tuple[tuple[str, ...], tuple[int, int]], list[tuple[int, int]]] = {}
-        for alias, (alias_set, groups) in zip(self._aliases, self._alias_sets, strict=True):
+        scripts: dict[str, bool] = {}  # whether the piece holds a letter of each, when asked
+        for i in self._candidates(present):
+            alias, (alias_set, groups, every) = self._aliases[i], self._alias_sets[i]
             if form not in alias.forms:
                 continue
             if alias.literals_original:
@@ -102,15 +119,17 @@ class Matcher:
                 if any(low in present and lit in norm.original
                        for low, lit in zip(lowered, alias.literals_original, strict=True)):
                     windows = spots.windows(lowered, offset, end)
-                    out += self._find_in(alias, norm, field, windows, alias.patterns)
+                    out += self._find_in(alias, norm, field, windows, every)
                 continue
             if not alias.literals:  # a config topic's expert patterns: the whole text
-                out += self._find_in(alias, norm, field, [(0, len(text))], alias.patterns)
+                out += self._find_in(alias, norm, field, [(0, len(text))], every)
                 continue
             if present.isdisjoint(alias_set):
                 continue
-            for literal_set, literals, patterns in groups:
+            for literal_set, literals, patterns, needs in groups:
                 if present.isdisjoint(literal_set):
+                    continue
+                if any(needs) and not (patterns := _runnable(patterns, needs, text, scripts)):
                     continue
                 key = (literals, alias.reach)
                 windows = cache.get(key) or cache.setdefault(
@@ -118,17 +137,27 @@ class Matcher:
                 out += self._find_in(alias, norm, field, windows, patterns)
         return out
 
+    def _candidates(self, present: set[str]) -> list[int]:
+        """The aliases (their indexes, in order: ties in `dedupe` keep it) that can match in a
+        piece where the `present` literals occur; the others are skipped unlooked at."""
+        if not present:
+            return sorted(self._always)
+        candidates = set(self._always)
+        for lit in present:
+            candidates |= self._by_literal[lit]
+        return sorted(candidates)
+
     def _find_in(self, alias: Alias, norm: Normalized, field: str,
-                 windows: list[tuple[int, int]], patterns: tuple[re.Pattern[str], ...],
+                 windows: list[tuple[int, int]], patterns: tuple[Scan | re.Pattern[str], ...],
                  ) -> list[Raw]:
         out: list[Raw] = []
-        text, size = norm.text, len(norm.text)
+        text, size, same = norm.text, len(norm.text), norm.identity
         spans = [(m, hi) for lo, hi in windows for pat in patterns
                  for m in pat.finditer(text, lo, hi)]
         for m, hi in spans:
             if m.end() == hi < size:
                 continue  # cut by the window edge; its literal's own window holds it whole
-            start, end = norm.span(m.start(), m.end())
+            start, end = m.span() if same else norm.span(m.start(), m.end())
             found = norm.original[start:end]
             if alias.case and not alias.case.fullmatch(found):
                 continue
@@ -206,81 +235,6 @@ class Matcher:
                 return True
         return False
 
-    def _gate(self, raws: list[Raw], context: list[str], suppressing: list[TermSet],
-              reasons: list[str], near: Callable[[Span], set[str]]) -> list[Raw]:
-        """Drop ambiguous hits in look-alike context and hits whose `needs` are unmet.
-
-        Ungated hits are accepted first; "context" hits need another accepted hit or enough
-        context words (in the whole text, or, for unambiguous aliases, in any language near
-        the hit: `near`); "topic" hits need another accepted hit (of a different alias).
-        """
-        if suppressing:
-            for r in raws:
-                if r.alias.ambiguous:
-                    reasons.append(f"ignored {r.hit.found!r}: look-alike context")
-            raws = [r for r in raws if not r.alias.ambiguous]
-        kept = [r for r in raws if r.alias.needs is None]
-        minimum = self.scoring["context_min"]
-        enough_context = len(context) >= minimum
-        for needs in ("context", "topic"):
-            accepted = list(kept)
-            for r in raws:
-                if r.alias.needs != needs:
-                    continue
-                others = any(k.alias.label != r.alias.label for k in accepted)
-                if others or needs == "context" and (enough_context or not r.alias.ambiguous
-                                                     and len(near(r.hit)) >= minimum):
-                    kept.append(r)
-                else:
-                    reasons.append(f"ignored {r.hit.found!r} ({r.alias.label}): needs {needs}")
-        return sorted(kept, key=lambda r: (r.hit.field != "title", r.hit.start))
-
-    def _mention_weights(self, body: list[Raw]) -> list[float]:
-        """Weights of distinct text mentions: hits of one topic close together count once."""
-        gap = self.scoring["same_mention_chars"]
-        weights: list[float] = []
-        last: dict[str, int] = {}
-        for r in sorted(body, key=lambda r: r.hit.start):
-            prev = last.get(r.alias.topic)
-            if prev is not None and r.hit.start - prev <= gap:
-                weights[-1] = max(weights[-1], r.alias.weight)
-            else:
-                weights.append(r.alias.weight)
-            last[r.alias.topic] = r.hit.end
-        return weights
-
-    def _score(self, hits: list[Raw], context: list[str], text_len: int,
-               penalty: float, named: bool) -> list[tuple[str, float]]:
-        sc = self.scoring
-        parts: list[tuple[str, float]] = []
-        title_w = max((r.alias.weight for r in hits if r.hit.field == "title"), default=0.0)
-        if title_w:
-            parts.append(("title", round(sc["title"] * title_w, 3)))
-        body = [r for r in hits if r.hit.field == "text"]
-        weights = self._mention_weights(body)
-        if weights:
-            parts.append(("mention", round(sc["first_mention"] * max(weights), 3)))
-        if len(weights) > 1:
-            extra = sc["per_mention"] * (sum(weights) - max(weights))
-            parts.append(("repeats", round(min(sc["max_mentions"], extra), 3)))
-        in_lead = any(r.hit.start < sc["lead_chars"] for r in body)
-        if in_lead:
-            parts.append(("lead", sc["lead"]))
-        if named:
-            parts.append(("named", sc["named"]))
-        n_topics = len({r.alias.topic for r in hits})
-        if n_topics > 1:
-            parts.append(("topics", round(sc["per_topic"] * (n_topics - 1), 3)))
-        if context and hits:
-            ctx = min(sc["max_context"], sc["per_context"] * len(context))
-            parts.append(("context", round(ctx, 3)))
-        is_passing = len(weights) == 1 and not in_lead and not title_w
-        if is_passing and text_len >= sc["passing_min_chars"]:
-            parts.append(("passing", sc["passing"]))
-        if penalty:
-            parts.append(("lookalike", penalty))
-        return parts
-
     def _decide(self, raws: list[Raw], spots: Spots, fields: dict[str, str],
                 language: str | None, beside: set[str]) -> MatchResult:
         reasons: list[str] = []
@@ -291,19 +245,19 @@ class Matcher:
             if len(terms) >= la.min_terms:
                 suppressing.append(la)
                 reasons.append(f"{la.name} context: {', '.join(terms)}")
-        accepted = self._gate(raws, context, suppressing, reasons,
-                              lambda h: self._near(fields, h, language))
+        accepted = gate(raws, context, suppressing, reasons,
+                        lambda h: self._near(fields, h, language), self.scoring)
         dropped_any = len(accepted) < len(raws) and suppressing
         penalty = min((la.penalty for la in suppressing), default=0.0) if dropped_any else 0.0
         context += sorted(beside - set(context))
         text_len = len(fields["text"])
-        parts = self._score(accepted, context, text_len, penalty, False)
+        parts = score_parts(accepted, context, text_len, penalty, False, self.scoring)
         score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
         # the "named" bonus only lifts clear mentions over the threshold: looked for (it costs
         # a lexicon pass) only when it decides
         if accepted and self.threshold - self.scoring["named"] <= score < self.threshold \
                 and self._named(accepted, fields, language):
-            parts = self._score(accepted, context, text_len, penalty, True)
+            parts = score_parts(accepted, context, text_len, penalty, True, self.scoring)
             score = round(max(0.0, min(1.0, sum(v for _, v in parts))), 3)
         topics = self.registry.order([r.alias.topic for r in accepted])
         hits = with_sentences([r.hit for r in accepted], fields)
@@ -327,6 +281,23 @@ class Matcher:
         if not raws:
             return MatchResult(False, 0.0, (), (), (), ("no topic term found",))
         return self._decide(raws, spots, fields, language, beside)
+
+
+def _scans(patterns: tuple[re.Pattern[str], ...],
+           made: dict[re.Pattern[str], Scan | re.Pattern[str]],
+           ) -> tuple[Scan | re.Pattern[str], ...]:
+    return tuple(made.get(p) or made.setdefault(p, scan_of(p)) for p in patterns)
+
+
+def _runnable(patterns: tuple[Scan | re.Pattern[str], ...], needs: tuple[str | None, ...],
+              text: str, scripts: dict[str, bool]) -> tuple[Scan | re.Pattern[str], ...]:
+    """The patterns that can match in `text`: those needing a script it holds no letter of
+    cannot ("55" pairs Arabic and Cyrillic patterns with a Latin text)."""
+    for need in needs:
+        if need is not None and need not in scripts:
+            scripts[need] = _SCRIPT_LETTERS[need].search(text) is not None
+    return tuple(p for p, need in zip(patterns, needs, strict=True)
+                 if need is None or scripts[need])
 
 
 def _near_any(text: str, start: int, end: int, words: tuple[str, ...]) -> bool:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from matchers.literals import WINDOW_AHEAD, WINDOW_BACK, Spots
 from matchers.names import NameDef
+from matchers.scan import Scan, scan_of
 from matchers.zones import ZoneDef
 
 __all__ = ["Alias", "Term", "TermSet", "compile_alias", "compile_terms", "enabled",
@@ -67,6 +68,12 @@ class Term:
     literals: tuple[str, ...]
     pattern: re.Pattern[str]
     reach: tuple[int, int] | None = None  # None: the term set's
+    # the pattern's scan (see matchers.scan)
+    scan: Scan | re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.scan is None:
+            object.__setattr__(self, "scan", scan_of(self.pattern))
 
 
 @dataclass(frozen=True)
@@ -78,14 +85,19 @@ class TermSet:
     reach: tuple[int, int] = (WINDOW_BACK, WINDOW_AHEAD)
 
     def found(self, spots: Spots) -> list[str]:
-        """Labels of the terms present (the literal check first: it is much cheaper)."""
+        """Labels of the terms present, in the terms' order (the literal check first: it is
+        much cheaper; a label found once is not looked for again)."""
         text = spots.text
         occurring = spots.found if spots.complete else None
-        found = [t.label for t in self.terms
-                 if (occurring is None or any(lit in occurring for lit in t.literals))
-                 and any(t.pattern.search(text, lo, hi)
-                         for lo, hi in spots.iter_windows(t.literals, reach=t.reach or self.reach))]
-        return list(dict.fromkeys(found))  # a label may have several terms (one per language)
+        labels: dict[str, None] = {}  # a label may have several terms (one per language)
+        for t in self.terms:
+            if t.label in labels or occurring is not None and not any(
+                    lit in occurring for lit in t.literals):
+                continue
+            windows = spots.iter_windows(t.literals, reach=t.reach or self.reach)
+            if any(t.scan.search(text, lo, hi) for lo, hi in windows):  # type: ignore[union-attr]
+                labels[t.label] = None
+        return list(labels)
 
 
 def compile_alias(d: dict[str, Any], topics: Collection[str]) -> Alias:

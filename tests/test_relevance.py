@@ -120,8 +120,8 @@ INDEX_TEXTS = [
 
 
 @pytest.mark.parametrize("text", INDEX_TEXTS)
-@pytest.mark.parametrize("accelerate", [True, False])
-def test_literal_index_finds_every_occurrence(text: str, accelerate: bool) -> None:
+@pytest.mark.parametrize("accelerate", [True, "pyahocorasick", False])
+def test_literal_index_finds_every_occurrence(text: str, accelerate: bool | str) -> None:
     spots = LiteralIndex(LITERALS, accelerate=accelerate).spots(text)
     for lit in (*LITERALS, "al-"):  # "al-" is not indexed: searched on demand
         assert spots.of(lit) == [i for i in range(len(text)) if text.startswith(lit, i)], lit
