@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 CACHE_NAME = ".tanfwatch-seeds.json"  # in the archive's directory
 _FORMAT = 1
 _PACKAGES = ("matchers", "storage")  # whose code and data decide a seed's record
-_LIBRARIES = ("tanfwatch", "numpy", "anyascii", "rapidfuzz", "pyahocorasick")
+_LIBRARIES = ("tanfwatch", "numpy", "anyascii", "rapidfuzz", "pyahocorasick", "ahocorasick-rs")
 # what is judged, as ArticleRecord fields; the rest comes from the seed files (and the clock)
 _JUDGED = ("canonical_url", "relevant", "score", "topics", "match", "duplicate_of", "story",
            "signature")
