@@ -57,12 +57,26 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(_MARK_RE.sub("", text).casefold())
 
 
+class _WordHashes(dict[str, int]):
+    """crc32 of each word, remembered: words recur across articles, and a lookup per word in C
+    (`map(__getitem__)`) costs a third of hashing it again."""
+
+    def __missing__(self, word: str) -> int:
+        value = self[word] = zlib.crc32(word.encode("utf-8"))
+        return value
+
+
+_WORD_HASHES = _WordHashes()
+_WORD_HASHES_MAX = 100_000  # words remembered (~13 MB at most), then forgotten at once
+
+
 def _shingles(tokens: list[str]) -> np.ndarray:
     """Sorted unique 32-bit hashes of word 3-shingles (crc32 per word, mixed in numpy)."""
     if not tokens:
         return np.zeros(0, dtype=np.uint32)
-    # map() over C functions: no Python frame per word (str.encode's default is UTF-8)
-    w = np.fromiter(map(zlib.crc32, map(str.encode, tokens)), np.uint64, len(tokens))
+    if len(_WORD_HASHES) > _WORD_HASHES_MAX:
+        _WORD_HASHES.clear()
+    w = np.fromiter(map(_WORD_HASHES.__getitem__, tokens), np.uint64, len(tokens))
     if len(w) < 3:
         w = np.concatenate([w, np.zeros(3 - len(w), dtype=np.uint64)])
     h = w[:-2] * _MIX[0] + w[1:-1] * _MIX[1] + w[2:] * _MIX[2]
