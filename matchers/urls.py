@@ -108,7 +108,24 @@ def _clean_path(path: str) -> str:
 
 
 def canonical_url(url: str) -> str:
-    """A comparison key for an article URL: equal keys mean the same article."""
+    """A comparison key for an article URL: equal keys mean the same article.
+
+    A key is its own key (one pass can leave work for the next: "/index.php/" loses its slash,
+    then its "index.php"), so keys made live and keys read back from the archive agree.
+    """
+    key = _canonical_once(url)
+    for _ in range(_MAX_PASSES):
+        again = _canonical_once(key)
+        if again == key:
+            break
+        key = again
+    return key
+
+
+_MAX_PASSES = 8  # each pass only removes; a bound keeps a hostile URL's cost finite
+
+
+def _canonical_once(url: str) -> str:
     url = unwrap_redirect(url)
     parts = urlsplit(url.strip())
     if not parts.scheme or not parts.netloc:
