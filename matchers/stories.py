@@ -122,7 +122,8 @@ _DATE_RE = re.compile(
 )
 _FULL_DATE_RE = re.compile(r"date:\d{4}-\d{2}-\d{2}")
 # a name never spans lines: a headline and the next paragraph are not one name
-_ENTITY_RE = re.compile(r"\b[A-Z][\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)*")
+# (two words at least: one capitalised word is no multi-word name, and most are single)
+_ENTITY_RE = re.compile(r"\b[A-Z][\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)+")
 _WORD_RE = re.compile(r"\w+")
 _FIGURE_RE = re.compile(r"(?<!\w)\d+(?!\w)")  # a whole token of digits
 _DIGITS_RE = re.compile(r"[0-9]+")
