@@ -11,6 +11,7 @@ hashes included, so the index is rebuilt from the archive without re-reading tex
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
 import struct
@@ -50,11 +51,33 @@ def words(text: str) -> list[str]:
     """Words with markup, case, width, accents, glued words ("theAl-Tanf"), wiki citation
     marks ("[2]") and Arabic spelling variants (hamza seats, tatweel, harakat) removed."""
     text = _CITE_RE.sub(" ", html.unescape(_TAG_RE.sub(" ", text)))
+    # Every step after this one changes a character by what is next to it inside a run of
+    # non-space characters at most, and keeps white space white: so each distinct run is
+    # normalised once (words recur) and remembered, and the new runs of a text go through
+    # the steps together, one per line.
+    chunks = text.split()
+    known = _CHUNK_WORDS
+    new_chunks = list(itertools.filterfalse(known.__contains__, set(chunks)))
+    if new_chunks:
+        if len(known) + len(new_chunks) > _CHUNK_WORDS_MAX:
+            known.clear()
+            new_chunks = list(set(chunks))
+        for chunk, line in zip(new_chunks, _normalise("\n".join(new_chunks)).split("\n"),
+                               strict=True):
+            known[chunk] = tuple(_WORD_RE.findall(line))
+    return list(itertools.chain.from_iterable(map(known.__getitem__, chunks)))
+
+
+_CHUNK_WORDS: dict[str, tuple[str, ...]] = {}
+_CHUNK_WORDS_MAX = 100_000  # runs remembered (~17 MB at most), then forgotten at once
+
+
+def _normalise(text: str) -> str:
     text = _GLUE_AFTER_RE.sub(r"\g<0> ", _GLUE_BEFORE_RE.sub(r" \g<0>", text))
     text = unicodedata.normalize("NFKD", text)
     for old, new in _FOLD:
         text = text.replace(old, new)
-    return _WORD_RE.findall(_MARK_RE.sub("", text).casefold())
+    return _MARK_RE.sub("", text).casefold()
 
 
 class _WordHashes(dict[str, int]):

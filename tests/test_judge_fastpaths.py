@@ -193,6 +193,27 @@ def test_signature_words_equal_the_lookbehind_glue_on_the_corpus_and_on_random_s
         assert signature.words(text) == _reference_words(text), text
 
 
+def test_signature_words_run_by_run_equal_the_whole_text_pass_with_any_white_space(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # words are normalised per run of non-space characters: white space of every kind, marks
+    # and compatibility characters next to it (U+00A8 decomposes to a space and a mark), and a
+    # memory that forgets halfway through
+    monkeypatch.setattr(signature, "_CHUNK_WORDS_MAX", 40)
+    spaces = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u00a0", "\u1680", "\u2003",
+              "\u2028", "\u2029", "\u202f", "\u3000"]
+    white = re.compile(r"\s")
+    assert all(white.fullmatch(c) for c in spaces)
+    assert all(c.isspace() == bool(white.fullmatch(c)) for c in map(chr, range(0x110000))
+               if c.isspace())
+    rnd = random.Random(19)
+    tricky = "aZb1_٣Ü٤ßé9A①ﬁ²ـىةی-\u0301\u064e\u00a8\u0345İ<>[2]&amp;"
+    for _ in range(20_000):
+        text = "".join(rnd.choice(spaces) if rnd.random() < 0.3 else rnd.choice(tricky)
+                       for _ in range(rnd.randrange(0, 30)))
+        assert signature.words(text) == _reference_words(text), repr(text)
+        assert len(signature._CHUNK_WORDS) <= 40 + 30
+
+
 def test_the_guarded_date_pattern_finds_what_the_unguarded_one_finds() -> None:
     pattern = stories._DATE_RE.pattern
     guard = pattern[pattern.index("(?=["):pattern.index("])") + 2]
