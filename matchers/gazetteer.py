@@ -135,7 +135,8 @@ class Gazetteer:
                 found += self._stems.get(form[:size], ())
         return found
 
-    def _following(self, raw: str, nxt: str, longer: tuple[_Entry, ...]) -> tuple[_Entry, ...]:
+    def _following(self, raw: str, nxt: str, forms: tuple[str, ...], longer: tuple[_Entry, ...]
+                   ) -> tuple[_Entry, ...]:
         """The longer spellings starting at `raw` whose second word matches `nxt` (decided once
         per pair of words: most fail there, and pairs recur)."""
         key = (raw, nxt)
@@ -143,7 +144,6 @@ class Gazetteer:
         if got is None:
             if len(self._pairs) > _CACHE:
                 self._pairs.clear()
-            forms = _variants(nxt.casefold())
             got = self._pairs[key] = tuple(e for e in longer if e[0][1].matches(nxt, forms))
         return got
 
@@ -162,7 +162,7 @@ class Gazetteer:
             if i < last:
                 nexts = pairs.get((raws[i], raws[i + 1]))
                 if nexts is None:
-                    nexts = self._following(raws[i], raws[i + 1], longer)
+                    nexts = self._following(raws[i], raws[i + 1], looked[i + 1][0], longer)
                 for parts, concept in nexts:
                     n = len(parts)  # the longest wins; the first of equally long ones
                     if n > size and i + n <= len(raws) and all(

