@@ -1,6 +1,6 @@
 """Benchmark the whole judge (relevance, signature, copy and story check, remember) per article.
 
-    .venv/bin/python benchmarks/bench_judge.py [--articles 5000]
+    .venv/bin/python benchmarks/bench_judge.py [--articles 5000] [--relevant SHARE]
 
 A stream of distinct ~5 KB articles is made at run time from the shared fixture pages (extracted
 once with trafilatura) and the labelled corpus: each article from one source text, its paragraphs
@@ -8,7 +8,9 @@ drawn at random and half their words swapped for other words of the same text, s
 article reads like news in one language but no two are copies (a reused paragraph keeps about
 1 in 8 of its word triples). Each goes through `Judge.judge` then `Judge.remember`, as in the
 bot. About a quarter of them are relevant (far more than in a news feed: most texts of the
-corpus name al-Tanf), so the cost is also printed for the relevant and the irrelevant ones apart.
+corpus name al-Tanf), so the cost is also printed for the relevant and the irrelevant ones apart;
+`--relevant 0.05` draws the stream with that share of relevant articles instead (a news feed's
+mix: most articles are about something else).
 Printed: the cost per article of each part, for the first and the last 1,000 articles (the
 cost should not grow with the archive), and the baseline of the same run: `trafilatura.extract`
 of one fixture page, the cost the judge is compared with (the target is 5 % of it).
@@ -87,6 +89,20 @@ def make_articles(texts: list[str], n: int, rnd: random.Random) -> list[tuple[st
     return articles
 
 
+def with_share(articles: list[tuple[str, str]], share: float, n: int, rnd: random.Random
+               ) -> list[tuple[str, str]]:
+    """n of the articles, `share` of them relevant (by the shipped matcher), in a random order."""
+    matcher = load_matcher()
+    relevant = [a for a in articles if matcher.match(a[1], title=a[0]).relevant]
+    others = [a for a in articles if not matcher.match(a[1], title=a[0]).relevant]
+    k = round(n * share)
+    if k > len(relevant) or n - k > len(others):
+        raise SystemExit(f"not enough articles for a share of {share}: make more")
+    picked = rnd.sample(relevant, k) + rnd.sample(others, n - k)
+    rnd.shuffle(picked)
+    return picked
+
+
 def _ms(samples: list[float]) -> str:
     return (f"mean {1000 * statistics.fmean(samples):.3f} ms, "
             f"p50 {1000 * statistics.median(samples):.3f}")
@@ -116,10 +132,18 @@ def run(articles: list[tuple[str, str]]) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--relevant", type=float, default=None, metavar="SHARE",
+                        help="share of relevant articles in the stream (default: as made, ~0.24)")
     args = parser.parse_args()
+    if args.relevant is not None and not 0 <= args.relevant <= 1:
+        parser.error("--relevant is a share between 0 and 1")
     pages = fixture_pages()
     per_page, texts = baseline_extract(pages)
-    articles = make_articles(texts, args.articles, random.Random(5))
+    if args.relevant is None:
+        articles = make_articles(texts, args.articles, random.Random(5))
+    else:  # made in excess, then drawn: each kind stays as varied as in the default stream
+        made = make_articles(texts, 5 * args.articles, random.Random(5))
+        articles = with_share(made, args.relevant, args.articles, random.Random(6))
     times = run(articles)
     whole = [j + r for j, r in zip(times["judge"], times["remember"], strict=True)]
     k = min(1000, len(whole))
