@@ -147,13 +147,16 @@ class KnownArticles:
         self._shingle_index.compact()
         self._term_index.compact()
 
-    def check(self, sig: Signature, *, url: str | None = None, stories: bool = True
-              ) -> DedupResult:
+    def check(self, sig: Signature, *, url: str | None = None, stories: bool = True,
+              url_is_canonical: bool = False) -> DedupResult:
         """Is this a known URL, a copy of a known text, or a new report on a known story?
 
         `stories=False` (an irrelevant article): look for copies only; it opens no story.
+        `url_is_canonical`: the URL is already `canonical_url` (the judge made it so).
         """
-        if url and (doc := self._by_url.get(canonical_url(url))) is not None:
+        if url and not url_is_canonical:
+            url = canonical_url(url)
+        if url and (doc := self._by_url.get(url)) is not None:
             root = self._root[doc]
             return DedupResult(self._ids[root], self._story_of(root), 1.0, 1.0,
                                f"same URL as {self._ids[doc]}")

@@ -71,7 +71,7 @@ class Judge:
         # story terms only where a story can follow: an irrelevant article opens none
         sig = signature(text, title=title, published=published, terms=match.relevant)
         canon = canonical_url(url) if url else None
-        dedup = self.known.check(sig, url=canon, stories=match.relevant)
+        dedup = self.known.check(sig, url=canon, stories=match.relevant, url_is_canonical=True)
         return Judgement(article_id, match, dedup, sig, canon)
 
     def remember(self, judgement: Judgement) -> None:
@@ -81,5 +81,6 @@ class Judge:
             story=judgement.story,
             url=judgement.canonical_url,
             duplicate_of=judgement.duplicate_of,
+            url_is_canonical=True,
             relevant=judgement.relevant,
         )

@@ -47,3 +47,24 @@ def test_follow_up_joins_the_story_and_is_alerted(matcher):
     assert follow.story == "d" and follow.follow_up and follow.alert
     welfare = judge.judge("w", text(TANF_WELFARE), title=TANF_WELFARE["title"])
     assert not welfare.relevant and not welfare.alert
+
+
+def test_a_reposted_url_is_known_live_and_after_a_rebuild_from_stored_keys(matcher):
+    # "/index.php/" needs two passes of canonicalisation: the key the judge stores must be the
+    # key it looks up, whether the index was built live or rebuilt from the archive
+    from matchers.dedup import KnownArticles
+    from matchers.judge import Judge
+
+    url = "https://www.news.test/2026/tanf/index.php/"
+    judge = Judge(matcher)
+    first = judge.judge("first", text(TANF_DRONE), title=TANF_DRONE["title"], url=url)
+    judge.remember(first)
+    rebuilt = KnownArticles()  # as storage.known rebuilds it: the stored key, taken as canonical
+    rebuilt.add("first", first.signature, story=first.story, url=first.canonical_url,
+                url_is_canonical=True, relevant=first.relevant)
+    other = text(TANF_WELFARE)
+    for known in (judge.known, rebuilt):
+        again = Judge(matcher, known).judge("again", other, url="http://news.test/2026/tanf")
+        assert again.duplicate_of == "first" and "same URL" in again.dedup.reason
+        again = Judge(matcher, known).judge("again", other, url=url)
+        assert again.duplicate_of == "first" and "same URL" in again.dedup.reason
