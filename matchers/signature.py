@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 import numpy as np
 
 from matchers.arrays import sorted_unique
-from matchers.stories import story_terms, term_hash
+from matchers.stories import term_hash
+from matchers.storyterms import story_terms
 
 __all__ = ["MAX_LEVEL", "SAMPLE_TARGET", "Signature", "level", "sample", "signature", "words"]
 

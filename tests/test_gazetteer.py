@@ -1,7 +1,8 @@
 """The gazetteer: one concept for a place, actor or event word in every language and spelling."""
 
 from matchers.gazetteer import Gazetteer, concepts, load_gazetteer
-from matchers.stories import CONCEPT_PREFIX, story_terms
+from matchers.stories import CONCEPT_PREFIX
+from matchers.storyterms import story_terms
 
 
 def _found(text: str) -> set[str]:

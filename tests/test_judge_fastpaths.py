@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 from anyascii import anyascii
 
-from matchers import gazetteer, signature, stories
+from matchers import gazetteer, signature, stories, storyterms
 from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
 from matchers.gazetteer import concepts, fold
 from matchers.normalize import Folder, Normalized, _Anchors, _not_plain_ascii, fold_char
-from matchers.stories import story_terms
+from matchers.storyterms import story_terms
 from tests.conftest import SHARED
 
 
@@ -39,7 +39,7 @@ _ENTITY_BEFORE = re.compile(r"\b[A-Z][\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z
 
 
 def _reference_story_terms(text: str, title: str = "") -> tuple[str, ...]:  # noqa: C901
-    s = stories
+    s = storyterms
     raw = unicodedata.normalize("NFKC", f"{title}\n{text}")
     folded = raw.casefold()
     score: Counter[str] = Counter()
@@ -86,7 +86,7 @@ def _reference_story_terms(text: str, title: str = "") -> tuple[str, ...]:  # no
     extra = sorted(keys, key=lambda t: (-keys[t], first[t], t))
     found = sorted(hits.counts, key=lambda c: (-hits.counts[c], hits.first[c], c))
     return tuple(ranked[:s.MAX_TERMS] + [k for k in extra if k not in score][:s.MAX_KEYS]
-                 + [s.CONCEPT_PREFIX + c for c in found[:s.MAX_CONCEPTS]])
+                 + [stories.CONCEPT_PREFIX + c for c in found[:s.MAX_CONCEPTS]])
 
 
 def _reference_romanise(text: str) -> Normalized:
@@ -130,7 +130,7 @@ def test_only_the_listed_non_word_characters_case_fold_into_word_characters() ->
     word = re.compile(r"\w")
     found = {c for c in map(chr, range(0x110000))
              if not word.match(c) and c.casefold() != c and word.search(c.casefold())}
-    assert found == set(stories._FOLDS_INTO_WORD)
+    assert found == set(storyterms._FOLDS_INTO_WORD)
 
 
 def test_story_terms_equal_the_reference_when_case_folding_splits_or_joins_words() -> None:
@@ -154,7 +154,7 @@ def test_names_of_two_words_or_more_are_those_the_one_word_or_more_pattern_found
     for text in texts:
         before = [(m.start(), m.group(0)) for m in _ENTITY_BEFORE.finditer(text)
                   if re.search(r"[ \t]", m.group(0))]
-        assert before == [(m.start(), m.group(0)) for m in stories._ENTITY_RE.finditer(text)]
+        assert before == [(m.start(), m.group(0)) for m in storyterms._ENTITY_RE.finditer(text)]
 
 
 def test_the_figure_pattern_finds_whole_digit_tokens_as_the_lookbehind_first_one_did() -> None:
@@ -165,7 +165,7 @@ def test_the_figure_pattern_finds_whole_digit_tokens_as_the_lookbehind_first_one
     texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 20)))
               for _ in range(20_000)]
     for text in texts:
-        assert ([m.span() for m in stories._FIGURE_RE.finditer(text)]
+        assert ([m.span() for m in storyterms._FIGURE_RE.finditer(text)]
                 == [m.span() for m in before.finditer(text)]), text
 
 
@@ -227,7 +227,7 @@ def test_signature_words_run_by_run_equal_the_whole_text_pass_with_any_white_spa
 
 
 def test_the_guarded_date_pattern_finds_what_the_unguarded_one_finds() -> None:
-    pattern = stories._DATE_RE.pattern
+    pattern = storyterms._DATE_RE.pattern
     guard = pattern[pattern.index("(?=["):pattern.index("])") + 2]
     unguarded = re.compile(pattern.replace(guard, "", 1))
     assert unguarded.pattern != pattern
@@ -238,7 +238,7 @@ def test_the_guarded_date_pattern_finds_what_the_unguarded_one_finds() -> None:
     texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 12)))
               for _ in range(20_000)]
     for text in texts:
-        assert ([(m.span(), m.groups()) for m in stories._DATE_RE.finditer(text)]
+        assert ([(m.span(), m.groups()) for m in storyterms._DATE_RE.finditer(text)]
                 == [(m.span(), m.groups()) for m in unguarded.finditer(text)]), text
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from matchers.crossscript import name_key
 from matchers.dedup import KnownArticles, signature
-from matchers.stories import story_terms
 from matchers.storymatch import Bars
+from matchers.storyterms import story_terms
 from tests.conftest import seeded_known
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "storage" / "seeds").glob("*.txt"))
