@@ -29,7 +29,7 @@ import numpy as np
 from matchers.postings import Postings
 from matchers.signature import MAX_LEVEL, Signature, level, sample, signature
 from matchers.stories import day_hashes, fact_mask, idf, kind_boost, time_anchors
-from matchers.storymatch import Bars, Query, StoryFit, centroid, fit_story
+from matchers.storymatch import MAX_MEMBERS, Bars, Query, Story, StoryFit, fit_stories
 from matchers.urls import canonical_url
 
 __all__ = ["DedupResult", "KnownArticles", "Signature", "signature"]
@@ -45,6 +45,7 @@ IDF_MIN_DOCS = 50
 SHINGLE_CAP = 150  # a shingle in more distinct articles than this is boilerplate, not evidence
 TERM_CAP = 1000  # likewise for story terms (they would weigh little anyway: low IDF)
 MAX_STORIES = 6  # candidate stories scored as a whole per query
+_STORY_CACHE = 256  # stories whose centroid is kept (a few tens of KB each at most)
 _TOP_FIRST = 64  # best-sharing candidates ranked first (more only if they hold < MAX_STORIES)
 @dataclass(frozen=True)
 class DedupResult:
@@ -90,6 +91,7 @@ class KnownArticles:
         self._shingle_index = Postings()
         self._term_index = Postings(grouped=True)  # story terms of the relevant originals
         self._n_relevant = 0
+        self._stories: dict[int, tuple[int, Story]] = {}  # story_no: (its members, Story)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -213,22 +215,16 @@ class KnownArticles:
         own_days = day_hashes(sig.published)
         query = Query.of(q_terms, q_w, fact_mask(sig.terms))
         members = [self._members(story_no) for story_no in ranked]
-        all_terms = np.frombuffer(self._terms, dtype=np.uint32)
-        ends = self._terms_end  # Python ints: a numpy scalar per slice bound costs more
-        terms = [[all_terms[(ends[d - 1] if d else 0):ends[d]] for d in m] for m in members]
-        stories_terms = [centroid(t) for t in terms]
-        # one index pass for every candidate story's terms
-        counts = np.split(self._term_index.counts(np.concatenate([c for c, _ in stories_terms])),
-                          np.cumsum([len(c) for c, _ in stories_terms])[:-1])
+        stories = [self._story(story_no, docs) for story_no, docs in zip(ranked, members,
+                                                                          strict=True)]
+        # one index pass for every candidate story's terms, one fit for all of them
+        c_df = self._term_index.counts(np.concatenate([st.terms for st in stories]))
+        gaps = self._story_gaps(members, anchors)
+        names_days = [bool(own_days) and any(not own_days.isdisjoint(self._doc_terms(d).tolist())
+                                             for d in docs) for docs in members]
+        fits = fit_stories(query, stories, c_df, n, gaps, names_days, self._bars)
         best: tuple[int, StoryFit] | None = None
-        for docs, story_terms, story, c_df in zip(members, terms, stories_terms, counts,
-                                                  strict=True):
-            gap = float(np.nanmin(self._gaps(np.array(docs), anchors), initial=np.inf))
-            gap = math.nan if math.isinf(gap) else gap
-            names_day = bool(own_days) and any(not own_days.isdisjoint(t.tolist())
-                                               for t in story_terms)
-            fit = fit_story(query, story_terms, story, c_df, n, gap, names_day=names_day,
-                            bars=self._bars)
+        for docs, fit in zip(members, fits, strict=True):
             if best is None or fit.margin > best[1].margin:
                 best = (docs[0], fit)
         if best is None:
@@ -242,6 +238,22 @@ class KnownArticles:
         if mine:
             detail += "; its own: " + ", ".join(mine[:4])
         return _Match(doc, fit.score, detail, fit.threshold)
+
+    def _doc_terms(self, doc: int) -> np.ndarray:
+        ends = self._terms_end  # Python ints: a numpy scalar per slice bound costs more
+        return np.frombuffer(self._terms, dtype=np.uint32)[(ends[doc - 1] if doc else 0):ends[doc]]
+
+    def _story(self, story_no: int, members: list[int]) -> Story:
+        """A story's centroid and its members' places in it, kept until it gains a member
+        (for the last `_STORY_CACHE` stories scored: the same few recur query after query)."""
+        cached = self._stories.pop(story_no, None)
+        if cached is None or cached[0] != len(members):
+            cached = (len(members), Story.of([self._doc_terms(d)
+                                              for d in members[-MAX_MEMBERS:]]))
+        elif len(self._stories) >= _STORY_CACHE:
+            del self._stories[next(iter(self._stories))]  # the least recently scored
+        self._stories[story_no] = cached
+        return cached[1]
 
     def _story_of(self, doc: int) -> str:
         return self._story_names[self._story_no[doc]]
@@ -285,12 +297,17 @@ class KnownArticles:
                 return ranked
             top *= 8  # fewer than MAX_STORIES stories among the top: look further
 
-    def _gaps(self, cand: np.ndarray, anchors: np.ndarray) -> np.ndarray:
-        """Seconds between each candidate's date and the query's nearest anchor (NaN: unknown)."""
-        stamps = np.frombuffer(self._published, dtype=np.float64)[cand]
+    def _story_gaps(self, members: list[list[int]], anchors: np.ndarray) -> list[float]:
+        """Per story, seconds between its nearest dated member and the query's nearest anchor
+        (NaN: unknown)."""
         if len(anchors) == 0:
-            return np.full(len(cand), np.nan)
-        return np.min(np.abs(stamps[:, None] - anchors[None, :]), axis=1)
+            return [math.nan] * len(members)
+        docs = np.fromiter((d for m in members for d in m), dtype=np.intp)
+        stamps = np.frombuffer(self._published, dtype=np.float64)[docs]
+        gap = np.min(np.abs(stamps[:, None] - anchors[None, :]), axis=1)
+        starts = np.cumsum([0] + [len(m) for m in members[:-1]])
+        nearest = np.fmin.reduceat(gap, starts)  # fmin: a NaN (undated member) is passed over
+        return [math.nan if math.isinf(g) else g for g in nearest.tolist()]
 
     def _weights(self, terms: np.ndarray, n_docs: int) -> np.ndarray:
         return idf(self._term_index.counts(terms), n_docs) * kind_boost(terms)

@@ -4,7 +4,8 @@
 merged into `main` when full; adds are buffered unsorted, and a lookup sorts whatever is still
 buffered. Merging is a sorted merge (`searchsorted` + `insert`), never a re-sort of `main`.
 Two rhythms: while the index is being queried (the bot: add one, check one) the buffer is
-merged into `tail` every `_PENDING_MAX` postings, so a lookup sorts a few thousand at most;
+merged into `tail` every `_PENDING_MAX` postings, and once a lookup has sorted it, each add
+merges its own few sorted keys into that sorted view (no lookup sorts the buffer again);
 while it is only loaded (a rebuild from the archive) the buffer grows to `_BULK_MAX` and goes
 straight into `main`, a few passes in all; `compact()` ends a load.
 
@@ -52,8 +53,15 @@ def _sorted(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 def _merge(into: tuple[np.ndarray, np.ndarray], keys: np.ndarray, docs: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray]:
     """Fold sorted postings of newer docs into a sorted level (after equal keys)."""
-    at = np.searchsorted(into[0], keys, "right")
-    return np.insert(into[0], at, keys), np.insert(into[1], at, docs)
+    at = np.searchsorted(into[0], keys, "right") + np.arange(len(keys))  # after equal keys
+    old = np.ones(len(into[0]) + len(keys), dtype=bool)  # np.insert's result, at half its cost
+    old[at] = False
+    merged = []
+    for level, new in zip(into, (keys, docs), strict=True):
+        out = np.empty(len(old), dtype=level.dtype)
+        out[old], out[at] = level, new
+        merged.append(out)
+    return merged[0], merged[1]
 
 
 _EMPTY = (np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.uint32))
@@ -191,10 +199,13 @@ class Postings:
     def add(self, keys: np.ndarray, doc: int) -> None:
         if len(keys) == 0:
             return
-        self._pending_keys.append(keys.astype(np.uint32))
-        self._pending_docs.append(np.full(len(keys), doc, dtype=np.uint32))
+        keys = keys.astype(np.uint32)
+        docs = np.full(len(keys), doc, dtype=np.uint32)
+        self._pending_keys.append(keys)
+        self._pending_docs.append(docs)
         self._pending_n += len(keys)
-        self._recent = None
+        if self._recent is not None:  # queried: fold the few new keys into the sorted view
+            self._recent = _merge(self._recent, np.sort(keys), docs)
         if self._pending_n >= (_PENDING_MAX if self._queried else _BULK_MAX):
             self._merge_pending()
 

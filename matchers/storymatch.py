@@ -39,7 +39,7 @@ from matchers.stories import (
     word_mask,
 )
 
-__all__ = ["Bars", "Query", "StoryFit", "centroid", "fit_story"]
+__all__ = ["Bars", "Query", "Story", "StoryFit", "centroid", "fit_stories"]
 
 MAX_MEMBERS = 24  # the story's latest reports the centroid is made of: bounded cost
 OUTSIDE_MAX = 3  # a story's own term is held by at most this many relevant articles outside it
@@ -86,6 +86,28 @@ def centroid(members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return terms, counts
 
 
+@dataclass(frozen=True)
+class Story:
+    """A story as every fit reads it: its centroid, and where each of its latest members'
+    terms are in it. Made once per story and membership (a query changes only the weights)."""
+
+    terms: np.ndarray  # the centroid's distinct terms, sorted
+    held: np.ndarray  # how many of the latest members hold each
+    members: int  # how many latest members (at most MAX_MEMBERS)
+    at: np.ndarray  # several members: their terms one after another, as places in `terms`
+    ends: list[int]  # where each member's places end in `at`
+
+    @classmethod
+    def of(cls, members: list[np.ndarray]) -> Story:
+        members = members[-MAX_MEMBERS:]
+        terms, held = centroid(members)
+        if len(members) == 1:  # its one member is the whole story: no places needed
+            return cls(terms, held, 1, np.zeros(0, dtype=np.intp), [])
+        at = np.searchsorted(terms, np.concatenate(members))  # every member term is in it
+        return cls(terms, held, len(members), at,
+                   np.cumsum([len(m) for m in members]).tolist())
+
+
 def _cosine(q_w: np.ndarray, q_in: np.ndarray, c_w: np.ndarray, share: np.ndarray,
             c_in: np.ndarray, c_keep: np.ndarray | None = None,
             q_keep: np.ndarray | None = None) -> float:
@@ -109,24 +131,6 @@ def _in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[at] == values
 
 
-def _best_member(q_w: np.ndarray, members: list[np.ndarray], c_terms: np.ndarray,
-                 c_w: np.ndarray, c_in: np.ndarray) -> float:
-    """The cosine of the query with its most similar member."""
-    q_total = float(q_w.sum())
-    best = 0.0
-    at = np.searchsorted(c_terms, np.concatenate(members))  # every member's terms at once
-    weights, shared = c_w[at], c_in[at]
-    start = 0
-    for terms in members:  # each member's own slice, summed alone: the same floats as apart
-        end = start + len(terms)
-        w = weights[start:end]
-        total = float(w.sum())
-        if q_total > 0 and total > 0:
-            best = max(best, float(w[shared[start:end]].sum()) / math.sqrt(q_total * total))
-        start = end
-    return min(1.0, best)
-
-
 @dataclass(frozen=True)
 class Query:
     """A newcomer's story terms as every story fit reads them (made once per check)."""
@@ -144,51 +148,122 @@ class Query:
                    word_mask(terms))
 
 
-def fit_story(query: Query, members: list[np.ndarray], story: tuple[np.ndarray, np.ndarray],
-              c_df: np.ndarray, n_docs: int, gap: float, *, names_day: bool,
-              bars: Bars = Bars()) -> StoryFit:
-    """Score a query (term hashes, their weights, which are facts) against a story.
+def fit_stories(query: Query, stories: list[Story], c_df: np.ndarray, n_docs: int,
+                gaps: list[float], names_days: list[bool], bars: Bars = Bars()
+                ) -> list[StoryFit]:
+    """Score a query (term hashes, their weights, which are facts) against each story.
 
-    `story`: its `centroid(members)`; `c_df`: how many relevant articles hold each of its terms
-    (`n_docs` in all); `gap`: seconds between the query and the story's nearest dated report
-    (NaN: unknown); `names_day`: an undated side names the other's day.
+    `c_df`: how many relevant articles hold each of the stories' terms, one story after
+    another (`n_docs` in all); `gaps`: seconds between the query and each story's nearest dated
+    report (NaN: unknown); `names_days`: an undated side names the other's day. All stories
+    are scored in one pass, but each float is summed as it was for one story alone.
     """
-    q_terms, q_w, q_facts = query.terms, query.weights, query.facts
-    members = members[-MAX_MEMBERS:]
-    c_terms, held = story
-    c_w = idf(c_df, n_docs) * kind_boost(c_terms)
-    share = held / len(members)
-    q_in = _in_sorted(q_terms, c_terms)
+    sizes = np.array([len(st.terms) for st in stories], dtype=np.intp)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    c_terms = np.concatenate([st.terms for st in stories])
+    held = np.concatenate([st.held for st in stories])
+    # IDF's log one story at a time, as ever (a vector log's bits may depend on where a
+    # value sits); the rest is exact arithmetic, element by element
+    c_w = np.concatenate([idf(c_df[a:b], n_docs) for a, b in bounds]) * kind_boost(c_terms)
+    share = held / np.repeat(np.array([st.members for st in stories]), sizes)
     c_in = _in_sorted(c_terms, query.sorted_terms)
+    keys = (np.repeat(np.arange(len(stories), dtype=np.uint64), sizes) << np.uint64(32)
+            ) | c_terms.astype(np.uint64)  # story, then term: sorted
+    q_in = _in_sorted(((np.arange(len(stories), dtype=np.uint64)[:, None] << np.uint64(32))
+                       | query.terms.astype(np.uint64)[None, :]).ravel(), keys
+                      ).reshape(len(stories), len(query.terms))
     # The whole story and its closest report must both fit: a centroid alone drifts towards
     # the vocabulary its events share, a closest member alone is single-link chaining.
-    whole = _cosine(q_w, q_in, c_w, share, c_in)
-    best = whole if len(members) == 1 else _best_member(q_w, members, c_terms, c_w, c_in)
-    score = math.sqrt(whole * best)
-    cross = False
-    if not (q_in & query.words).any():  # no word in common: two languages
-        cross_score = _cross_score(q_terms, q_w, q_facts, q_in, c_terms, c_w, share, c_in)
-        if cross_score > score:
-            score, cross = cross_score, True
-    # The story's own terms: held by its reports and by (nearly) no other relevant article.
+    q_total = float(query.weights.sum())
+    c_norm = _sums(c_w * share ** 2, bounds)
+    dot = _sums((c_w * share)[c_in], _bounds(c_in, bounds))
+    whole = [0.0 if q_total <= 0 or c <= 0 else min(1.0, d / math.sqrt(q_total * c))
+             for c, d in zip(c_norm, dot, strict=True)]
+    best = _best_members(q_total, stories, starts.tolist(), c_w, c_in, whole)
     own = c_in & (c_df - held <= OUTSIDE_MAX) & ~_generic(c_terms)
-    if not cross and not own.any():
-        threshold = math.inf  # nothing of this story's own: only what many events share
-    else:
-        threshold = _threshold(gap, names_day, bars)
-        if not _strong(own, share, c_terms, query.sorted_facts):
-            threshold = max(threshold, bars.dated)  # closeness in time helps strong evidence
-        if not math.isnan(gap) and gap > bars.window_s and not (q_in & q_facts).any():
-            threshold = math.inf  # an old story: only a shared date or figure re-opens it
-    return StoryFit(score, threshold, q_terms[q_in], c_terms[own], cross)
+    n_own = _counts(own, starts, ends)
+    # strong evidence: several own terms most of the story holds, or an own date or figure;
+    # not one stray word ("moreover") that a report of another event shares
+    n_own_half = _counts(own & (share >= 0.5), starts, ends)
+    n_own_fact = _counts(own & _in_sorted(c_terms, query.sorted_facts), starts, ends)
+    no_word = ~(q_in & query.words).any(axis=1)
+    has_fact = (q_in & query.facts).any(axis=1)
+    fits = []
+    for i, (a, b) in enumerate(bounds):
+        score, cross, gap = math.sqrt(whole[i] * best[i]), False, gaps[i]
+        if no_word[i]:  # no word in common: two languages
+            cross_score = _cross_score(query.terms, query.weights, query.facts, q_in[i],
+                                       c_terms[a:b], c_w[a:b], share[a:b], c_in[a:b])
+            if cross_score > score:
+                score, cross = cross_score, True
+        # The story's own terms: held by its reports and by (nearly) no other relevant article.
+        if not cross and not n_own[i]:
+            threshold = math.inf  # nothing of this story's own: only what many events share
+        else:
+            threshold = _threshold(gap, names_days[i], bars)
+            if n_own_half[i] < STRONG_OWN and not n_own_fact[i]:  # time helps strong evidence
+                threshold = max(threshold, bars.dated)
+            if not math.isnan(gap) and gap > bars.window_s and not has_fact[i]:
+                threshold = math.inf  # an old story: only a shared date or figure re-opens it
+        fits.append(StoryFit(score, threshold, query.terms[q_in[i]], c_terms[a:b][own[a:b]],
+                             cross))
+    return fits
 
 
-def _strong(own: np.ndarray, share: np.ndarray, c_terms: np.ndarray, facts: np.ndarray) -> bool:
-    """Several own terms most of the story holds, or an own date or figure (`facts`: the
-    query's, sorted): not one stray word ("moreover") that a report of another event shares."""
-    if int((own & (share >= 0.5)).sum()) >= STRONG_OWN:
-        return True
-    return bool((own & _in_sorted(c_terms, facts)).any())
+def _sums(values: np.ndarray, bounds: list[tuple[int, int]]) -> list[float]:
+    """Each slice's own `sum()`: numpy adds pairwise, so a sum of one slice alone gives its
+    bits (`np.add.reduceat` adds in sequence: other bits)."""
+    return [float(values[a:b].sum()) for a, b in bounds]
+
+
+def _bounds(mask: np.ndarray, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where each slice's true values are in `values[mask]`."""
+    at = _prefix(mask)
+    edges = np.array(bounds, dtype=np.intp).reshape(-1, 2)
+    return list(zip(at[edges[:, 0]].tolist(), at[edges[:, 1]].tolist(), strict=True))
+
+
+def _counts(mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[int]:
+    """How many values are true in each slice."""
+    at = _prefix(mask)
+    return (at[ends] - at[starts]).tolist()
+
+
+def _prefix(mask: np.ndarray) -> np.ndarray:
+    """How many of the first i values are true, for i = 0..len (counts over any slice)."""
+    at = np.zeros(len(mask) + 1, dtype=np.int64)
+    np.cumsum(mask, out=at[1:])
+    return at
+
+
+def _best_members(q_total: float, stories: list[Story], starts: list[int], c_w: np.ndarray,
+                  c_in: np.ndarray, whole: list[float]) -> list[float]:
+    """Per story, the cosine of the query with its most similar member (one member: the
+    story's own cosine). Each member's sums are its own slice's, the same floats as apart."""
+    several = [i for i, st in enumerate(stories) if st.members > 1]
+    best = list(whole)
+    if not several:
+        return best
+    at = np.concatenate([stories[i].at + starts[i] for i in several])
+    weights, shared = c_w[at], c_in[at]
+    m_bounds, end = [], 0
+    for i in several:
+        m_bounds += [(end + a, end + b) for a, b in zip([0, *stories[i].ends[:-1]],
+                                                        stories[i].ends, strict=True)]
+        end += stories[i].ends[-1]
+    totals = _sums(weights, m_bounds)
+    common = _sums(weights[shared], _bounds(shared, m_bounds))
+    k = 0
+    for i in several:
+        value = 0.0
+        for _ in stories[i].ends:
+            if q_total > 0 and totals[k] > 0:
+                value = max(value, common[k] / math.sqrt(q_total * totals[k]))
+            k += 1
+        best[i] = min(1.0, value)
+    return best
 
 
 @cache

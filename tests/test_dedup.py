@@ -175,3 +175,23 @@ def test_story_ranking_of_many_candidates_matches_a_full_sort(n_postings: int) -
         if trial % 2:
             weights[docs < 300] += 5.0  # the two big stories lead: the ranking must look further
         assert known._ranked_stories(docs, weights) == _ranked_by_full_sort(known, docs, weights)
+
+
+def test_kept_story_centroids_answer_like_a_cold_index() -> None:
+    """A story's centroid is kept until it gains a member: checks on an index warmed by many
+    checks equal, bit for bit, those of one rebuilt from the same articles (nothing kept)."""
+    from benchmarks.compare_dedup import _rebuilt, stream
+
+    warm, rows, joined = KnownArticles(), [], 0
+    for i, (article_id, title, text, published, url, relevant) in enumerate(stream(240, 4)):
+        sig = signature(text, title=title, published=published, terms=relevant)
+        res = warm.check(sig, url=url, stories=relevant)
+        if i % 8 == 7:
+            cold = _rebuilt(KnownArticles, rows)
+            assert cold.check(sig, url=url, stories=relevant).__dict__ == res.__dict__
+        joined += res.story is not None and res.duplicate_of is None
+        story = res.story or article_id
+        warm.add(article_id, sig, story=story, url=url, duplicate_of=res.duplicate_of,
+                 relevant=relevant)
+        rows.append((article_id, sig.to_bytes(), story, url, res.duplicate_of, relevant))
+    assert joined > 10 and len(warm._stories) > 0  # stories were joined and centroids kept
