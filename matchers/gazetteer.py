@@ -98,6 +98,7 @@ _Entry = tuple[tuple[_Part, ...], str]  # a spelling's words and its concept
 # whose first word matches it: what the left-to-right pass needs of each word, decided once.
 _Looked = tuple[tuple[str, ...], str | None, tuple[_Entry, ...]]
 _CACHE = 200_000  # words remembered with their candidate spellings
+_PAIRS = 65_536  # pairs of words remembered with the longer spellings they start (~13 MB)
 
 
 class Gazetteer:
@@ -142,7 +143,7 @@ class Gazetteer:
         key = (raw, nxt)
         got = self._pairs.get(key)
         if got is None:
-            if len(self._pairs) > _CACHE:
+            if len(self._pairs) > _PAIRS:
                 self._pairs.clear()
             got = self._pairs[key] = tuple(e for e in longer if e[0][1].matches(nxt, forms))
         return got

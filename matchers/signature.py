@@ -70,7 +70,7 @@ def words(text: str) -> list[str]:
 
 
 _CHUNK_WORDS: dict[str, tuple[str, ...]] = {}
-_CHUNK_WORDS_MAX = 100_000  # runs remembered (~17 MB at most), then forgotten at once
+_CHUNK_WORDS_MAX = 65_536  # runs remembered (~13 MB at most, 200 B each), then forgotten at once
 
 
 def _normalise(text: str) -> str:
@@ -91,7 +91,7 @@ class _WordHashes(dict[str, int]):
 
 
 _WORD_HASHES = _WordHashes()
-_WORD_HASHES_MAX = 100_000  # words remembered (~13 MB at most), then forgotten at once
+_WORD_HASHES_MAX = 65_536  # words remembered (~9 MB at most), then forgotten at once
 
 
 def _shingles(tokens: list[str]) -> np.ndarray:

@@ -173,7 +173,7 @@ def _stats(tokens: list[str], lede: int) -> _Stats:
 _FOLDS_INTO_WORD = "\u0345"
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=65_536)
 def _casefold_word(word: str) -> str | None:
     """A word case-folded, or None when folding makes it more than one word ("İ" -> "i̇")."""
     folded = word.casefold()

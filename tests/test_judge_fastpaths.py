@@ -272,6 +272,17 @@ def _reference_concepts(text: str) -> tuple[dict[str, int], dict[str, int], froz
     return dict(counts), first, frozenset(words)
 
 
+def test_concepts_stay_the_same_when_remembered_pairs_are_forgotten(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gazetteer, "_PAIRS", 3)
+    texts = [f"{t}\n{x}" for t, x in _texts()][:40]
+    texts += ["Free Syrian Army and the Islamic State in al Tanf, then the U.S. and US forces"] * 3
+    for text in texts:
+        hits = concepts(text)
+        assert (hits.counts, hits.first, hits.words) == _reference_concepts(text), text
+        assert len(gazetteer.load_gazetteer()._pairs) <= 3 + 1
+
+
 def test_concepts_equal_the_candidate_by_candidate_pass() -> None:
     spellings = [s.replace("*", "") + suffix for section in gazetteer._data().values()
                  for names in section.values() if isinstance(names, list)
