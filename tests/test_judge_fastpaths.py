@@ -211,6 +211,7 @@ def test_signature_words_run_by_run_equal_the_whole_text_pass_with_any_white_spa
     # and compatibility characters next to it (U+00A8 decomposes to a space and a mark), and a
     # memory that forgets halfway through
     monkeypatch.setattr(signature, "_CHUNK_WORDS_MAX", 40)
+    signature._CHUNK_WORDS.clear()  # (other tests may have filled it)
     spaces = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u00a0", "\u1680", "\u2003",
               "\u2028", "\u2029", "\u202f", "\u3000"]
     white = re.compile(r"\s")
@@ -275,6 +276,7 @@ def _reference_concepts(text: str) -> tuple[dict[str, int], dict[str, int], froz
 def test_concepts_stay_the_same_when_remembered_pairs_are_forgotten(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gazetteer, "_PAIRS", 3)
+    gazetteer.load_gazetteer()._pairs.clear()  # (other tests may have filled it)
     texts = [f"{t}\n{x}" for t, x in _texts()][:40]
     texts += ["Free Syrian Army and the Islamic State in al Tanf, then the U.S. and US forces"] * 3
     for text in texts:
@@ -313,6 +315,7 @@ def test_sorted_unique_equals_np_unique() -> None:
 def test_remembered_word_hashes_are_the_crc32_of_the_words_also_after_forgetting(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(signature, "_WORD_HASHES_MAX", 50)
+    signature._WORD_HASHES.clear()  # (other tests may have filled it)
     rnd = random.Random(13)
     alphabet = "abcאбвتنف \u0130\u00df12"
     for _ in range(300):
