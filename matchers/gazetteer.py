@@ -109,6 +109,8 @@ class Gazetteer:
         self._stems: dict[str, list[_Entry]] = {}
         self._seen: dict[str, _Looked] = {}
         self._pairs: dict[tuple[str, str], tuple[_Entry, ...]] = {}
+        self._multi: set[str] = set()  # seen words some longer spelling starts at
+        self._single: set[str] = set()  # the other seen words that are a spelling alone
         for concept, spellings in table.items():
             for spelling in spellings:
                 parts = tuple(_part(w) for w in _TOKEN.findall(spelling.replace("*", "")))
@@ -148,7 +150,7 @@ class Gazetteer:
             got = self._pairs[key] = tuple(e for e in longer if e[0][1].matches(nxt, forms))
         return got
 
-    def _longer_matches(self, raws: list[str], looked: list[_Looked], multi: frozenset[str]
+    def _longer_matches(self, raws: list[str], looked: list[_Looked], multi: set[str]
                         ) -> tuple[list[tuple[int, str, int]], set[int]]:
         """Left to right over the words a longer spelling may start at: (word index, concept,
         words covered) of each match, and the indexes of the words covered by longer ones."""
@@ -182,18 +184,22 @@ class Gazetteer:
         """The concepts of a text; at each word the longest spelling starting there wins."""
         raws = _TOKEN.findall(fold(text))
         distinct = dict.fromkeys(raws)
-        seen = self._seen
+        seen, multi, single = self._seen, self._multi, self._single
         if len(seen) + len(distinct) > _CACHE:  # (never cleared halfway through a text)
             seen.clear()
-        for raw in distinct:
-            if raw not in seen:
-                seen[raw] = self._look(raw)
+            multi.clear()
+            single.clear()
+        for raw in itertools.filterfalse(seen.__contains__, distinct):
+            got = seen[raw] = self._look(raw)
+            if got[2]:
+                multi.add(raw)
+            elif got[1] is not None:
+                single.add(raw)
         looked = list(map(seen.__getitem__, raws))  # per word in C: words recur
         # Left to right, a match skips the words it covers. Only a longer spelling covers more
-        # than its own word, so the words some longer spelling may start at are walked first
-        # (few); every other word that is a spelling by itself counts unless a match covers it.
-        multi = frozenset(raw for raw in distinct if seen[raw][2])
-        single = frozenset(raw for raw in distinct if seen[raw][1] is not None and not seen[raw][2])
+        # than its own word, so the words some longer spelling may start at (`multi`) are
+        # walked first (few); every other word that is a spelling by itself (`single`) counts
+        # unless a match covers it.
         found, covered = self._longer_matches(raws, looked, multi)
         at = [i for i in itertools.compress(itertools.count(), map(single.__contains__, raws))
               if i not in covered] if covered else list(
@@ -201,8 +207,7 @@ class Gazetteer:
         concept_at = [looked[i][1] for i in at]
         counts = Counter(concept_at)
         first = dict(zip(reversed(concept_at), reversed(at), strict=True))  # later writes win
-        words = {looked[i][0][0] for i in at} if covered else {
-            seen[raw][0][0] for raw in single}
+        words = {looked[i][0][0] for i in at}
         for i, concept, size in found:
             counts[concept] += 1
             if first.get(concept, i) >= i:
