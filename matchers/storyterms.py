@@ -233,14 +233,14 @@ def _add_words(folded: str, lede: int, stats: _Stats, in_dates: list[tuple[int, 
     """Plain words and figures, scored by frequency plus the lede's bonus. Decided once per
     distinct word (the weights are whole numbers, so counts give the same floats as adding per
     occurrence); only digit words are looked at per occurrence (dates and spans are not figures)."""
-    common = common_words()
     counts, in_lede, at = stats
     figures = []  # digit words: kept or not per occurrence (dates, spans), so looked at each time
-    for word, n in counts.items():
-        if word in _STOP or word in _SUBJECT or word in common or not (
-            len(word) > 3 or word.isdigit() and len(word) > 1
-        ):
+    # set differences in C first (most words are common); the order words are scored in is
+    # no matter: terms are ranked by (score, first place, term)
+    for word in counts.keys() - common_words() - _STOP - _SUBJECT:
+        if not (len(word) > 3 or word.isdigit() and len(word) > 1):
             continue
+        n = counts[word]
         if word.isdigit():
             figures.append(word)
             continue
