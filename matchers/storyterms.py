@@ -80,8 +80,10 @@ _DATE_RE = re.compile(
 )
 
 # a name never spans lines: a headline and the next paragraph are not one name
-# (two words at least: one capitalised word is no multi-word name, and most are single)
-_ENTITY_RE = re.compile(r"\b[A-Z][\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)+")
+# Two words at least (one capitalised word is no multi-word name, and most are single). It
+# starts with the capital it consumes, so the engine skips to capitals (the lookbehind then looks
+# before it): the same matches as a leading word boundary, twice as fast.
+_ENTITY_RE = re.compile(r"[A-Z](?<!\w[A-Z])[\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)+")
 _WORD_RE = re.compile(r"\w+")
 # A whole token of digits. It starts with the digit it consumes, so the engine skips to digits
 # (the lookbehind then looks before that digit): the same matches as (?<!\w)\d+(?!\w), 3x faster.
