@@ -97,7 +97,7 @@ _Entry = tuple[tuple[_Part, ...], str]  # a spelling's words and its concept
 # A word's forms, the first one-word spelling matching it (its concept) and the longer spellings
 # whose first word matches it: what the left-to-right pass needs of each word, decided once.
 _Looked = tuple[tuple[str, ...], str | None, tuple[_Entry, ...]]
-_CACHE = 200_000  # words remembered with their candidate spellings
+_CACHE = 65_536  # words remembered with their candidate spellings (~25 MB at most)
 _PAIRS = 65_536  # pairs of words remembered with the longer spellings they start (~13 MB)
 
 

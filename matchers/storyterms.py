@@ -137,7 +137,7 @@ _SUBJECT = frozenset(
 
 _KEY_PREFIX = "ent:~"
 # Folding one word is pure and words recur across articles: remembered, within a bound.
-_fold_word = functools.lru_cache(maxsize=200_000)(fold)
+_fold_word = functools.lru_cache(maxsize=65_536)(fold)
 _KEY_WEIGHT = 1.0
 _SUBJECT_KEYS = frozenset(k for w in _SUBJECT for part in w.split("-") if (k := name_key(part)))
 
@@ -146,7 +146,7 @@ def _subject_only(name: str) -> bool:
     return all(part in _SUBJECT or part in _STOP for part in name.replace("-", " ").split())
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=65_536)
 def _name_term(word: str) -> tuple[str, str] | None:
     """A word's folded form and its name-key term, or None when it is no name (pure, so
     remembered: names recur across articles; the gazetteer's `covered` is checked per text)."""
