@@ -1,8 +1,8 @@
 """The judge's fast paths decide exactly as the straightforward per-occurrence code they replaced.
 
-`story_terms` scores each distinct word once (counts instead of one addition per occurrence),
-`Folder.romanise` romanises each distinct run once and `signature.words` splits glued words with
-character-first patterns; the references below are the former code.
+`story_terms` scores each distinct word once (counts instead of one addition per occurrence) and
+`signature.words` splits glued words with character-first patterns; the references below are the
+former code. (The matcher's own fast paths, romanise among them: tests/test_match_fastpaths.py.)
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from anyascii import anyascii
 
 from matchers import gazetteer, signature, stories, storyterms
 from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
 from matchers.gazetteer import concepts, fold
-from matchers.normalize import Folder, Normalized, _Anchors, _not_plain_ascii, fold_char
 from matchers.storyterms import story_terms
 from tests.conftest import SHARED
 
@@ -89,22 +87,6 @@ def _reference_story_terms(text: str, title: str = "") -> tuple[str, ...]:  # no
                  + [stories.CONCEPT_PREFIX + c for c in found[:s.MAX_CONCEPTS]])
 
 
-def _reference_romanise(text: str) -> Normalized:
-    pieces: list[str] = []
-    anchors = _Anchors()
-    last = 0
-    for m in _not_plain_ascii().finditer(text):
-        pieces.append(text[last:m.start()].lower())
-        for pos in range(m.start(), m.end()):
-            rep = anyascii(fold_char(text[pos])).lower()
-            pieces.append(rep)
-            if len(rep) != 1:
-                anchors.add(pos, len(rep))
-        last = m.end()
-    pieces.append(text[last:].lower())
-    return Normalized(text, "".join(pieces), anchors.breaks, anchors.deltas)
-
-
 def test_story_terms_equal_the_per_occurrence_scoring_on_the_corpus() -> None:
     texts = _texts()
     assert texts
@@ -167,21 +149,6 @@ def test_the_figure_pattern_finds_whole_digit_tokens_as_the_lookbehind_first_one
     for text in texts:
         assert ([m.span() for m in storyterms._FIGURE_RE.finditer(text)]
                 == [m.span() for m in before.finditer(text)]), text
-
-
-def test_romanise_equals_the_per_character_loop_also_when_runs_recur() -> None:
-    folder = Folder()
-    texts = [t for _, t in _texts()] + [
-        "Пальмира Пальмира تدمر تدمر — Ωμέγα Ωμέγα 東京 東京",
-        "東京\u00ad東京a東b\u200b京 ①\u00bd東京東京 ﬁ東 မြန်မာ 한국어 ไทย",  # deletions, expansions
-    ]
-    for text in texts + texts:  # the second round is served from the run cache
-        got, want = folder.romanise(text), _reference_romanise(text)
-        assert (got.text, got._breaks, got._deltas) == (want.text, want._breaks, want._deltas)
-        if not re.search(r"[^\x00-\x7f]", text):
-            continue
-        for pos in range(0, len(got.text), 7):
-            assert got.to_original(pos) == want.to_original(pos)
 
 
 _REFERENCE_GLUE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")

@@ -296,6 +296,21 @@ def test_romanise_maps_every_offset_as_the_flat_map() -> None:
 
 
 @pytest.mark.skipif(ahocorasick_rs is None, reason="ahocorasick_rs not installed")
+def test_romanise_equals_the_per_character_loop_also_when_runs_recur() -> None:
+    folder = Folder()
+    texts = [r["text"] for r in _corpus()] + [
+        "Пальмира Пальмира تدمر تدمر — Ωμέγα Ωμέγα 東京 東京",
+        "東京\u00ad東京a東b\u200b京 ①\u00bd東京東京 ﬁ東 မြန်မာ 한국어 ไทย",  # deletions, expansions
+    ]
+    for text in texts + texts:  # the second round is served from the run cache
+        got, want = folder.romanise(text), _reference_romanise(text)
+        assert (got.text, got._breaks, got._deltas) == (want.text, want._breaks, want._deltas)
+        if not re.search(r"[^\x00-\x7f]", text):
+            continue
+        for pos in range(0, len(got.text), 7):
+            assert got.to_original(pos) == want.to_original(pos)
+
+
 def test_the_dfa_finds_what_pyahocorasick_and_plain_search_find() -> None:
     new, _ = _matchers()
     literals = list(new._literals.table)
