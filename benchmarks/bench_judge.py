@@ -93,8 +93,9 @@ def with_share(articles: list[tuple[str, str]], share: float, n: int, rnd: rando
                ) -> list[tuple[str, str]]:
     """n of the articles, `share` of them relevant (by the shipped matcher), in a random order."""
     matcher = load_matcher()
-    relevant = [a for a in articles if matcher.match(a[1], title=a[0]).relevant]
-    others = [a for a in articles if not matcher.match(a[1], title=a[0]).relevant]
+    relevant, others = [], []
+    for title, text in articles:
+        (relevant if matcher.match(text, title=title).relevant else others).append((title, text))
     k = round(n * share)
     if k > len(relevant) or n - k > len(others):
         raise SystemExit(f"not enough articles for a share of {share}: make more")
