@@ -88,7 +88,7 @@ class KnownArticles:
         self._terms_end = array("I")  # per doc: where its terms end in `_terms`
         self._by_url: dict[str, int] = {}
         self._by_id: dict[str, int] = {}
-        self._shingle_index = Postings()
+        self._shingle_index = Postings(filtered=True)  # a new text shares almost no shingle
         self._term_index = Postings(grouped=True)  # story terms of the relevant originals
         self._n_relevant = 0
         self._stories: dict[int, tuple[int, Story]] = {}  # story_no: (its members, Story)

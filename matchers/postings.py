@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from matchers.keybits import KeyBits
+
 __all__ = ["Postings"]
 
 _PENDING_MAX = 8192  # buffered postings merged into `tail` (while the index is queried)
@@ -180,10 +182,12 @@ class Postings:
     """Inverted index of uint32 keys to doc numbers (docs added in increasing order).
 
     `grouped`: keys repeat across many docs (store each once); else nearly every key is one
-    doc's (store its low half).
+    doc's (store its low half). `filtered`: most keys looked up are in no doc (a new text's
+    shingles): a `KeyBits` table of the keys added spares the search of nearly all of them.
     """
 
-    def __init__(self, *, grouped: bool = False) -> None:
+    def __init__(self, *, grouped: bool = False, filtered: bool = False) -> None:
+        self._filter = KeyBits() if filtered else None
         self._compact = _Grouped if grouped else _Split
         self._main: _Flat | _Grouped | _Split = _Flat(*_EMPTY)
         self._tail = _EMPTY
@@ -200,6 +204,8 @@ class Postings:
         if len(keys) == 0:
             return
         keys = keys.astype(np.uint32)
+        if self._filter is not None:
+            self._filter.add(keys)
         docs = np.full(len(keys), doc, dtype=np.uint32)
         self._pending_keys.append(keys)
         self._pending_docs.append(docs)
@@ -266,9 +272,11 @@ class Postings:
         """
         keys = keys.astype(np.uint32)
         order = np.argsort(keys, kind="stable")
+        if self._filter is not None:  # a key surely in no doc has no postings: not searched
+            order = order[self._filter.may_hold(keys[order])]
         needles = keys[order]
         spans = self._spans(needles)
-        total = np.zeros(len(keys), dtype=np.int64)
+        total = np.zeros(len(needles), dtype=np.int64)
         for _, lo, hi in spans:
             total += hi - lo
         usable = total <= cap
@@ -280,7 +288,7 @@ class Postings:
             starts = np.repeat(lo - np.cumsum(n) + n, n)
             found.append(level_docs[starts + np.arange(int(n.sum()))])
             which.append(np.repeat(order, n))
-        counts = np.empty(len(keys), dtype=np.int64)
+        counts = np.zeros(len(keys), dtype=np.int64)
         counts[order] = total
         if not found:
             return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64), counts

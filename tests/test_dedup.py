@@ -10,6 +10,7 @@ import pytest
 
 from matchers import postings
 from matchers.dedup import KnownArticles, Signature, signature
+from matchers.keybits import KeyBits
 from tests.conftest import seeded_known
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "storage" / "seeds").glob("*.txt"))
@@ -114,10 +115,10 @@ def test_copies_survive_citation_marks_accents_and_arabic_spelling(known: KnownA
     assert res.duplicate_of == "base" and res.copy_score > 0.95
 
 
-@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize(("grouped", "filtered"), [(False, False), (True, False), (False, True)])
 @pytest.mark.parametrize("queried_every", [3, 37, 1000])
 def test_postings_answer_like_a_dictionary_across_merges(monkeypatch, queried_every,
-                                                         grouped) -> None:
+                                                         grouped, filtered) -> None:
     monkeypatch.setattr(postings, "_PENDING_MAX", 64)  # small levels: many merges in a test
     monkeypatch.setattr(postings, "_BULK_MAX", 512)
     monkeypatch.setattr(postings, "_TAIL_MAX", 256)
@@ -128,7 +129,9 @@ def test_postings_answer_like_a_dictionary_across_merges(monkeypatch, queried_ev
     high = np.array([0, 1, 0xFFFF] + rng.integers(0, 1 << 16, 447).tolist(), dtype=np.uint64)
     pool = np.concatenate([np.arange(450), (high << 16) | rng.integers(0, 4, 450).astype(np.uint64)]
                           ).astype(np.uint32)
-    index, truth = postings.Postings(grouped=grouped), defaultdict(list)
+    if filtered:  # a small table, so that absent keys both pass and are stopped
+        monkeypatch.setattr(postings, "KeyBits", lambda: KeyBits(bits=12))
+    index, truth = postings.Postings(grouped=grouped, filtered=filtered), defaultdict(list)
     for doc in range(300):
         keys = np.unique(pool[rng.integers(0, 400, int(rng.integers(0, 12))) + 450 * (doc % 2)])
         index.add(keys, doc)
@@ -137,7 +140,8 @@ def test_postings_answer_like_a_dictionary_across_merges(monkeypatch, queried_ev
         if doc == 200:
             index.compact()
         if doc % queried_every == 0 or doc == 299:  # lookups between adds, or a bulk load
-            probe = pool[rng.integers(0, 900, 40)]
+            never = rng.integers(0, 1 << 32, 20, dtype=np.uint64).astype(np.uint32)
+            probe = np.concatenate([pool[rng.integers(0, 900, 40)], never])
             docs, which, counts = index.lookup(probe, cap=3)
             assert counts.tolist() == [len(truth[k]) for k in probe.tolist()]
             got = sorted(zip(which.tolist(), docs.tolist(), strict=True))
@@ -195,3 +199,24 @@ def test_kept_story_centroids_answer_like_a_cold_index() -> None:
                  relevant=relevant)
         rows.append((article_id, sig.to_bytes(), story, url, res.duplicate_of, relevant))
     assert joined > 10 and len(warm._stories) > 0  # stories were joined and centroids kept
+
+
+def test_key_bits_hold_every_key_added_and_stop_most_others() -> None:
+    rng = np.random.default_rng(8)
+    bits = KeyBits(bits=20)
+    added = rng.integers(0, 1 << 32, 5000, dtype=np.uint64).astype(np.uint32)
+    for part in np.array_split(added, 7):  # several adds, with repeats of one table byte
+        bits.add(part)
+    bits.add(added[:10])  # adding again changes nothing
+    assert bits.may_hold(added).all()
+    others = rng.integers(0, 1 << 32, 20000, dtype=np.uint64).astype(np.uint32)
+    # 5,000 keys set at most 5,000 of 2^20 bits (0.48 %): about as few other keys pass
+    assert bits.may_hold(others).mean() < 0.01
+    one = KeyBits(bits=20)
+    one.add(np.array([0xABCDE123], dtype=np.uint32))
+    probe = np.array([0xABCDE123, 0xABCDEFFF, 0xABCDF123, 0xABCDD123], dtype=np.uint32)
+    # the same top 20 bits pass; the next bit of the same table byte, or the last, does not
+    assert one.may_hold(probe).tolist() == [True, True, False, False]
+    assert KeyBits(bits=3).nbytes == 1 and KeyBits().nbytes == 1 << 22
+    with pytest.raises(ValueError, match="bits"):
+        KeyBits(bits=2)
