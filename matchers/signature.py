@@ -51,6 +51,12 @@ _FOLD = (("ى", "ي"), ("ة", "ه"), ("ی", "ي"))
 def words(text: str) -> list[str]:
     """Words with markup, case, width, accents, glued words ("theAl-Tanf"), wiki citation
     marks ("[2]") and Arabic spelling variants (hamza seats, tatweel, harakat) removed."""
+    return list(itertools.chain.from_iterable(map(_CHUNK_WORDS.__getitem__, _chunks(text))))
+
+
+def _chunks(text: str) -> list[str]:
+    """The text's runs of non-space characters, once markup and citation marks are gone; the
+    words of each (`_CHUNK_WORDS`) and their crc32 (`_CHUNK_HASHES`) are then remembered."""
     text = _CITE_RE.sub(" ", html.unescape(_TAG_RE.sub(" ", text)))
     # Every step after this one changes a character by what is next to it inside a run of
     # non-space characters at most, and keeps white space white: so each distinct run is
@@ -62,15 +68,20 @@ def words(text: str) -> list[str]:
     if new_chunks:
         if len(known) + len(new_chunks) > _CHUNK_WORDS_MAX:
             known.clear()
+            _CHUNK_HASHES.clear()
             new_chunks = list(set(chunks))
         for chunk, line in zip(new_chunks, _normalise("\n".join(new_chunks)).split("\n"),
                                strict=True):
-            known[chunk] = tuple(_WORD_RE.findall(line))
-    return list(itertools.chain.from_iterable(map(known.__getitem__, chunks)))
+            found = known[chunk] = tuple(_WORD_RE.findall(line))
+            _CHUNK_HASHES[chunk] = struct.pack(f"<{len(found)}I",
+                                               *(zlib.crc32(w.encode("utf-8")) for w in found))
+    return chunks
 
 
+# Both memories hold the same runs (~13 MB at most, 200 B each), then are forgotten at once.
 _CHUNK_WORDS: dict[str, tuple[str, ...]] = {}
-_CHUNK_WORDS_MAX = 65_536  # runs remembered (~13 MB at most, 200 B each), then forgotten at once
+_CHUNK_HASHES: dict[str, bytes] = {}  # a run's words' crc32, little-endian uint32
+_CHUNK_WORDS_MAX = 65_536
 
 
 def _normalise(text: str) -> str:
@@ -81,26 +92,17 @@ def _normalise(text: str) -> str:
     return _MARK_RE.sub("", text).casefold()
 
 
-class _WordHashes(dict[str, int]):
-    """crc32 of each word, remembered: words recur across articles, and a lookup per word in C
-    (`map(__getitem__)`) costs a third of hashing it again."""
-
-    def __missing__(self, word: str) -> int:
-        value = self[word] = zlib.crc32(word.encode("utf-8"))
-        return value
+def _word_hashes(text: str) -> np.ndarray:
+    """crc32 of each of `words(text)`, in order: the runs' remembered hashes joined in C, so no
+    Python object is made per word."""
+    joined = b"".join(map(_CHUNK_HASHES.__getitem__, _chunks(text)))
+    return np.frombuffer(joined, dtype="<u4").astype(np.uint64)
 
 
-_WORD_HASHES = _WordHashes()
-_WORD_HASHES_MAX = 65_536  # words remembered (~9 MB at most), then forgotten at once
-
-
-def _shingles(tokens: list[str]) -> np.ndarray:
-    """Sorted unique 32-bit hashes of word 3-shingles (crc32 per word, mixed in numpy)."""
-    if not tokens:
+def _shingles(w: np.ndarray) -> np.ndarray:
+    """Sorted unique 32-bit hashes of word 3-shingles, from the words' crc32 (mixed in numpy)."""
+    if len(w) == 0:
         return np.zeros(0, dtype=np.uint32)
-    if len(_WORD_HASHES) > _WORD_HASHES_MAX:
-        _WORD_HASHES.clear()
-    w = np.fromiter(map(_WORD_HASHES.__getitem__, tokens), np.uint64, len(tokens))
     if len(w) < 3:
         w = np.concatenate([w, np.zeros(3 - len(w), dtype=np.uint64)])
     h = w[:-2] * _MIX[0] + w[1:-1] * _MIX[1] + w[2:] * _MIX[2]
@@ -178,10 +180,10 @@ def signature(text: str, title: str = "", published: datetime | None = None, *,
     """
     if published is not None and published.tzinfo is None:
         raise ValueError("published must be timezone-aware (UTC)")
-    tokens = words(text)
-    hashes = _shingles(tokens).astype("<u4")
+    w = _word_hashes(text)
+    hashes = _shingles(w).astype("<u4")
     terms = story_terms(text, title) if terms else ()
     keys = np.array([term_hash(t) for t in terms], dtype="<u4")
-    return Signature(hashes.tobytes(), terms, published, len(tokens), keys.tobytes())
+    return Signature(hashes.tobytes(), terms, published, len(w), keys.tobytes())
 
 

@@ -12,10 +12,8 @@ import json
 import random
 import re
 import unicodedata
-import zlib
 from collections import Counter
 
-import numpy as np
 import pytest
 
 from matchers import gazetteer, signature, stories, storyterms
@@ -277,24 +275,3 @@ def test_sorted_unique_equals_np_unique() -> None:
             a = rng.integers(0, n // 3 + 2, n).astype(dtype)  # repeats, unsorted
             got, want = sorted_unique(a), np.unique(a)
             assert got.dtype == want.dtype and np.array_equal(got, want)
-
-
-def test_remembered_word_hashes_are_the_crc32_of_the_words_also_after_forgetting(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(signature, "_WORD_HASHES_MAX", 50)
-    signature._WORD_HASHES.clear()  # (other tests may have filled it)
-    rnd = random.Random(13)
-    alphabet = "abcאбвتنف \u0130\u00df12"
-    for _ in range(300):
-        tokens = ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 6)))
-                  for _ in range(rnd.randrange(0, 40))]
-        w = np.array([zlib.crc32(t.encode("utf-8")) for t in tokens] or [0], dtype=np.uint64)
-        if len(tokens) < 3:
-            w = np.concatenate([w[:len(tokens)], np.zeros(3 - len(tokens), dtype=np.uint64)])
-        h = w[:-2] * signature._MIX[0] + w[1:-1] * signature._MIX[1] + w[2:] * signature._MIX[2]
-        h ^= h >> np.uint64(31)
-        h *= signature._MIX[2]
-        h ^= h >> np.uint64(29)
-        expected = np.unique((h >> np.uint64(32)).astype(np.uint32)) if tokens else []
-        assert signature._shingles(tokens).tolist() == list(expected)
-        assert len(signature._WORD_HASHES) <= 50 + 40
