@@ -9,7 +9,9 @@ only the index and the story fit are compared). A stream of articles made from t
 and the seeds (variants of one text a few days apart: same stories; edited copies; re-posted URLs;
 undated pages; relevant and not) goes through both, check then add, the way the bot feeds them,
 with a rebuild from stored signatures half-way (as `storage.known` does after a restart). Every
-`DedupResult` must be equal, floats bit for bit. With `--blobs` (the cache of
+`DedupResult` must be equal: its decisions (copy, story, reason) exactly, its scores to within
+1e-12 (a story's sums may be taken in another order, which moves a float's last bit, never a
+decision). With `--blobs` (the cache of
 `benchmarks/bench_dedup.py`), both also index those signatures and answer its queries.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import random
 import subprocess
 import sys
@@ -107,6 +110,15 @@ def _rebuilt(cls: type, rows: list[tuple]) -> object:
     return known
 
 
+def _differ(a: object, b: object) -> bool:
+    """Whether two DedupResults differ: in any decision, or in a score by more than rounding."""
+    scores = ("copy_score", "story_score")
+    da, db = dict(a.__dict__), dict(b.__dict__)
+    if any(not math.isclose(da.pop(k), db.pop(k), rel_tol=1e-12, abs_tol=1e-15) for k in scores):
+        return True
+    return da != db
+
+
 def compare_stream(ref: ModuleType, n: int, seed: int = 1) -> tuple[int, int, list[str]]:
     """Feed the stream to both; (decisions compared, story matches, differences)."""
     old, new = ref.KnownArticles(), KnownArticles()
@@ -123,7 +135,7 @@ def compare_stream(ref: ModuleType, n: int, seed: int = 1) -> tuple[int, int, li
                 a = old.check(probe, url=check_url, stories=with_stories)
                 b = new.check(probe, url=check_url, stories=with_stories)
                 compared += 1
-                if a.__dict__ != b.__dict__:
+                if _differ(a, b):
                     diffs.append(f"{article_id}: {a} != {b}")
         res = old.check(sig, url=url, stories=relevant)
         stories += res.story is not None and res.duplicate_of is None
@@ -152,7 +164,7 @@ def compare_blobs(ref: ModuleType, path: Path, docs: int, queries: int) -> tuple
         text = bench_dedup._edit(corpus.text(src), rnd) if q % 2 == 0 else corpus.text(docs + q)
         sig = signature(text, published=bench_dedup.START + timedelta(minutes=10 * src))
         a, b = old.check(sig), new.check(sig)
-        if a.__dict__ != b.__dict__:
+        if _differ(a, b):
             diffs.append(f"query {q}: {a} != {b}")
     return queries, diffs
 

@@ -95,17 +95,17 @@ class Story:
     held: np.ndarray  # how many of the latest members hold each
     members: int  # how many latest members (at most MAX_MEMBERS)
     at: np.ndarray  # several members: their terms one after another, as places in `terms`
-    ends: list[int]  # where each member's places end in `at`
+    member_of: np.ndarray  # which member each place of `at` is of
 
     @classmethod
     def of(cls, members: list[np.ndarray]) -> Story:
         members = members[-MAX_MEMBERS:]
         terms, held = centroid(members)
         if len(members) == 1:  # its one member is the whole story: no places needed
-            return cls(terms, held, 1, np.zeros(0, dtype=np.intp), [])
+            return cls(terms, held, 1, np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
         at = np.searchsorted(terms, np.concatenate(members))  # every member term is in it
         return cls(terms, held, len(members), at,
-                   np.cumsum([len(m) for m in members]).tolist())
+                   np.repeat(np.arange(len(members)), [len(m) for m in members]))
 
 
 def _cosine(q_w: np.ndarray, q_in: np.ndarray, c_w: np.ndarray, share: np.ndarray,
@@ -156,7 +156,8 @@ def fit_stories(query: Query, stories: list[Story], c_df: np.ndarray, n_docs: in
     `c_df`: how many relevant articles hold each of the stories' terms, one story after
     another (`n_docs` in all); `gaps`: seconds between the query and each story's nearest dated
     report (NaN: unknown); `names_days`: an undated side names the other's day. All stories
-    are scored in one pass, but each float is summed as it was for one story alone.
+    are scored in one pass, but each float is summed as it was for one story alone (`bincount`
+    adds each story's values in order, whatever the other stories).
     """
     sizes = np.array([len(st.terms) for st in stories], dtype=np.intp)
     ends = np.cumsum(sizes)
@@ -177,8 +178,10 @@ def fit_stories(query: Query, stories: list[Story], c_df: np.ndarray, n_docs: in
     # The whole story and its closest report must both fit: a centroid alone drifts towards
     # the vocabulary its events share, a closest member alone is single-link chaining.
     q_total = float(query.weights.sum())
-    c_norm = _sums(c_w * share ** 2, bounds)
-    dot = _sums((c_w * share)[c_in], _bounds(c_in, bounds))
+    story_of = np.repeat(np.arange(len(stories)), sizes)
+    c_norm = np.bincount(story_of, weights=c_w * share ** 2, minlength=len(stories)).tolist()
+    dot = np.bincount(story_of, weights=np.where(c_in, c_w * share, 0.0),
+                      minlength=len(stories)).tolist()
     whole = [0.0 if q_total <= 0 or c <= 0 else min(1.0, d / math.sqrt(q_total * c))
              for c, d in zip(c_norm, dot, strict=True)]
     best = _best_members(q_total, stories, starts.tolist(), c_w, c_in, whole)
@@ -212,19 +215,6 @@ def fit_stories(query: Query, stories: list[Story], c_df: np.ndarray, n_docs: in
     return fits
 
 
-def _sums(values: np.ndarray, bounds: list[tuple[int, int]]) -> list[float]:
-    """Each slice's own `sum()`: numpy adds pairwise, so a sum of one slice alone gives its
-    bits (`np.add.reduceat` adds in sequence: other bits)."""
-    return [float(values[a:b].sum()) for a, b in bounds]
-
-
-def _bounds(mask: np.ndarray, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Where each slice's true values are in `values[mask]`."""
-    at = _prefix(mask)
-    edges = np.array(bounds, dtype=np.intp).reshape(-1, 2)
-    return list(zip(at[edges[:, 0]].tolist(), at[edges[:, 1]].tolist(), strict=True))
-
-
 def _counts(mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[int]:
     """How many values are true in each slice."""
     at = _prefix(mask)
@@ -241,28 +231,26 @@ def _prefix(mask: np.ndarray) -> np.ndarray:
 def _best_members(q_total: float, stories: list[Story], starts: list[int], c_w: np.ndarray,
                   c_in: np.ndarray, whole: list[float]) -> list[float]:
     """Per story, the cosine of the query with its most similar member (one member: the
-    story's own cosine). Each member's sums are its own slice's, the same floats as apart."""
+    story's own cosine). Every member of every story is summed in one pass (`bincount` adds
+    in order: the same sum as adding the member's weights one by one)."""
     several = [i for i, st in enumerate(stories) if st.members > 1]
     best = list(whole)
     if not several:
         return best
+    if q_total <= 0:  # no member can fit
+        return [0.0 if stories[i].members > 1 else v for i, v in enumerate(best)]
     at = np.concatenate([stories[i].at + starts[i] for i in several])
-    weights, shared = c_w[at], c_in[at]
-    m_bounds, end = [], 0
-    for i in several:
-        m_bounds += [(end + a, end + b) for a, b in zip([0, *stories[i].ends[:-1]],
-                                                        stories[i].ends, strict=True)]
-        end += stories[i].ends[-1]
-    totals = _sums(weights, m_bounds)
-    common = _sums(weights[shared], _bounds(shared, m_bounds))
-    k = 0
-    for i in several:
-        value = 0.0
-        for _ in stories[i].ends:
-            if q_total > 0 and totals[k] > 0:
-                value = max(value, common[k] / math.sqrt(q_total * totals[k]))
-            k += 1
-        best[i] = min(1.0, value)
+    sizes = [stories[i].members for i in several]
+    firsts = np.cumsum([0, *sizes[:-1]])
+    member = np.concatenate([stories[i].member_of + f for i, f in zip(several, firsts.tolist(),
+                                                                        strict=True)])
+    weights = c_w[at]
+    totals = np.bincount(member, weights=weights, minlength=sum(sizes))
+    common = np.bincount(member, weights=np.where(c_in[at], weights, 0.0), minlength=len(totals))
+    value = np.zeros(len(totals))
+    np.divide(common, np.sqrt(q_total * totals), out=value, where=totals > 0)
+    for i, v in zip(several, np.maximum.reduceat(value, firsts).tolist(), strict=True):
+        best[i] = min(1.0, v)
     return best
 
 
