@@ -64,6 +64,17 @@ class _Match:
     threshold: float = 0.0  # the bar this match had to clear (story matches)
 
 
+@dataclass
+class _Scored:
+    """A story as last scored: its centroid (until it gains a member) and the document
+    frequencies of its terms in the term index's settled levels (until they change)."""
+
+    members: int
+    story: Story
+    generation: int = -1  # the term index's, when `settled` was counted
+    settled: np.ndarray | None = None
+
+
 class KnownArticles:
     """The archive's articles as an in-memory index; rebuild it by add()-ing stored signatures."""
 
@@ -91,7 +102,7 @@ class KnownArticles:
         self._shingle_index = Postings(filtered=True)  # a new text shares almost no shingle
         self._term_index = Postings(grouped=True)  # story terms of the relevant originals
         self._n_relevant = 0
-        self._stories: dict[int, tuple[int, Story]] = {}  # story_no: (its members, Story)
+        self._stories: dict[int, _Scored] = {}  # the last stories scored, by story_no
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -215,10 +226,10 @@ class KnownArticles:
         own_days = day_hashes(sig.published)
         query = Query.of(q_terms, q_w, fact_mask(sig.terms))
         members = [self._members(story_no) for story_no in ranked]
-        stories = [self._story(story_no, docs) for story_no, docs in zip(ranked, members,
+        scored = [self._scored(story_no, docs) for story_no, docs in zip(ranked, members,
                                                                           strict=True)]
-        # one index pass for every candidate story's terms, one fit for all of them
-        c_df = self._term_index.counts(np.concatenate([st.terms for st in stories]))
+        stories = [entry.story for entry in scored]
+        c_df = self._story_df(scored)  # one fit for all the candidates
         gaps = self._story_gaps(members, anchors)
         names_days = [bool(own_days) and any(not own_days.isdisjoint(self._doc_terms(d).tolist())
                                              for d in docs) for docs in members]
@@ -243,17 +254,32 @@ class KnownArticles:
         ends = self._terms_end  # Python ints: a numpy scalar per slice bound costs more
         return np.frombuffer(self._terms, dtype=np.uint32)[(ends[doc - 1] if doc else 0):ends[doc]]
 
-    def _story(self, story_no: int, members: list[int]) -> Story:
+    def _scored(self, story_no: int, members: list[int]) -> _Scored:
         """A story's centroid and its members' places in it, kept until it gains a member
         (for the last `_STORY_CACHE` stories scored: the same few recur query after query)."""
         cached = self._stories.pop(story_no, None)
-        if cached is None or cached[0] != len(members):
-            cached = (len(members), Story.of([self._doc_terms(d)
-                                              for d in members[-MAX_MEMBERS:]]))
-        elif len(self._stories) >= _STORY_CACHE:
+        if cached is None or cached.members != len(members):
+            cached = _Scored(len(members), Story.of([self._doc_terms(d)
+                                                     for d in members[-MAX_MEMBERS:]]))
+        if len(self._stories) >= _STORY_CACHE:
             del self._stories[next(iter(self._stories))]  # the least recently scored
         self._stories[story_no] = cached
-        return cached[1]
+        return cached
+
+    def _story_df(self, scored: list[_Scored]) -> np.ndarray:
+        """How many relevant originals hold each candidate story's terms, one story after
+        another. The settled levels' counts are kept with each story until the index merges
+        its buffer (every few hundred articles); only the buffer is searched every time."""
+        index = self._term_index
+        stale = [entry for entry in scored if entry.generation != index.generation]
+        if stale:
+            counts = index.settled_counts(np.concatenate([e.story.terms for e in stale]))
+            cuts = np.cumsum([len(e.story.terms) for e in stale[:-1]], dtype=np.intp)
+            for entry, part in zip(stale, np.split(counts, cuts), strict=True):
+                entry.generation, entry.settled = index.generation, part
+        terms = np.concatenate([entry.story.terms for entry in scored])
+        settled = np.concatenate([entry.settled for entry in scored])
+        return settled + index.recent_counts(terms)
 
     def _story_of(self, doc: int) -> str:
         return self._story_names[self._story_no[doc]]

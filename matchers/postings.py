@@ -196,9 +196,15 @@ class Postings:
         self._pending_n = 0
         self._recent: tuple[np.ndarray, np.ndarray] | None = None  # sorted view of pending
         self._queried = False  # a lookup since the last merge: keep the buffer small
+        self._generation = 0  # how many times `main` or `tail` changed
 
     def __len__(self) -> int:
         return len(self._main.docs) + len(self._tail[0]) + self._pending_n
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever `settled_counts` may answer otherwise (a merge of the buffer)."""
+        return self._generation
 
     def add(self, keys: np.ndarray, doc: int) -> None:
         if len(keys) == 0:
@@ -223,6 +229,7 @@ class Postings:
             self._tail = _EMPTY
 
     def _merge_main(self, keys: np.ndarray, docs: np.ndarray) -> None:
+        self._generation += 1
         main = self._main.merge(keys, docs)
         if isinstance(main, _Flat) and len(main.docs) >= _COMPACT_MIN:
             main = self._compact.of(main.keys, main.docs)
@@ -230,6 +237,7 @@ class Postings:
 
     def _merge_pending(self) -> None:
         keys, docs = self._pending()
+        self._generation += 1
         self._pending_keys, self._pending_docs, self._pending_n = [], [], 0
         self._recent, self._queried = None, False
         if len(keys) >= _TAIL_MAX:  # a bulk load: straight into main
@@ -264,6 +272,28 @@ class Postings:
         for _, lo, hi in self._spans(keys):
             total += hi - lo
         return total
+
+    def settled_counts(self, keys: np.ndarray) -> np.ndarray:
+        """`counts` without the buffer: the same answer until `generation` changes, so a
+        caller may keep it and add `recent_counts` (a small search) query after query."""
+        keys = keys.astype(np.uint32)
+        total = np.zeros(len(keys), dtype=np.int64)
+        if len(self._main.docs):
+            lo, hi = self._main.ranges(keys)
+            total += hi - lo
+        if len(self._tail[0]):
+            lo, hi = _ranges(self._tail[0], keys)
+            total += hi - lo
+        return total
+
+    def recent_counts(self, keys: np.ndarray) -> np.ndarray:
+        """How many postings each key has in the buffer (`counts` = settled + recent)."""
+        self._queried = True
+        recent = self._pending()[0]
+        if not len(recent):
+            return np.zeros(len(keys), dtype=np.int64)
+        lo, hi = _ranges(recent, keys.astype(np.uint32))
+        return (hi - lo).astype(np.int64)
 
     def lookup(self, keys: np.ndarray, *, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Docs holding each key (one per posting), the index of the key it matched, key counts.

@@ -132,6 +132,7 @@ def test_postings_answer_like_a_dictionary_across_merges(monkeypatch, queried_ev
     if filtered:  # a small table, so that absent keys both pass and are stopped
         monkeypatch.setattr(postings, "KeyBits", lambda: KeyBits(bits=12))
     index, truth = postings.Postings(grouped=grouped, filtered=filtered), defaultdict(list)
+    fixed, kept = pool[::7], (-1, None)  # settled counts of one probe, kept while valid
     for doc in range(300):
         keys = np.unique(pool[rng.integers(0, 400, int(rng.integers(0, 12))) + 450 * (doc % 2)])
         index.add(keys, doc)
@@ -149,6 +150,11 @@ def test_postings_answer_like_a_dictionary_across_merges(monkeypatch, queried_ev
                           for d in truth[k])
             assert got == want
             assert index.counts(probe).tolist() == counts.tolist()
+            split = index.settled_counts(probe) + index.recent_counts(probe)
+            assert split.tolist() == counts.tolist()
+        if kept[0] == index.generation:  # what a caller kept still holds
+            assert index.settled_counts(fixed).tolist() == kept[1]
+        kept = (index.generation, index.settled_counts(fixed).tolist())
     assert len(index) == sum(len(v) for v in truth.values())
 
 
@@ -220,3 +226,22 @@ def test_key_bits_hold_every_key_added_and_stop_most_others() -> None:
     assert KeyBits(bits=3).nbytes == 1 and KeyBits().nbytes == 1 << 22
     with pytest.raises(ValueError, match="bits"):
         KeyBits(bits=2)
+
+
+def test_the_cache_of_scored_stories_stays_within_its_bound(monkeypatch) -> None:
+    from matchers import dedup
+
+    monkeypatch.setattr(dedup, "_STORY_CACHE", 4)
+    known = KnownArticles()
+    towns = ["Aleppo", "Homs", "Palmyra", "Raqqa", "Deir", "Hama", "Idlib", "Daraa", "Tartus",
+             "Latakia", "Qamishli", "Manbij"]
+    for i, town in enumerate(towns):
+        text = (f"The Qasr Bridge Authority in {town} closed the bridge on 14 March. {town} "
+                f"engineers say the bridge will reopen after repairs, the authority said.")
+        known.add(f"s{i}", signature(text, title=f"{town} bridge closed", terms=True),
+                  story=f"s{i}")
+    for town in ("Kobani", "Afrin", "Suwayda"):
+        query = (f"Engineers from {town} joined the Qasr Bridge Authority on 14 March to inspect "
+                 f"repairs; the authority says the bridge may reopen soon.")
+        assert known.check(signature(query, title="Inspection", terms=True)).duplicate_of is None
+        assert 0 < len(known._stories) <= 4
