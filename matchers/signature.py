@@ -64,7 +64,7 @@ def _chunks(text: str) -> list[str]:
     # the steps together, one per line.
     chunks = text.split()
     known = _CHUNK_WORDS
-    new_chunks = list(itertools.filterfalse(known.__contains__, set(chunks)))
+    new_chunks = list(set(chunks).difference(known))  # in C: each run's hash is kept
     if new_chunks:
         if len(known) + len(new_chunks) > _CHUNK_WORDS_MAX:
             known.clear()
