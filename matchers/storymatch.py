@@ -165,9 +165,7 @@ def fit_stories(query: Query, stories: list[Story], c_df: np.ndarray, n_docs: in
     bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
     c_terms = np.concatenate([st.terms for st in stories])
     held = np.concatenate([st.held for st in stories])
-    # IDF's log one story at a time, as ever (a vector log's bits may depend on where a
-    # value sits); the rest is exact arithmetic, element by element
-    c_w = np.concatenate([idf(c_df[a:b], n_docs) for a, b in bounds]) * kind_boost(c_terms)
+    c_w = idf(c_df, n_docs) * kind_boost(c_terms)
     share = held / np.repeat(np.array([st.members for st in stories]), sizes)
     c_in = _in_sorted(c_terms, query.sorted_terms)
     keys = (np.repeat(np.arange(len(stories), dtype=np.uint64), sizes) << np.uint64(32)
