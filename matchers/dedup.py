@@ -27,7 +27,7 @@ from datetime import timedelta
 import numpy as np
 
 from matchers.postings import Postings
-from matchers.signature import MAX_LEVEL, Signature, level, sample, signature
+from matchers.signature import Signature, level, sample, sample_sizes, signature
 from matchers.stories import day_hashes, fact_mask, idf, kind_boost, time_anchors
 from matchers.storymatch import MAX_MEMBERS, Bars, Query, Story, StoryFit, fit_stories
 from matchers.urls import canonical_url
@@ -199,7 +199,7 @@ class KnownArticles:
             return None
         # The query's own sample size at each level (minus skipped boilerplate): like with like.
         usable = df <= SHINGLE_CAP
-        per_level = [len(sample(hashes[usable], k)) for k in range(MAX_LEVEL + 1)]
+        per_level = sample_sizes(hashes[usable])
         levels = np.frombuffer(self._level, dtype=np.uint8)[cand]
         q_n = np.array(per_level)[levels]
         d_n = np.frombuffer(self._n_samples, dtype=np.uint32)[cand]

@@ -26,7 +26,8 @@ from matchers.arrays import sorted_unique
 from matchers.stories import term_hash
 from matchers.storyterms import story_terms
 
-__all__ = ["MAX_LEVEL", "SAMPLE_TARGET", "Signature", "level", "sample", "signature", "words"]
+__all__ = ["MAX_LEVEL", "SAMPLE_TARGET", "Signature", "level", "sample", "sample_sizes",
+           "signature", "words"]
 
 SAMPLE_TARGET = 96  # samples kept per article in the index
 MAX_LEVEL = 4  # keep at least 1/16 of the shingles of very long texts
@@ -122,6 +123,17 @@ def level(n_shingles: int) -> int:
 def sample(hashes: np.ndarray, k: int) -> np.ndarray:
     """The hashes with k low zero bits."""
     return hashes[(hashes & np.uint32((1 << k) - 1)) == 0]
+
+
+# row k: which values of a hash's low MAX_LEVEL bits have k low zero bits
+_KEPT_AT = np.array([[v & ((1 << k) - 1) == 0 for v in range(1 << MAX_LEVEL)]
+                     for k in range(MAX_LEVEL + 1)], dtype=np.int64)
+
+
+def sample_sizes(hashes: np.ndarray) -> list[int]:
+    """`len(sample(hashes, k))` for each level k = 0..MAX_LEVEL, from one count of low bits."""
+    low = np.bincount(hashes & np.uint32((1 << MAX_LEVEL) - 1), minlength=1 << MAX_LEVEL)
+    return (_KEPT_AT @ low).tolist()
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,12 @@ def test_a_runs_remembered_hashes_are_its_words_crc32() -> None:
             assert got == [zlib.crc32(w.encode()) for w in signature._CHUNK_WORDS[chunk]]
     assert signature._word_hashes(text).tolist() == [
         zlib.crc32(w.encode()) for w in signature.words(text)]
+
+
+def test_sample_sizes_count_what_each_level_keeps() -> None:
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 17, 800):
+        hashes = np.sort(rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32))
+        hashes[: n // 4] &= np.uint32(~0xFF & 0xFFFFFFFF)  # some with many low zero bits
+        assert signature.sample_sizes(hashes) == [len(signature.sample(hashes, k))
+                                                  for k in range(signature.MAX_LEVEL + 1)]
