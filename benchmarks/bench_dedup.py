@@ -101,9 +101,10 @@ def load_or_build(corpus: Corpus, n: int, path: Path | None) -> list[bytes]:
             print(f"signatures: {n} docs read from {path}")
             return [raw[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
     blobs = build_blobs(corpus, n)
-    if path is not None:
-        np.savez(path, raw=np.frombuffer(b"".join(blobs), dtype=np.uint8),
-                 lengths=np.array([len(b) for b in blobs], dtype=np.int64))
+    if path is not None:  # through a file object: np.savez would add ".npz" to another name
+        with path.open("wb") as out:
+            np.savez(out, raw=np.frombuffer(b"".join(blobs), dtype=np.uint8),
+                     lengths=np.array([len(b) for b in blobs], dtype=np.int64))
     return blobs
 
 
