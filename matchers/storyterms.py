@@ -20,6 +20,7 @@ from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
 from matchers.gazetteer import concepts, fold
 from matchers.stories import CONCEPT_PREFIX
+from matchers.storydates import date_matches, date_terms
 
 __all__ = ["MAX_CONCEPTS", "MAX_KEYS", "MAX_TERMS", "story_terms"]
 
@@ -45,40 +46,6 @@ _STOP = frozenset(
     في من على إلى الى عن أن ان التي الذي مع هذا هذه كان قد بعد ما لا
     """.split()
 )
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
-# Month names of the corpus' other languages (Russian genitive, Arabic MSA and Levantine), so a
-# date is the same term in every language: "14 апреля" and "14 April" are both date:apr-14.
-_FOREIGN_MONTHS = {
-    name: i
-    for names in (
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-        "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
-        "dicembre",
-        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
-        "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
-        "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر",
-        "كانون_الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين_الأول تشرين_الثاني "
-        "كانون_الأول",
-    )
-    for i, name in enumerate(names.split(), 1)
-} | {"ابريل": 4, "اكتوبر": 10, "اغسطس": 8, "setiembre": 9, "fevrier": 2, "aout": 8,
-     "decembre": 12}
-_FOREIGN_RE = "|".join(
-    sorted((n.replace("_", r"\s+") for n in _FOREIGN_MONTHS), key=len, reverse=True))
-_ENGLISH_RE = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-               r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
-_MONTH_RE = rf"(?:{_FOREIGN_RE}|{_ENGLISH_RE})"
-# A date starts with a digit or a month's first letter: that guard lets the engine skip other
-# words without trying each of the ~80 month names there (same matches, half the time)
-_DATE_START = "".join(sorted({n[0] for n in _FOREIGN_MONTHS} | {m[0] for m in _MONTHS}))
-_DATE_RE = re.compile(
-    rf"\b(?=[\d{re.escape(_DATE_START)}])(?:(\d{{1,2}})(?:st|nd|rd|th|er)?\s+(?:de\s+)?({_MONTH_RE})\b"
-    rf"|({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b)"
-    r"(?:,?\s+(?:de\s+)?(\d{4})\b)?"
-)
-
 # a name never spans lines: a headline and the next paragraph are not one name
 # Two words at least (one capitalised word is no multi-word name, and most are single). It
 # starts with the capital it consumes, so the engine skips to capitals (the lookbehind then looks
@@ -94,24 +61,6 @@ _SPAN_RE = re.compile(
     r"[\s-]*(?:hours?|days?|weeks?|months?|years?|minutes?|heures?|jours?|ore|giorni|horas?"
     r"|d[ií]as|час\w*|суто?к\w*|дн\w*|недел\w*|лет|год\w*|ساع\w*|يوم\w*|أيام|ايام|اسبوع\w*)\b")
 
-def _month_number(name: str) -> int | None:
-    name = re.sub(r"\s+", "_", name)
-    if name in _FOREIGN_MONTHS:
-        return _FOREIGN_MONTHS[name]
-    return next((i for i, m in enumerate(_MONTHS, 1) if name.startswith(m[:3])), None)
-
-
-def _month_day(match: re.Match[str]) -> list[str]:
-    """date:apr-14 for any language, plus date:2020-04-14 when the year is given."""
-    day = int(match.group(1) or match.group(4))
-    month = _month_number(match.group(2) or match.group(3))
-    if month is None or not 1 <= day <= 31:
-        return []
-    terms = [f"date:{_MONTHS[month - 1][:3]}-{day}"]
-    year = match.group(5)
-    if year and 1990 <= int(year) <= 2100:
-        terms.append(f"date:{int(year):04d}-{month:02d}-{day:02d}")
-    return terms
 
 # The monitored subject's own vocabulary: nearly every relevant article shares it, so it says
 # nothing about which event an article reports (IDF learns this only once the archive is large).
@@ -307,7 +256,7 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     first: dict[str, int] = {}
     lede = len(_WORD_RE.findall(title.casefold())) + _LEDE_WORDS
     hits = concepts(raw)
-    dated = list(_DATE_RE.finditer(folded))  # scanned once: spans for figures, then terms
+    dated = date_matches(folded)  # scanned once: spans for figures, then terms
     in_dates = [m.span() for m in dated]
     raw_stats = _stats(_WORD_RE.findall(raw), lede)
     folded_stats = _folded_stats(raw, raw_stats) or _stats(_WORD_RE.findall(folded), lede)
@@ -318,7 +267,7 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
             score[f"ent:{name}"] += 2.0  # multi-word names are rare and specific
             first.setdefault(f"ent:{name}", match.start() // 6)
     for match in dated:
-        for date in _month_day(match):
+        for date in date_terms(match):
             score[date] += 3.0
             first.setdefault(date, match.start() // 6)
     ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
