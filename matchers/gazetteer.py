@@ -18,11 +18,13 @@ import re
 import tomllib
 import unicodedata
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["ConceptHits", "Gazetteer", "broad_concepts", "concepts", "fold", "load_gazetteer"]
+__all__ = ["ConceptHits", "Gazetteer", "broad_concepts", "concepts", "concepts_of_words", "fold",
+           "load_gazetteer"]
 
 _MAX_ENDING = 3  # letters a stem may be followed by (case endings, Arabic suffixes)
 _MIN_STEM = 3
@@ -182,8 +184,14 @@ class Gazetteer:
 
     def match(self, text: str) -> ConceptHits:
         """The concepts of a text; at each word the longest spelling starting there wins."""
-        raws = _TOKEN.findall(fold(text))
-        distinct = dict.fromkeys(raws)
+        return self.match_words(_TOKEN.findall(fold(text)))
+
+    def match_words(self, raws: list[str], distinct: Collection[str] | None = None
+                    ) -> ConceptHits:
+        """The concepts of a text given as its folded words (`\\w+` runs of `fold(text)`, in
+        order; `distinct`: the same words once each, when the caller has them)."""
+        if distinct is None:
+            distinct = dict.fromkeys(raws)
         seen, multi, single = self._seen, self._multi, self._single
         if len(seen) + len(distinct) > _CACHE:  # (never cleared halfway through a text)
             seen.clear()
@@ -239,3 +247,8 @@ def broad_concepts() -> frozenset[str]:
 def concepts(text: str) -> ConceptHits:
     """The concepts the text mentions, by the shipped gazetteer."""
     return load_gazetteer().match(text)
+
+
+def concepts_of_words(words: list[str], distinct: Collection[str] | None = None) -> ConceptHits:
+    """`concepts` of a text given as the words of `fold(text)` (see `Gazetteer.match_words`)."""
+    return load_gazetteer().match_words(words, distinct)

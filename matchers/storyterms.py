@@ -18,9 +18,10 @@ from collections import Counter
 
 from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
-from matchers.gazetteer import concepts, fold
+from matchers.gazetteer import concepts, concepts_of_words, fold
 from matchers.stories import CONCEPT_PREFIX
 from matchers.storydates import date_matches, date_terms
+from matchers.textwords import ascii_words, words
 
 __all__ = ["MAX_CONCEPTS", "MAX_KEYS", "MAX_TERMS", "story_terms"]
 
@@ -254,12 +255,20 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     folded = raw.casefold()
     score: Counter[str] = Counter()
     first: dict[str, int] = {}
-    lede = len(_WORD_RE.findall(title.casefold())) + _LEDE_WORDS
-    hits = concepts(raw)
+    lede = len(words(title.casefold())) + _LEDE_WORDS
+    plain = ascii_words(raw)
+    if plain is not None:
+        # ASCII but for punctuation that folds to itself: `fold(raw)` is `raw`, and the folded
+        # text's words are the raw words in lower case
+        raw_stats = _stats(plain, lede)
+        hits = concepts_of_words(plain, raw_stats[0])
+        folded_stats = _stats(" ".join(plain).lower().split(), lede)
+    else:
+        raw_stats = _stats(_WORD_RE.findall(raw), lede)
+        hits = concepts(raw)
+        folded_stats = _folded_stats(raw, raw_stats) or _stats(_WORD_RE.findall(folded), lede)
     dated = date_matches(folded)  # scanned once: spans for figures, then terms
     in_dates = [m.span() for m in dated]
-    raw_stats = _stats(_WORD_RE.findall(raw), lede)
-    folded_stats = _folded_stats(raw, raw_stats) or _stats(_WORD_RE.findall(folded), lede)
     _add_words(folded, lede, folded_stats, in_dates, hits.words, score, first)
     for match in _ENTITY_RE.finditer(raw):
         name = match.group(0).casefold()

@@ -1,0 +1,40 @@
+"""A text's words, the runs `\\w+` finds, split fast when the text is ASCII.
+
+`re.findall(r"\\w+", text)` costs ~0.1 ms on a 5 KB article; on ASCII text, where `\\w` is
+[A-Za-z0-9_], mapping every other character to a space (str.translate has an ASCII fast path)
+and splitting on spaces gives the same words in a quarter of that. Most English reports carry a
+few non-ASCII characters that are no word characters (curly quotes, dashes): those become spaces
+first. Pure: text in, words out.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["PUNCTUATION", "ascii_words", "words"]
+
+_WORD_RE = re.compile(r"\w+")
+_GAPS = {c: " " for c in range(128) if not _WORD_RE.match(chr(c))}
+# Non-ASCII characters of English reports that are no word characters, fold to themselves
+# (`gazetteer.fold`, casefold, NFKC) and never split in two: a text that has no other
+# non-ASCII character is split as ASCII (tests/test_storyterms_fastpaths.py checks them).
+PUNCTUATION = "“”‘’–—•„«»·"
+
+
+def ascii_words(text: str) -> list[str] | None:
+    """The words of a text that is ASCII but for `PUNCTUATION`, or None for any other text."""
+    if not text.isascii():
+        for mark in PUNCTUATION:
+            if mark in text:
+                text = text.replace(mark, " ")
+                if text.isascii():
+                    break
+        else:
+            return None
+    return text.translate(_GAPS).split()
+
+
+def words(text: str) -> list[str]:
+    """The `\\w+` runs of a text, in order: `re.findall(r"\\w+", text)`."""
+    found = ascii_words(text)
+    return _WORD_RE.findall(text) if found is None else found

@@ -1,0 +1,90 @@
+"""Story terms' shortcuts answer as the general code they skip.
+
+The ASCII word split is `re.findall(r"\\w+")`, the gazetteer given words is the gazetteer given
+the text, and the date scan at month names finds what the pattern's whole-text scan finds.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import unicodedata
+
+import pytest
+
+from matchers import gazetteer, textwords
+from matchers.storyterms import story_terms
+from tests.conftest import SHARED
+
+_WORD = re.compile(r"\w+")
+
+
+def _texts() -> list[str]:
+    rows = [json.loads(line) for line in
+            (SHARED / "corpus" / "dev.jsonl").read_text("utf-8").splitlines() if line]
+    return [unicodedata.normalize("NFKC", f"{r.get('title', '')}\n{r['text']}") for r in rows]
+
+
+def _random_texts(pieces: list[str], seed: int, count: int = 20_000) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(pieces) for _ in range(rnd.randrange(0, 16))) for _ in range(count)]
+
+
+_TRICKY = ["a", "Z", "_", "9", " ", "\t", "\n", "\x00", "\x1c", "\x1f", "\x7f", "-", "'", ".",
+           "é", "ß", "İ", "ﬁ", "²", "٣", "ـ", "\u0301", "\u064e", "\u00a0", "\u2028", "\u200b",
+           "🙂", "мир", "تنف", *textwords.PUNCTUATION]
+
+
+def test_the_ascii_split_finds_the_words_the_pattern_finds() -> None:
+    texts = _texts() + _random_texts(_TRICKY, 1)
+    texts += ["".join(map(chr, range(128))), "x" * 10_000, "", " ", "“”", "a“b”c’d"]
+    shortcut = 0
+    for text in texts:
+        assert textwords.words(text) == _WORD.findall(text), repr(text)
+        if textwords.ascii_words(text) is not None:
+            shortcut += 1
+    assert shortcut > 1000  # the shortcut was taken, not only the pattern
+
+
+def test_the_ascii_split_is_taken_only_for_ascii_and_the_listed_punctuation() -> None:
+    assert textwords.ascii_words("Tanf “base” – 55 km") == ["Tanf", "base", "55", "km"]
+    assert textwords.ascii_words("Tanf é") is None
+    assert textwords.ascii_words("“Tanf” é") is None
+    assert textwords.ascii_words("") == []
+
+
+def test_the_listed_punctuation_folds_to_itself_and_is_no_word_character() -> None:
+    # story_terms takes fold(text) == text and text.casefold()'s words == the words lower-cased
+    # for a text of ASCII and these characters
+    for mark in textwords.PUNCTUATION:
+        assert not _WORD.match(mark) and not mark.isspace()
+        assert unicodedata.decomposition(mark) == "" and unicodedata.combining(mark) == 0
+        assert gazetteer.fold(mark) == mark == mark.casefold()
+        assert unicodedata.normalize("NFKC", mark) == mark
+    ascii_text = "".join(map(chr, range(128)))
+    assert gazetteer.fold(ascii_text) == ascii_text
+    assert ascii_text.casefold() == ascii_text.lower()
+
+
+def test_the_gazetteer_given_words_finds_what_it_finds_in_the_text() -> None:
+    pieces = ["Tanf", "al-Tanf", "Palmyra", "Tadmur", "تدمر", "Пальмира", "ISIS", "IS", "is", "US",
+              "Daesh", "drone", "drones", "Rukban", "Deir", "ez-Zor", "Abu", "Kamal", "the", " ",
+              " ", "\n", "“", "’", "27", "x"]
+    g = gazetteer.load_gazetteer()
+    for text in _texts() + _random_texts(pieces, 2, 5000):
+        raws = _WORD.findall(gazetteer.fold(text))
+        want = g.match(text)
+        assert g.match_words(raws) == want
+        assert g.match_words(raws, set(raws)) == want
+        assert gazetteer.concepts_of_words(raws) == gazetteer.concepts(text)
+
+
+def test_story_terms_of_ascii_texts_equal_those_through_the_general_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [t for t in _texts() if textwords.ascii_words(t) is not None]
+    texts += ["Khidr met Khidr in Rukban on April 14, 2020; “27 fighters” – 27 left. ISIS, IS."]
+    assert texts
+    fast = [story_terms(t, "Khidr in Rukban") for t in texts]
+    monkeypatch.setattr("matchers.storyterms.ascii_words", lambda text: None)
+    assert fast == [story_terms(t, "Khidr in Rukban") for t in texts]
