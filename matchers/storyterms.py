@@ -267,7 +267,7 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
         raw_stats = _stats(_WORD_RE.findall(raw), lede)
         hits = concepts(raw)
         folded_stats = _folded_stats(raw, raw_stats) or _stats(_WORD_RE.findall(folded), lede)
-    dated = date_matches(folded)  # scanned once: spans for figures, then terms
+    dated = date_matches(folded, folded_stats[0])  # scanned once: spans for figures, then terms
     in_dates = [m.span() for m in dated]
     _add_words(folded, lede, folded_stats, in_dates, hits.words, score, first)
     for match in _ENTITY_RE.finditer(raw):

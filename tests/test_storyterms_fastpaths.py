@@ -13,7 +13,7 @@ import unicodedata
 
 import pytest
 
-from matchers import gazetteer, textwords
+from matchers import gazetteer, storydates, textwords
 from matchers.storyterms import story_terms
 from tests.conftest import SHARED
 
@@ -88,3 +88,56 @@ def test_story_terms_of_ascii_texts_equal_those_through_the_general_path(
     fast = [story_terms(t, "Khidr in Rukban") for t in texts]
     monkeypatch.setattr("matchers.storyterms.ascii_words", lambda text: None)
     assert fast == [story_terms(t, "Khidr in Rukban") for t in texts]
+
+
+def test_white_space_and_word_characters_are_what_the_patterns_call_so() -> None:
+    # the date scan walks back over white space and word characters with str methods
+    space, word = re.compile(r"\s"), re.compile(r"\w")
+    for c in map(chr, range(0x110000)):
+        assert c.isspace() == bool(space.match(c)), hex(ord(c))
+        assert storydates._is_word(c) == bool(word.match(c)), hex(ord(c))
+
+
+def test_the_month_words_are_every_word_a_month_name_of_the_pattern_can_be() -> None:
+    month = re.compile(rf"(?:{storydates._MONTH_RE})")
+    names = [*storydates._MONTHS, *(n.replace("_", " ") for n in storydates._FOREIGN_MONTHS)]
+    # each name the pattern accepts is a prefix of a full name (jan, sept) or the name itself
+    prefixes = {n[:i] for n in names for i in range(1, len(n) + 1)}
+    accepted = {p for p in prefixes if month.fullmatch(p)}
+    assert {w for a in accepted for w in a.split()} == storydates._MONTH_WORDS
+    assert all(_WORD.fullmatch(w) for w in storydates._MONTH_WORDS)
+
+
+def _assert_same_dates(text: str) -> None:
+    want = [(m.span(), m.groups()) for m in storydates._DATE_RE.finditer(text)]
+    got = storydates.date_matches(text, set(_WORD.findall(text)))
+    assert [(m.span(), m.groups()) for m in got] == want, repr(text)
+    assert [m.span() for m in storydates.date_matches(text)] == [s for s, _ in want]
+
+
+def test_the_date_scan_at_month_names_finds_what_the_whole_text_scan_finds() -> None:
+    pieces = ["april", "apr", "apr.", "14", "3", "١٤", "1st", "2nd", "14th", "1er", "2020", "1989",
+              "de", "may", "mayo", "mayor", "sept", "sept.", "september", "septembre", "mar",
+              "marzo", "mars", "march", "апреля", "мая", "نيسان", "كانون", "الثاني",
+              "كانون الثاني", "تشرين", "الأول", "آب", "août", "aout", "\n", ",", ".", "-", "_", "x",
+              "ⅳ", "²"]
+    rnd = random.Random(3)
+    gaps = [" ", " ", " ", "", "  ", "\t", "\n", "\u00a0", ", "]
+    texts = [t.casefold() for t in _texts()]
+    texts += ["".join(rnd.choice(pieces) + rnd.choice(gaps) for _ in range(rnd.randrange(0, 12)))
+              for _ in range(20_000)]
+    texts += ["april" + " " * 50 + "14", "14" + "\n" * 30 + "de" + " " * 20 + "abril , 2020",
+              "xapril 14", "april 14x", "14 aprilx", "_14 april", "mayo 3 may 4 14 may 2020 may",
+              "", "april", "14"]
+    dated = 0
+    for text in texts:
+        _assert_same_dates(text)
+        dated += bool(storydates._DATE_RE.search(text))
+    assert dated > 1000
+
+
+def test_the_scan_at_month_names_matches_at_a_position_as_a_scan_from_the_start_would() -> None:
+    # `match` at a position sees the characters before it (word boundaries), as a scan does
+    assert storydates._DATE_RE.match("x14 april", 1) is None
+    assert storydates._DATE_RE.match("x 14 april", 2) is not None
+    assert storydates.date_matches("x14 april 14", {"x14", "april", "14"})[0].span() == (4, 12)
