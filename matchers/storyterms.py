@@ -132,28 +132,28 @@ def _casefold_word(word: str) -> str | None:
     return folded if folded == word or _WORD_RE.fullmatch(folded) else None
 
 
-def _folded_stats(raw: str, stats: _Stats) -> _Stats | None:
-    """The word statistics of `raw.casefold()` from those of `raw`, or None when they differ in
-    more than case. Case folding maps each character alone, and non-word characters stay
-    non-word, so when every word folds to one word the folded text's words are the raw words
-    folded, one for one, at the same indexes."""
+def _folded_stats(raw: str, tokens: list[str], stats: _Stats, lede: int) -> _Stats | None:
+    """The word statistics of `raw.casefold()` from those of `raw` (its words `tokens`), or None
+    when they differ in more than case. Case folding maps each character alone, and non-word
+    characters stay non-word, so when every word folds to one word the folded text's words are
+    the raw words folded, one for one, at the same indexes."""
     if _FOLDS_INTO_WORD in raw:
         return None
-    counts, in_lede, at = stats
-    f_counts: Counter[str] = Counter()
-    f_at: dict[str, int] = {}
-    for word, n in counts.items():
-        folded = _casefold_word(word)
-        if folded is None:
-            return None
-        f_counts[folded] += n
-        pos = at[word]
-        if f_at.get(folded, pos) >= pos:
-            f_at[folded] = pos
-    f_lede: Counter[str] = Counter()
-    for word, n in in_lede.items():
-        f_lede[_casefold_word(word)] += n  # type: ignore[index]  # not None: checked above
-    return f_counts, f_lede, f_at
+    counts, _, at = stats
+    folds = list(map(_casefold_word, counts))  # per distinct word, in C
+    if None in folds:
+        return None
+    # A Counter's words come in the order they first occur: written from the last to the first,
+    # each folded word keeps the first index of its forms
+    f_at = dict(zip(reversed(folds), map(at.__getitem__, reversed(counts)), strict=True))
+    added = dict(zip(folds, counts.values(), strict=True))
+    if len(added) < len(folds):  # words that differ only in case ("The", "the"): added up
+        added = {}
+        for folded, n in zip(folds, counts.values(), strict=True):
+            added[folded] = added.get(folded, 0) + n
+    f_counts = Counter(added)
+    fold_of = dict(zip(counts, folds, strict=True))
+    return f_counts, Counter(map(fold_of.__getitem__, tokens[:lede])), f_at
 
 
 def _add_name_keys(stats: _Stats, score: Counter[str], first: dict[str, int],
@@ -257,16 +257,12 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     first: dict[str, int] = {}
     lede = len(words(title.casefold())) + _LEDE_WORDS
     plain = ascii_words(raw)
-    if plain is not None:
-        # ASCII but for punctuation that folds to itself: `fold(raw)` is `raw`, and the folded
-        # text's words are the raw words in lower case
-        raw_stats = _stats(plain, lede)
-        hits = concepts_of_words(plain, raw_stats[0])
-        folded_stats = _stats(" ".join(plain).lower().split(), lede)
-    else:
-        raw_stats = _stats(_WORD_RE.findall(raw), lede)
-        hits = concepts(raw)
-        folded_stats = _folded_stats(raw, raw_stats) or _stats(_WORD_RE.findall(folded), lede)
+    tokens = _WORD_RE.findall(raw) if plain is None else plain
+    raw_stats = _stats(tokens, lede)
+    # ASCII but for punctuation that folds to itself: `fold(raw)` is `raw`, its words the same
+    hits = concepts(raw) if plain is None else concepts_of_words(plain, raw_stats[0])
+    folded_stats = (_folded_stats(raw, tokens, raw_stats, lede)
+                    or _stats(_WORD_RE.findall(folded), lede))
     dated = date_matches(folded, folded_stats[0])  # scanned once: spans for figures, then terms
     in_dates = [m.span() for m in dated]
     _add_words(folded, lede, folded_stats, in_dates, hits.words, score, first)

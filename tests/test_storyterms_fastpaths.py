@@ -13,7 +13,7 @@ import unicodedata
 
 import pytest
 
-from matchers import gazetteer, storydates, textwords
+from matchers import gazetteer, storydates, storyterms, textwords
 from matchers.storyterms import story_terms
 from tests.conftest import SHARED
 
@@ -141,3 +141,17 @@ def test_the_scan_at_month_names_matches_at_a_position_as_a_scan_from_the_start_
     assert storydates._DATE_RE.match("x14 april", 1) is None
     assert storydates._DATE_RE.match("x 14 april", 2) is not None
     assert storydates.date_matches("x14 april 14", {"x14", "april", "14"})[0].span() == (4, 12)
+
+
+def test_the_folded_words_statistics_are_those_of_the_folded_text() -> None:
+    pieces = ["The", "the", "THE", "İdlib", "Straße", "STRASSE", "ΣΟΦΙΑ", "σοφια", "α\u0345β",
+              "ﬁre", "Ǆemal", "ǅ", "Ⅻ", "ⓐ", "Tanf", "tanf", "27", " ", " ", "\n", "-", "’"]
+    derived = 0
+    for text in _texts() + _random_texts(pieces, 4, 5000):
+        for lede in (0, 3, 70):
+            tokens = _WORD.findall(text)
+            got = storyterms._folded_stats(text, tokens, storyterms._stats(tokens, lede), lede)
+            if got is not None:
+                derived += 1
+                assert got == storyterms._stats(_WORD.findall(text.casefold()), lede), repr(text)
+    assert derived > 1000
