@@ -260,7 +260,8 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     tokens = _WORD_RE.findall(raw) if plain is None else plain
     raw_stats = _stats(tokens, lede)
     # ASCII but for punctuation that folds to itself: `fold(raw)` is `raw`, its words the same
-    hits = concepts(raw) if plain is None else concepts_of_words(plain, raw_stats[0])
+    hits = (concepts(raw) if plain is None
+            else concepts_of_words(plain, raw_stats[0], raw_stats[2]))
     folded_stats = (_folded_stats(raw, tokens, raw_stats, lede)
                     or _stats(_WORD_RE.findall(folded), lede))
     dated = date_matches(folded, folded_stats[0])  # scanned once: spans for figures, then terms

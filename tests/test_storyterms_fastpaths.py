@@ -68,16 +68,27 @@ def test_the_listed_punctuation_folds_to_itself_and_is_no_word_character() -> No
 
 
 def test_the_gazetteer_given_words_finds_what_it_finds_in_the_text() -> None:
+    # longer spellings whose words are spellings alone too: "Kataib Hezbollah", "al-Assad"
     pieces = ["Tanf", "al-Tanf", "Palmyra", "Tadmur", "تدمر", "Пальмира", "ISIS", "IS", "is", "US",
+              "Kataib", "Hezbollah", "al-Assad", "Assad", "al", "Qaim", "regime's", "regime",
+              "air", "strike", "strikes", "طائرة", "مسيرة", "هجوم", "واسع",
               "Daesh", "drone", "drones", "Rukban", "Deir", "ez-Zor", "Abu", "Kamal", "the", " ",
               " ", "\n", "“", "’", "27", "x"]
+    rnd = random.Random(2)
+    texts = _texts() + ["".join(rnd.choice(pieces) + rnd.choice([" ", " ", "", "\n", "-"])
+                                for _ in range(rnd.randrange(0, 16))) for _ in range(5000)]
     g = gazetteer.load_gazetteer()
-    for text in _texts() + _random_texts(pieces, 2, 5000):
+    singles_covered = 0
+    for text in texts:
         raws = _WORD.findall(gazetteer.fold(text))
         want = g.match(text)
         assert g.match_words(raws) == want
-        assert g.match_words(raws, set(raws)) == want
-        assert gazetteer.concepts_of_words(raws) == gazetteer.concepts(text)
+        counts, _, at = storyterms._stats(raws, 0)
+        assert g.match_words(raws, counts, at) == want, repr(text)
+        assert gazetteer.concepts_of_words(raws, counts, at) == gazetteer.concepts(text)
+        covered = g._longer_matches(raws, g._multi)[1]
+        singles_covered += any(raws[k] in g._single for k in covered)
+    assert singles_covered > 100  # words a longer match covers, that count alone elsewhere
 
 
 def test_story_terms_of_ascii_texts_equal_those_through_the_general_path(
