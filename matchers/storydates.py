@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from matchers.textwords import is_word_char, whole_word_starts
+
 __all__ = ["date_matches", "date_terms"]
 
 _MONTHS = (
@@ -70,17 +72,13 @@ def date_terms(match: re.Match[str]) -> list[str]:
     return terms
 
 
-def _is_word(char: str) -> bool:
-    return char.isalnum() or char == "_"  # what `\w` matches
-
-
 def _word_before(text: str, at: int) -> int:
     """Where the word before `at` starts when only white space parts them, else -1."""
     end = at
     while end and text[end - 1].isspace():
         end -= 1
     start = end
-    while start and _is_word(text[start - 1]):
+    while start and is_word_char(text[start - 1]):
         start -= 1
     return start if start < end < at else -1
 
@@ -90,17 +88,13 @@ def _starts(folded: str, months: list[str]) -> set[int]:
     one or two words before it ("14 april", "14 de abril")."""
     starts: set[int] = set()
     for month in months:
-        at = folded.find(month)
-        while at >= 0:
-            end = at + len(month)
-            if not (at and _is_word(folded[at - 1]) or end < len(folded) and _is_word(folded[end])):
-                starts.add(at)
-                before = _word_before(folded, at)
-                if before >= 0:
-                    starts.add(before)
-                    if (earlier := _word_before(folded, before)) >= 0:
-                        starts.add(earlier)
-            at = folded.find(month, at + 1)
+        for at in whole_word_starts(folded, month):
+            starts.add(at)
+            before = _word_before(folded, at)
+            if before >= 0:
+                starts.add(before)
+                if (earlier := _word_before(folded, before)) >= 0:
+                    starts.add(earlier)
     return starts
 
 

@@ -10,8 +10,9 @@ first. Pure: text in, words out.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-__all__ = ["PUNCTUATION", "ascii_words", "words"]
+__all__ = ["PUNCTUATION", "ascii_words", "is_word_char", "whole_word_starts", "words"]
 
 _WORD_RE = re.compile(r"\w+")
 _GAPS = {c: " " for c in range(128) if not _WORD_RE.match(chr(c))}
@@ -38,3 +39,19 @@ def words(text: str) -> list[str]:
     """The `\\w+` runs of a text, in order: `re.findall(r"\\w+", text)`."""
     found = ascii_words(text)
     return _WORD_RE.findall(text) if found is None else found
+
+
+def is_word_char(char: str) -> bool:
+    """Whether `\\w` matches the character."""
+    return char.isalnum() or char == "_"
+
+
+def whole_word_starts(text: str, word: str) -> Iterator[int]:
+    """Where `word` (word characters only) stands in `text` as a whole word, left to right: a
+    few str.find calls, where a pattern would look at every character."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if not (at and is_word_char(text[at - 1]) or end < len(text) and is_word_char(text[end])):
+            yield at
+        at = text.find(word, at + 1)

@@ -106,7 +106,7 @@ def test_white_space_and_word_characters_are_what_the_patterns_call_so() -> None
     space, word = re.compile(r"\s"), re.compile(r"\w")
     for c in map(chr, range(0x110000)):
         assert c.isspace() == bool(space.match(c)), hex(ord(c))
-        assert storydates._is_word(c) == bool(word.match(c)), hex(ord(c))
+        assert textwords.is_word_char(c) == bool(word.match(c)), hex(ord(c))
 
 
 def test_the_month_words_are_every_word_a_month_name_of_the_pattern_can_be() -> None:
