@@ -166,3 +166,29 @@ def test_the_folded_words_statistics_are_those_of_the_folded_text() -> None:
                 derived += 1
                 assert got == storyterms._stats(_WORD.findall(text.casefold()), lede), repr(text)
     assert derived > 1000
+
+
+def test_the_possessive_name_pattern_finds_what_the_backtracking_one_found() -> None:
+    backtracking = re.compile(
+        r"[A-Z](?<!\w[A-Z])[\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)+")
+    assert storyterms._ENTITY_RE.pattern != backtracking.pattern
+    pieces = ["Abu", "Kamal", "al-", "Al", "as-", "O'Brien", "’", "-", " ", " ", "\t", "\n", "x",
+              "US", "A", "İdlib", "5", "_", "Deir", "ez-Zor", ",", "."]
+    for text in _texts() + _random_texts(pieces, 5):
+        assert ([(m.span(), m.group(0)) for m in storyterms._ENTITY_RE.finditer(text)]
+                == [(m.span(), m.group(0)) for m in backtracking.finditer(text)]), repr(text)
+
+
+def test_remembered_per_word_answers_equal_fresh_ones_and_stay_bounded() -> None:
+    names = ["Abu Kamal", "The Syrian Army", "Al Tanf Base", "Free Syrian Army", "al-Tanf Base"]
+    words = ["Rukban", "Khidr", "the", "Tanf", "Пальмира", "تدمر", "İdlib", "27", "Palmyra"]
+    for remembered, args in ((storyterms._entity_term, names), (storyterms._name_term, words),
+                             (storyterms._casefold_word, words)):
+        before = [remembered(a) for a in args]
+        remembered.cache_clear()
+        assert [remembered(a) for a in args] == before == [remembered.__wrapped__(a) for a in args]
+        info = remembered.cache_info()
+        assert info.maxsize is not None and info.currsize <= info.maxsize
+    assert storyterms._entity_term("The Syrian Army") is None  # a stop word first
+    assert storyterms._entity_term("Tanf Base") is None  # the subject's own words only
+    assert storyterms._entity_term("Abu Kamal") == "ent:abu kamal"
