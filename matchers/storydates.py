@@ -50,6 +50,7 @@ _DATE_RE = re.compile(
 _ENGLISH_WORDS = ("jan january feb february mar march apr april may jun june jul july aug august "
                   "sep sept september oct october nov november dec december").split()
 _MONTH_WORDS = frozenset(_ENGLISH_WORDS) | {w for n in _FOREIGN_MONTHS for w in n.split("_")}
+_DAY_WORD = 4  # characters of the longest word before the month in a date: "14th"; "de"
 
 
 def _month_number(name: str) -> int | None:
@@ -72,15 +73,16 @@ def date_terms(match: re.Match[str]) -> list[str]:
     return terms
 
 
-def _word_before(text: str, at: int) -> int:
-    """Where the word before `at` starts when only white space parts them, else -1."""
+def _short_word_before(text: str, at: int) -> int:
+    """Where the word before `at` starts when only white space parts them and it is short
+    enough to start a date before its month (a day, "14th", or "de"), else -1."""
     end = at
     while end and text[end - 1].isspace():
         end -= 1
     start = end
-    while start and is_word_char(text[start - 1]):
+    while start and end - start <= _DAY_WORD and is_word_char(text[start - 1]):
         start -= 1
-    return start if start < end < at else -1
+    return start if start < end < at and end - start <= _DAY_WORD else -1
 
 
 def _starts(folded: str, months: list[str]) -> set[int]:
@@ -90,10 +92,10 @@ def _starts(folded: str, months: list[str]) -> set[int]:
     for month in months:
         for at in whole_word_starts(folded, month):
             starts.add(at)
-            before = _word_before(folded, at)
+            before = _short_word_before(folded, at)
             if before >= 0:
                 starts.add(before)
-                if (earlier := _word_before(folded, before)) >= 0:
+                if (earlier := _short_word_before(folded, before)) >= 0:
                     starts.add(earlier)
     return starts
 

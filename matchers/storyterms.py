@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Mapping
 
 from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
@@ -174,12 +176,11 @@ def _add_name_keys(stats: _Stats, score: Counter[str], first: dict[str, int],
     # Decided once per distinct word, not per occurrence (names recur); the weights are whole
     # numbers, so summing counts gives the very floats adding 1.0 / 2.0 per occurrence gave.
     counts, in_lede, at = stats
-    for word, n in counts.items():
-        named = _name_term(word)
-        if named is None or named[0] in covered:
+    named = list(map(_name_term, counts))  # in C; then only the names are walked
+    for word, (folded, term) in itertools.compress(zip(counts, named, strict=True), named):
+        if folded in covered:
             continue
-        term = named[1]
-        score[term] += _KEY_WEIGHT * (n + in_lede[word])
+        score[term] += _KEY_WEIGHT * (counts[word] + in_lede[word])
         pos = at[word]
         if first.get(term, pos) >= pos:
             first[term] = pos
@@ -229,15 +230,27 @@ def _add_figures(folded: str, lede: int, in_dates: list[tuple[int, int]], covere
             continue
         earlier = False
         for start in whole_word_starts(folded, word):  # the figure's occurrences, in order
-            if not (any(lo <= start < hi for lo, hi in in_dates)
+            if not (in_dates and any(lo <= start < hi for lo, hi in in_dates)
                     or _SPAN_RE.match(folded, start + len(word))):
                 if lede_at < 0:
-                    lede_at = next((m.start() for m in itertools.islice(
-                        _WORD_RE.finditer(folded), lede, None)), len(folded) + 1)
+                    lede_at = _word_start(folded, lede)
                 score[word] += 1.0 + (1.0 if start < lede_at else 0.0)
                 if word not in first:  # its first kept occurrence: the first one, or counted
                     first[word] = len(_WORD_RE.findall(folded, 0, start)) if earlier else at[word]
             earlier = True
+
+
+@functools.lru_cache(maxsize=256)
+def _words_pattern(count: int) -> re.Pattern[str]:
+    # possessive, so a word is never split to make up the count
+    return re.compile(rf"(?:\W*+\w++){{{count}}}")
+
+
+def _word_start(text: str, index: int) -> int:
+    """Where the word of that index starts (len(text) + 1 if the text has fewer words)."""
+    skipped = _words_pattern(index).match(text)
+    found = skipped and _WORD_RE.search(text, skipped.end())
+    return found.start() if found else len(text) + 1
 
 
 def _add_figures_slowly(folded: str, lede: int, in_dates: list[tuple[int, int]],
@@ -254,6 +267,14 @@ def _add_figures_slowly(folded: str, lede: int, in_dates: list[tuple[int, int]],
             continue
         score[word] += 1.0 + (1.0 if pos < lede else 0.0)
         first.setdefault(word, pos)
+
+
+def _ranked(score: Mapping[str, float], first: Mapping[str, int]) -> list[str]:
+    """Highest score first, ties by first place, then by the term: keys built in C (zip of
+    maps) instead of a lambda per term."""
+    keys = zip(map(operator.neg, score.values()), map(first.__getitem__, score), score,
+               strict=True)
+    return [term for _, _, term in sorted(keys)]
 
 
 def story_terms(text: str, title: str = "") -> tuple[str, ...]:
@@ -286,12 +307,12 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
         for date in date_terms(match):
             score[date] += 3.0
             first.setdefault(date, match.start() // 6)
-    ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
+    ranked = _ranked(score, first)
     keys: Counter[str] = Counter()
     _add_name_keys(raw_stats, keys, first, hits.words)
     # Name keys and concepts come on top of the usual terms, never in their place: same-language
     # matching keeps its evidence, and keys and concepts add what two languages can share.
-    extra = sorted(keys, key=lambda t: (-keys[t], first[t], t))
-    found = sorted(hits.counts, key=lambda c: (-hits.counts[c], hits.first[c], c))
+    extra = _ranked(keys, first)
+    found = _ranked(hits.counts, hits.first)
     return tuple(ranked[:MAX_TERMS] + [k for k in extra if k not in score][:MAX_KEYS]
                  + [CONCEPT_PREFIX + c for c in found[:MAX_CONCEPTS]])

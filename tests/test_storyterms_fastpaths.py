@@ -6,6 +6,7 @@ the text, and the date scan at month names finds what the pattern's whole-text s
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -192,3 +193,19 @@ def test_remembered_per_word_answers_equal_fresh_ones_and_stay_bounded() -> None
     assert storyterms._entity_term("The Syrian Army") is None  # a stop word first
     assert storyterms._entity_term("Tanf Base") is None  # the subject's own words only
     assert storyterms._entity_term("Abu Kamal") == "ent:abu kamal"
+
+
+def test_a_words_start_is_where_the_word_scan_finds_it() -> None:
+    pieces = ["a", "bc", "١٢", "_", " ", " ", "\n", "-", "’", "é", "\u0301", ""]
+    for text in _texts()[:20] + _random_texts(pieces, 6, 3000):
+        for index in (0, 1, 2, 5, 60, 75):
+            want = next((m.start() for m in itertools.islice(_WORD.finditer(text), index, None)),
+                        len(text) + 1)
+            assert storyterms._word_start(text, index) == want, (text, index)
+
+
+def test_terms_are_ranked_by_score_then_first_place_then_term() -> None:
+    score = {"b": 2.0, "a": 2.0, "c": 3.0, "d": 2.0, "e": 0.5}
+    first = {"a": 4, "b": 4, "c": 9, "d": 1, "e": 0}
+    assert storyterms._ranked(score, first) == sorted(
+        score, key=lambda t: (-score[t], first[t], t)) == ["c", "d", "a", "b", "e"]
