@@ -24,7 +24,7 @@ from functools import cache
 from importlib import resources
 
 __all__ = ["ConceptHits", "Gazetteer", "broad_concepts", "concepts", "concepts_of_words", "fold",
-           "load_gazetteer"]
+           "folds_by_word", "load_gazetteer"]
 
 _MAX_ENDING = 3  # letters a stem may be followed by (case endings, Arabic suffixes)
 _MIN_STEM = 3
@@ -35,6 +35,23 @@ _FOLD = tuple(zip("ىةیأإآؤئ", "يهيااايي", strict=True))
 _TOKEN = re.compile(r"\w+")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _CLITIC = "وفبكل"  # one-letter prefixes that cling to an Arabic word: wa-, fa-, bi-, ka-, li-
+
+
+# The characters up to U+06FF, and general punctuation, but for combining marks (accents, Hebrew
+# points, harakat): NFKD reorders marks only within one such character's decomposition (each
+# starts with a base), and the non-word ones fold to non-word characters. In a text of these
+# alone, the words of fold(text) are its words folded one by one, when each folds to one word
+# (tests/test_storyterms_fastpaths.py checks the ranges against the Unicode table).
+_NOT_BY_WORD = re.compile(
+    "[^\x00-\u02ff\u0370-\u0482\u0488-\u0590\u05be\u05c0\u05c3\u05c6\u05c8-\u060f"
+    "\u061b-\u064a\u0660-\u066f\u0671-\u06d5\u06dd\u06de\u06e5\u06e6\u06e9\u06ee-\u06ff"
+    "\u2000-\u206f]")
+
+
+def folds_by_word(text: str) -> bool:
+    """Whether fold(text)'s words are text's words folded one by one (when each folds to one
+    word), decided from the characters the text holds."""
+    return _NOT_BY_WORD.search(text) is None
 
 
 def fold(text: str) -> str:

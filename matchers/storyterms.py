@@ -16,11 +16,11 @@ import operator
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
-from matchers.gazetteer import concepts, concepts_of_words, fold
+from matchers.gazetteer import ConceptHits, concepts, concepts_of_words, fold, folds_by_word
 from matchers.stories import CONCEPT_PREFIX
 from matchers.storydates import date_matches, date_terms
 from matchers.textwords import ascii_words, whole_word_starts, words
@@ -151,21 +151,47 @@ def _folded_stats(raw: str, tokens: list[str], stats: _Stats, lede: int) -> _Sta
     the raw words folded, one for one, at the same indexes."""
     if _FOLDS_INTO_WORD in raw:
         return None
+    derived = _derived_stats(stats, _casefold_word)
+    if derived is None:
+        return None
+    counts, at, fold_of = derived
+    return counts, Counter(map(fold_of.__getitem__, tokens[:lede])), at
+
+
+def _derived_stats(stats: _Stats, fold_word: Callable[[str], str | None]
+                   ) -> tuple[Counter[str], dict[str, int], dict[str, str]] | None:
+    """The counts and first indexes of the words mapped one for one by `fold_word` (None if
+    it maps one to None), and the map, from the raw words' statistics, with per-word maps in C."""
     counts, _, at = stats
-    folds = list(map(_casefold_word, counts))  # per distinct word, in C
+    folds = list(map(fold_word, counts))
     if None in folds:
         return None
     # A Counter's words come in the order they first occur: written from the last to the first,
     # each folded word keeps the first index of its forms
     f_at = dict(zip(reversed(folds), map(at.__getitem__, reversed(counts)), strict=True))
     added = dict(zip(folds, counts.values(), strict=True))
-    if len(added) < len(folds):  # words that differ only in case ("The", "the"): added up
+    if len(added) < len(folds):  # words that fold alike ("The", "the"): their counts added up
         added = {}
         for folded, n in zip(folds, counts.values(), strict=True):
             added[folded] = added.get(folded, 0) + n
-    f_counts = Counter(added)
-    fold_of = dict(zip(counts, folds, strict=True))
-    return f_counts, Counter(map(fold_of.__getitem__, tokens[:lede])), f_at
+    return Counter(added), f_at, dict(zip(counts, folds, strict=True))  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=65_536)
+def _fold_one_word(word: str) -> str | None:
+    """A word folded for the gazetteer (`fold`), or None when that is not one word."""
+    folded = fold(word)
+    return folded if _WORD_RE.fullmatch(folded) else None
+
+
+def _concepts(raw: str, tokens: list[str], stats: _Stats) -> ConceptHits:
+    """`concepts(raw)`; from the raw words folded one by one when the text allows it
+    (`folds_by_word`), rather than folding and splitting the text again."""
+    derived = _derived_stats(stats, _fold_one_word) if folds_by_word(raw) else None
+    if derived is None:
+        return concepts(raw)
+    counts, at, fold_of = derived
+    return concepts_of_words(list(map(fold_of.__getitem__, tokens)), counts, at)
 
 
 def _add_name_keys(stats: _Stats, score: Counter[str], first: dict[str, int],
@@ -292,7 +318,7 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     tokens = _WORD_RE.findall(raw) if plain is None else plain
     raw_stats = _stats(tokens, lede)
     # ASCII but for punctuation that folds to itself: `fold(raw)` is `raw`, its words the same
-    hits = (concepts(raw) if plain is None
+    hits = (_concepts(raw, tokens, raw_stats) if plain is None
             else concepts_of_words(plain, raw_stats[0], raw_stats[2]))
     folded_stats = (_folded_stats(raw, tokens, raw_stats, lede)
                     or _stats(_WORD_RE.findall(folded), lede))

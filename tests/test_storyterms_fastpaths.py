@@ -209,3 +209,37 @@ def test_terms_are_ranked_by_score_then_first_place_then_term() -> None:
     first = {"a": 4, "b": 4, "c": 9, "d": 1, "e": 0}
     assert storyterms._ranked(score, first) == sorted(
         score, key=lambda t: (-score[t], first[t], t)) == ["c", "d", "a", "b", "e"]
+
+
+def test_the_characters_said_to_fold_alone_do_so() -> None:
+    # in a text of these, NFKD reorders marks only within one character's decomposition (it
+    # starts with a base), and a non-word character folds to non-word characters, never to none
+    word = re.compile(r"\w")
+    allowed = [c for c in map(chr, range(0x110000)) if gazetteer.folds_by_word(c)]
+    assert len(allowed) > 1500 and "é" in allowed and "ت" in allowed and "й" in allowed
+    assert "\u064e" not in allowed and "\u0301" not in allowed and "\U0001f642" not in allowed
+    for c in allowed:
+        assert unicodedata.combining(unicodedata.normalize("NFKD", c)[0]) == 0, hex(ord(c))
+        if not word.match(c):
+            assert gazetteer.fold(c) and not word.search(gazetteer.fold(c)), hex(ord(c))
+
+
+def test_concepts_of_the_words_folded_one_by_one_are_those_of_the_text() -> None:
+    pieces = ["Palmyra", "تدمر", "التدمر", "وتدمر", "Пальмира", "Пальмиры", "Тадмор", "طائرة",
+              "مسيّرة", "مسيرة", "الأمريكية", "أمريكا", "Рукбан", "الركبان", "Дейр", "эз-Зор",
+              "é", "ﬁ", "¼", "ـ", "ª", "آب", "، ", "Kataib", "Hezbollah", "al-Assad", "Assad",
+              " ", " ", "\n", "“", "’", "-", "27", "٢٧", "й", "ё"]
+    rnd = random.Random(7)
+    texts = _texts() + ["".join(rnd.choice(pieces) + rnd.choice([" ", "", "\n"])
+                                for _ in range(rnd.randrange(0, 16))) for _ in range(5000)]
+    by_word = 0
+    for text in texts:
+        tokens = _WORD.findall(text)
+        stats = storyterms._stats(tokens, 0)
+        assert storyterms._concepts(text, tokens, stats) == gazetteer.concepts(text), repr(text)
+        derived = storyterms._derived_stats(stats, storyterms._fold_one_word)
+        if gazetteer.folds_by_word(text) and derived is not None:
+            by_word += 1
+            assert ([derived[2][w] for w in tokens]
+                    == _WORD.findall(gazetteer.fold(text))), repr(text)
+    assert by_word > 1000
