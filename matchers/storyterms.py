@@ -23,7 +23,7 @@ from matchers.crossscript import is_latin, name_key
 from matchers.gazetteer import ConceptHits, concepts, concepts_of_words, fold, folds_by_word
 from matchers.stories import CONCEPT_PREFIX
 from matchers.storydates import date_matches, date_terms
-from matchers.textwords import ascii_words, whole_word_starts, words
+from matchers.textwords import ascii_text, split_ascii, whole_word_starts, words
 
 __all__ = ["MAX_CONCEPTS", "MAX_KEYS", "MAX_TERMS", "story_terms"]
 
@@ -59,6 +59,10 @@ _ENTITY_RE = re.compile(
     r"[A-Z](?<!\w[A-Z])[\w'’-]++(?:[ \t]++(?:al-|el-|ad-|as-)?[A-Z][\w'’-]++)+")
 _WORD_RE = re.compile(r"\w+")
 _DIGITS_RE = re.compile(r"[0-9]+")
+# What the text's punctuation (`textwords.PUNCTUATION`) becomes in the folded text of a text that
+# is ASCII but for it: like it, no word character, no white space, nor in any pattern run on
+# the folded text (dates, spans, words), so every match is the same; ASCII, so it folds fast
+_STAND_IN = "\x01"
 # A number followed by a unit of time ("24 hours", "48-hour", "7 days") is a span, not a figure
 _SPAN_RE = re.compile(
     r"[\s-]*(?:hours?|days?|weeks?|months?|years?|minutes?|heures?|jours?|ore|giorni|horas?"
@@ -310,11 +314,13 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     first appearance, so short texts keep their lede rather than an arbitrary alphabetical slice.
     """
     raw = unicodedata.normalize("NFKC", f"{title}\n{text}")
-    folded = raw.casefold()
+    # ASCII but for punctuation: folded in the ASCII fast path, the punctuation standing in
+    plain_text = ascii_text(raw, _STAND_IN)
+    folded = raw.casefold() if plain_text is None else plain_text.lower()
     score: Counter[str] = Counter()
     first: dict[str, int] = {}
     lede = len(words(title.casefold())) + _LEDE_WORDS
-    plain = ascii_words(raw)
+    plain = None if plain_text is None else split_ascii(plain_text)
     tokens = _WORD_RE.findall(raw) if plain is None else plain
     raw_stats = _stats(tokens, lede)
     # ASCII but for punctuation that folds to itself: `fold(raw)` is `raw`, its words the same

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-__all__ = ["PUNCTUATION", "ascii_words", "is_word_char", "whole_word_starts", "words"]
+__all__ = ["PUNCTUATION", "ascii_text", "ascii_words", "is_word_char", "split_ascii",
+           "whole_word_starts", "words"]
 
 _WORD_RE = re.compile(r"\w+")
 _GAPS = {c: " " for c in range(128) if not _WORD_RE.match(chr(c))}
@@ -22,17 +23,29 @@ _GAPS = {c: " " for c in range(128) if not _WORD_RE.match(chr(c))}
 PUNCTUATION = "“”‘’–—•„«»·"
 
 
-def ascii_words(text: str) -> list[str] | None:
-    """The words of a text that is ASCII but for `PUNCTUATION`, or None for any other text."""
+def ascii_text(text: str, stand_in: str = " ") -> str | None:
+    """`text` with each `PUNCTUATION` character replaced by `stand_in` (an ASCII character that
+    is no word character), when that leaves it ASCII; else None."""
     if not text.isascii():
         for mark in PUNCTUATION:
             if mark in text:
-                text = text.replace(mark, " ")
+                text = text.replace(mark, stand_in)
                 if text.isascii():
                     break
         else:
             return None
+    return text
+
+
+def split_ascii(text: str) -> list[str]:
+    """The words of an ASCII text."""
     return text.translate(_GAPS).split()
+
+
+def ascii_words(text: str) -> list[str] | None:
+    """The words of a text that is ASCII but for `PUNCTUATION`, or None for any other text."""
+    found = ascii_text(text)
+    return None if found is None else split_ascii(found)
 
 
 def words(text: str) -> list[str]:

@@ -96,10 +96,30 @@ def test_story_terms_of_ascii_texts_equal_those_through_the_general_path(
         monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [t for t in _texts() if textwords.ascii_words(t) is not None]
     texts += ["Khidr met Khidr in Rukban on April 14, 2020; “27 fighters” – 27 left. ISIS, IS."]
+    # the punctuation next to dates, spans and figures, where white space or "-" would count
+    texts += [f"April{m}14{m} 2020, 14{m}April, 27{m}hours, 27 {m}hours, 27{m} days, {m}27{m} "
+              f"Abu{m}Kamal and Abu Kamal{m}s, 14 April{m}2020 {m}may 5{m}"
+              for m in textwords.PUNCTUATION]
     assert texts
     fast = [story_terms(t, "Khidr in Rukban") for t in texts]
-    monkeypatch.setattr("matchers.storyterms.ascii_words", lambda text: None)
+    monkeypatch.setattr("matchers.storyterms.ascii_text", lambda text, stand_in: None)
     assert fast == [story_terms(t, "Khidr in Rukban") for t in texts]
+
+
+def test_the_stand_in_of_the_punctuation_matches_as_the_punctuation_does() -> None:
+    patterns = [storydates._DATE_RE, storyterms._SPAN_RE, storyterms._WORD_RE,
+                storyterms._words_pattern(3)]
+    pieces = ["april", "14", "2020", "hours", "-", " ", ",", ".", "de", "x", "27", "\n",
+              *textwords.PUNCTUATION]
+    for text in _random_texts(pieces, 8, 5000):
+        stood = text
+        for mark in textwords.PUNCTUATION:
+            stood = stood.replace(mark, storyterms._STAND_IN)
+        for pattern in patterns:
+            for at in range(len(text) + 1):
+                a, b = pattern.match(text, at), pattern.match(stood, at)
+                assert (a and (a.span(), a.groups())) == (b and (b.span(), b.groups())), text
+    assert not re.search(r"\w|\s", storyterms._STAND_IN) and storyterms._STAND_IN.isascii()
 
 
 def test_white_space_and_word_characters_are_what_the_patterns_call_so() -> None:
