@@ -268,7 +268,7 @@ class Gazetteer:
         for word, n in n_of.items():
             if n:
                 forms, concept, _ = seen[word]
-                c_counts[concept] += n
+                c_counts[concept] = c_counts.get(concept, 0) + n  # (no Python default)
                 pos = first_of[word]
                 if first.get(concept, pos) >= pos:
                     first[concept] = pos
@@ -281,7 +281,7 @@ class Gazetteer:
         """The hits of single words with those of the longer matches added."""
         seen = self._seen
         for i, concept, size in found:
-            counts[concept] += 1
+            counts[concept] = counts.get(concept, 0) + 1
             if first.get(concept, i) >= i:
                 first[concept] = i
             words.update(seen[raws[k]][0][0] for k in range(i, i + size))

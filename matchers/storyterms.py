@@ -210,7 +210,7 @@ def _add_name_keys(stats: _Stats, score: Counter[str], first: dict[str, int],
     for word, (folded, term) in itertools.compress(zip(counts, named, strict=True), named):
         if folded in covered:
             continue
-        score[term] += _KEY_WEIGHT * (counts[word] + in_lede[word])
+        score[term] = score.get(term, 0) + _KEY_WEIGHT * (counts[word] + in_lede.get(word, 0))
         pos = at[word]
         if first.get(term, pos) >= pos:
             first[term] = pos
@@ -239,7 +239,8 @@ def _add_words(folded: str, lede: int, stats: _Stats, in_dates: list[tuple[int, 
             continue
         if _fold_word(word) in covered:
             continue  # "drones", "Iraqi": the gazetteer's concept stands for them
-        score[word] += float(n + in_lede[word])  # 1 per mention, 1 more in the lede
+        # 1 per mention, 1 more in the lede (get: a Counter's own default is a Python call)
+        score[word] = score.get(word, 0) + float(n + in_lede.get(word, 0))
         first[word] = at[word]
     if figures:
         _add_figures(folded, lede, in_dates, covered, set(figures), at, score, first)
@@ -264,7 +265,7 @@ def _add_figures(folded: str, lede: int, in_dates: list[tuple[int, int]], covere
                     or _SPAN_RE.match(folded, start + len(word))):
                 if lede_at < 0:
                     lede_at = _word_start(folded, lede)
-                score[word] += 1.0 + (1.0 if start < lede_at else 0.0)
+                score[word] = score.get(word, 0) + (1.0 + (1.0 if start < lede_at else 0.0))
                 if word not in first:  # its first kept occurrence: the first one, or counted
                     first[word] = len(_WORD_RE.findall(folded, 0, start)) if earlier else at[word]
             earlier = True
@@ -333,11 +334,11 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     _add_words(folded, lede, folded_stats, in_dates, hits.words, score, first)
     for match in _ENTITY_RE.finditer(raw):
         if term := _entity_term(match.group(0)):
-            score[term] += 2.0  # multi-word names are rare and specific
+            score[term] = score.get(term, 0) + 2.0  # multi-word names are rare and specific
             first.setdefault(term, match.start() // 6)
     for match in dated:
         for date in date_terms(match):
-            score[date] += 3.0
+            score[date] = score.get(date, 0) + 3.0
             first.setdefault(date, match.start() // 6)
     ranked = _ranked(score, first)
     keys: Counter[str] = Counter()
