@@ -18,11 +18,13 @@ import re
 import tomllib
 import unicodedata
 from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["ConceptHits", "Gazetteer", "broad_concepts", "concepts", "fold", "load_gazetteer"]
+__all__ = ["ConceptHits", "Gazetteer", "broad_concepts", "concepts", "concepts_of_words", "fold",
+           "folds_by_word", "load_gazetteer"]
 
 _MAX_ENDING = 3  # letters a stem may be followed by (case endings, Arabic suffixes)
 _MIN_STEM = 3
@@ -33,6 +35,23 @@ _FOLD = tuple(zip("ىةیأإآؤئ", "يهيااايي", strict=True))
 _TOKEN = re.compile(r"\w+")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _CLITIC = "وفبكل"  # one-letter prefixes that cling to an Arabic word: wa-, fa-, bi-, ka-, li-
+
+
+# The characters up to U+06FF, and general punctuation, but for combining marks (accents, Hebrew
+# points, harakat): NFKD reorders marks only within one such character's decomposition (each
+# starts with a base), and the non-word ones fold to non-word characters. In a text of these
+# alone, the words of fold(text) are its words folded one by one, when each folds to one word
+# (tests/test_storyterms_fastpaths.py checks the ranges against the Unicode table).
+_NOT_BY_WORD = re.compile(
+    "[^\x00-\u02ff\u0370-\u0482\u0488-\u0590\u05be\u05c0\u05c3\u05c6\u05c8-\u060f"
+    "\u061b-\u064a\u0660-\u066f\u0671-\u06d5\u06dd\u06de\u06e5\u06e6\u06e9\u06ee-\u06ff"
+    "\u2000-\u206f]")
+
+
+def folds_by_word(text: str) -> bool:
+    """Whether fold(text)'s words are text's words folded one by one (when each folds to one
+    word), decided from the characters the text holds."""
+    return _NOT_BY_WORD.search(text) is None
 
 
 def fold(text: str) -> str:
@@ -150,26 +169,26 @@ class Gazetteer:
             got = self._pairs[key] = tuple(e for e in longer if e[0][1].matches(nxt, forms))
         return got
 
-    def _longer_matches(self, raws: list[str], looked: list[_Looked], multi: set[str]
+    def _longer_matches(self, raws: list[str], multi: set[str]
                         ) -> tuple[list[tuple[int, str, int]], set[int]]:
         """Left to right over the words a longer spelling may start at: (word index, concept,
         words covered) of each match, and the indexes of the words covered by longer ones."""
         found: list[tuple[int, str, int]] = []
         covered: set[int] = set()
-        free, last, pairs = 0, len(raws) - 1, self._pairs
+        free, last, pairs, seen = 0, len(raws) - 1, self._pairs, self._seen
         for i in itertools.compress(itertools.count(), map(multi.__contains__, raws)):
             if i < free:
                 continue
-            _, best, longer = looked[i]
+            _, best, longer = seen[raws[i]]
             size = 1 if best is not None else 0
             if i < last:
                 nexts = pairs.get((raws[i], raws[i + 1]))
                 if nexts is None:
-                    nexts = self._following(raws[i], raws[i + 1], looked[i + 1][0], longer)
+                    nexts = self._following(raws[i], raws[i + 1], seen[raws[i + 1]][0], longer)
                 for parts, concept in nexts:
                     n = len(parts)  # the longest wins; the first of equally long ones
                     if n > size and i + n <= len(raws) and all(
-                            p.matches(raws[i + k], looked[i + k][0])
+                            p.matches(raws[i + k], seen[raws[i + k]][0])
                             for k, p in enumerate(parts[2:], 2)):
                         best, size = concept, n
             if best is None:
@@ -182,8 +201,27 @@ class Gazetteer:
 
     def match(self, text: str) -> ConceptHits:
         """The concepts of a text; at each word the longest spelling starting there wins."""
-        raws = _TOKEN.findall(fold(text))
-        distinct = dict.fromkeys(raws)
+        return self.match_words(_TOKEN.findall(fold(text)))
+
+    def match_words(self, raws: list[str], counts: Mapping[str, int] | None = None,
+                    at: Mapping[str, int] | None = None) -> ConceptHits:
+        """The concepts of a text given as its folded words (`\\w+` runs of `fold(text)`, in
+        order). `counts` and `at`, each distinct word's count and first index, when the caller
+        has them: then words that are a spelling alone are counted once per distinct word."""
+        self._remember(dict.fromkeys(raws) if counts is None else counts)
+        # Left to right, a match skips the words it covers. Only a longer spelling covers more
+        # than its own word, so the words some longer spelling may start at (`multi`) are
+        # walked first (few); every other word that is a spelling by itself (`single`) counts
+        # unless a match covers it.
+        if counts is None or at is None:
+            found, covered = self._longer_matches(raws, self._multi)
+            return self._hits_per_word(raws, found, covered)
+        starts = set(filter(self._multi.__contains__, counts))
+        found, covered = self._longer_matches(raws, starts) if starts else ([], set())
+        return self._hits_per_distinct(raws, counts, at, found, covered)
+
+    def _remember(self, distinct: Collection[str]) -> None:
+        """Look each new word up once: its forms, its spellings."""
         seen, multi, single = self._seen, self._multi, self._single
         if len(seen) + len(distinct) > _CACHE:  # (never cleared halfway through a text)
             seen.clear()
@@ -195,12 +233,11 @@ class Gazetteer:
                 multi.add(raw)
             elif got[1] is not None:
                 single.add(raw)
-        looked = list(map(seen.__getitem__, raws))  # per word in C: words recur
-        # Left to right, a match skips the words it covers. Only a longer spelling covers more
-        # than its own word, so the words some longer spelling may start at (`multi`) are
-        # walked first (few); every other word that is a spelling by itself (`single`) counts
-        # unless a match covers it.
-        found, covered = self._longer_matches(raws, looked, multi)
+
+    def _hits_per_word(self, raws: list[str], found: list[tuple[int, str, int]],
+                       covered: set[int]) -> ConceptHits:
+        single = self._single
+        looked = list(map(self._seen.__getitem__, raws))  # per word in C: words recur
         at = [i for i in itertools.compress(itertools.count(), map(single.__contains__, raws))
               if i not in covered] if covered else list(
             itertools.compress(itertools.count(), map(single.__contains__, raws)))
@@ -208,12 +245,48 @@ class Gazetteer:
         counts = Counter(concept_at)
         first = dict(zip(reversed(concept_at), reversed(at), strict=True))  # later writes win
         words = {looked[i][0][0] for i in at}
+        return self._with_longer(raws, counts, first, words, found)
+
+    def _hits_per_distinct(self, raws: list[str], counts: Mapping[str, int],
+                           at: Mapping[str, int], found: list[tuple[int, str, int]],
+                           covered: set[int]) -> ConceptHits:
+        """The single-word hits from each distinct word's count and first index, less the
+        occurrences longer matches cover (then the first one left is looked for)."""
+        seen = self._seen
+        n_of = {w: counts[w] for w in filter(self._single.__contains__, counts)}
+        first_of = {w: at[w] for w in n_of}
+        for k in covered:
+            if raws[k] in n_of:
+                n_of[raws[k]] -= 1
+        for word, pos in first_of.items():
+            while pos in covered and n_of[word]:
+                pos = raws.index(word, pos + 1)
+            first_of[word] = pos
+        c_counts: Counter[str | None] = Counter()
+        first: dict[str | None, int] = {}
+        words = set()
+        for word, n in n_of.items():
+            if n:
+                forms, concept, _ = seen[word]
+                c_counts[concept] = c_counts.get(concept, 0) + n  # (no Python default)
+                pos = first_of[word]
+                if first.get(concept, pos) >= pos:
+                    first[concept] = pos
+                words.add(forms[0])
+        return self._with_longer(raws, c_counts, first, words, found)
+
+    def _with_longer(self, raws: list[str], counts: Counter[str | None],
+                     first: dict[str | None, int], words: set[str],
+                     found: list[tuple[int, str, int]]) -> ConceptHits:
+        """The hits of single words with those of the longer matches added."""
+        seen = self._seen
         for i, concept, size in found:
-            counts[concept] += 1
+            counts[concept] = counts.get(concept, 0) + 1
             if first.get(concept, i) >= i:
                 first[concept] = i
-            words.update(looked[k][0][0] for k in range(i, i + size))
-        return ConceptHits(dict(counts), first, frozenset(words))
+            words.update(seen[raws[k]][0][0] for k in range(i, i + size))
+        # (a single word's concept is never None: `single` holds the words that have one)
+        return ConceptHits(dict(counts), first, frozenset(words))  # type: ignore[arg-type]
 
 
 @cache
@@ -239,3 +312,9 @@ def broad_concepts() -> frozenset[str]:
 def concepts(text: str) -> ConceptHits:
     """The concepts the text mentions, by the shipped gazetteer."""
     return load_gazetteer().match(text)
+
+
+def concepts_of_words(words: list[str], counts: Mapping[str, int] | None = None,
+                      at: Mapping[str, int] | None = None) -> ConceptHits:
+    """`concepts` of a text given as the words of `fold(text)` (see `Gazetteer.match_words`)."""
+    return load_gazetteer().match_words(words, counts, at)

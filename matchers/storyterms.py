@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Mapping
 
 from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
-from matchers.gazetteer import concepts, fold
+from matchers.gazetteer import ConceptHits, concepts, concepts_of_words, fold, folds_by_word
 from matchers.stories import CONCEPT_PREFIX
+from matchers.storydates import date_matches, date_terms
+from matchers.textwords import ascii_text, split_ascii, whole_word_starts, words
 
 __all__ = ["MAX_CONCEPTS", "MAX_KEYS", "MAX_TERMS", "story_terms"]
 
@@ -45,73 +49,25 @@ _STOP = frozenset(
     في من على إلى الى عن أن ان التي الذي مع هذا هذه كان قد بعد ما لا
     """.split()
 )
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
-# Month names of the corpus' other languages (Russian genitive, Arabic MSA and Levantine), so a
-# date is the same term in every language: "14 апреля" and "14 April" are both date:apr-14.
-_FOREIGN_MONTHS = {
-    name: i
-    for names in (
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-        "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
-        "dicembre",
-        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
-        "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
-        "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر",
-        "كانون_الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين_الأول تشرين_الثاني "
-        "كانون_الأول",
-    )
-    for i, name in enumerate(names.split(), 1)
-} | {"ابريل": 4, "اكتوبر": 10, "اغسطس": 8, "setiembre": 9, "fevrier": 2, "aout": 8,
-     "decembre": 12}
-_FOREIGN_RE = "|".join(
-    sorted((n.replace("_", r"\s+") for n in _FOREIGN_MONTHS), key=len, reverse=True))
-_ENGLISH_RE = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-               r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
-_MONTH_RE = rf"(?:{_FOREIGN_RE}|{_ENGLISH_RE})"
-# A date starts with a digit or a month's first letter: that guard lets the engine skip other
-# words without trying each of the ~80 month names there (same matches, half the time)
-_DATE_START = "".join(sorted({n[0] for n in _FOREIGN_MONTHS} | {m[0] for m in _MONTHS}))
-_DATE_RE = re.compile(
-    rf"\b(?=[\d{re.escape(_DATE_START)}])(?:(\d{{1,2}})(?:st|nd|rd|th|er)?\s+(?:de\s+)?({_MONTH_RE})\b"
-    rf"|({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b)"
-    r"(?:,?\s+(?:de\s+)?(\d{4})\b)?"
-)
-
 # a name never spans lines: a headline and the next paragraph are not one name
 # Two words at least (one capitalised word is no multi-word name, and most are single). It
 # starts with the capital it consumes, so the engine skips to capitals (the lookbehind then looks
-# before it): the same matches as a leading word boundary, twice as fast.
-_ENTITY_RE = re.compile(r"[A-Z](?<!\w[A-Z])[\w'’-]+(?:[ \t]+(?:al-|el-|ad-|as-)?[A-Z][\w'’-]+)+")
+# before it): the same matches as a leading word boundary, twice as fast. The runs are
+# possessive: what follows each (a space or tab; a capital) is never one of its characters, so
+# giving characters back never helped, and not trying saves a fifth of the scan.
+_ENTITY_RE = re.compile(
+    r"[A-Z](?<!\w[A-Z])[\w'’-]++(?:[ \t]++(?:al-|el-|ad-|as-)?[A-Z][\w'’-]++)+")
 _WORD_RE = re.compile(r"\w+")
-# A whole token of digits. It starts with the digit it consumes, so the engine skips to digits
-# (the lookbehind then looks before that digit): the same matches as (?<!\w)\d+(?!\w), 3x faster.
-_FIGURE_RE = re.compile(r"\d(?<!\w\d)\d*(?!\w)")
 _DIGITS_RE = re.compile(r"[0-9]+")
+# What the text's punctuation (`textwords.PUNCTUATION`) becomes in the folded text of a text that
+# is ASCII but for it: like it, no word character, no white space, nor in any pattern run on
+# the folded text (dates, spans, words), so every match is the same; ASCII, so it folds fast
+_STAND_IN = "\x01"
 # A number followed by a unit of time ("24 hours", "48-hour", "7 days") is a span, not a figure
 _SPAN_RE = re.compile(
     r"[\s-]*(?:hours?|days?|weeks?|months?|years?|minutes?|heures?|jours?|ore|giorni|horas?"
     r"|d[ií]as|час\w*|суто?к\w*|дн\w*|недел\w*|лет|год\w*|ساع\w*|يوم\w*|أيام|ايام|اسبوع\w*)\b")
 
-def _month_number(name: str) -> int | None:
-    name = re.sub(r"\s+", "_", name)
-    if name in _FOREIGN_MONTHS:
-        return _FOREIGN_MONTHS[name]
-    return next((i for i, m in enumerate(_MONTHS, 1) if name.startswith(m[:3])), None)
-
-
-def _month_day(match: re.Match[str]) -> list[str]:
-    """date:apr-14 for any language, plus date:2020-04-14 when the year is given."""
-    day = int(match.group(1) or match.group(4))
-    month = _month_number(match.group(2) or match.group(3))
-    if month is None or not 1 <= day <= 31:
-        return []
-    terms = [f"date:{_MONTHS[month - 1][:3]}-{day}"]
-    year = match.group(5)
-    if year and 1990 <= int(year) <= 2100:
-        terms.append(f"date:{int(year):04d}-{month:02d}-{day:02d}")
-    return terms
 
 # The monitored subject's own vocabulary: nearly every relevant article shares it, so it says
 # nothing about which event an article reports (IDF learns this only once the archive is large).
@@ -144,6 +100,16 @@ _SUBJECT_KEYS = frozenset(k for w in _SUBJECT for part in w.split("-") if (k := 
 
 def _subject_only(name: str) -> bool:
     return all(part in _SUBJECT or part in _STOP for part in name.replace("-", " ").split())
+
+
+@functools.lru_cache(maxsize=65_536)
+def _entity_term(found: str) -> str | None:
+    """The term of a name `_ENTITY_RE` found, or None for one that is no event's (pure, so
+    remembered, within a bound: names recur across articles)."""
+    name = found.casefold()
+    if " " in name and name.split()[0] not in _STOP and not _subject_only(name):
+        return f"ent:{name}"
+    return None
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -182,28 +148,54 @@ def _casefold_word(word: str) -> str | None:
     return folded if folded == word or _WORD_RE.fullmatch(folded) else None
 
 
-def _folded_stats(raw: str, stats: _Stats) -> _Stats | None:
-    """The word statistics of `raw.casefold()` from those of `raw`, or None when they differ in
-    more than case. Case folding maps each character alone, and non-word characters stay
-    non-word, so when every word folds to one word the folded text's words are the raw words
-    folded, one for one, at the same indexes."""
+def _folded_stats(raw: str, tokens: list[str], stats: _Stats, lede: int) -> _Stats | None:
+    """The word statistics of `raw.casefold()` from those of `raw` (its words `tokens`), or None
+    when they differ in more than case. Case folding maps each character alone, and non-word
+    characters stay non-word, so when every word folds to one word the folded text's words are
+    the raw words folded, one for one, at the same indexes."""
     if _FOLDS_INTO_WORD in raw:
         return None
-    counts, in_lede, at = stats
-    f_counts: Counter[str] = Counter()
-    f_at: dict[str, int] = {}
-    for word, n in counts.items():
-        folded = _casefold_word(word)
-        if folded is None:
-            return None
-        f_counts[folded] += n
-        pos = at[word]
-        if f_at.get(folded, pos) >= pos:
-            f_at[folded] = pos
-    f_lede: Counter[str] = Counter()
-    for word, n in in_lede.items():
-        f_lede[_casefold_word(word)] += n  # type: ignore[index]  # not None: checked above
-    return f_counts, f_lede, f_at
+    derived = _derived_stats(stats, _casefold_word)
+    if derived is None:
+        return None
+    counts, at, fold_of = derived
+    return counts, Counter(map(fold_of.__getitem__, tokens[:lede])), at
+
+
+def _derived_stats(stats: _Stats, fold_word: Callable[[str], str | None]
+                   ) -> tuple[Counter[str], dict[str, int], dict[str, str]] | None:
+    """The counts and first indexes of the words mapped one for one by `fold_word` (None if
+    it maps one to None), and the map, from the raw words' statistics, with per-word maps in C."""
+    counts, _, at = stats
+    folds = list(map(fold_word, counts))
+    if None in folds:
+        return None
+    # A Counter's words come in the order they first occur: written from the last to the first,
+    # each folded word keeps the first index of its forms
+    f_at = dict(zip(reversed(folds), map(at.__getitem__, reversed(counts)), strict=True))
+    added = dict(zip(folds, counts.values(), strict=True))
+    if len(added) < len(folds):  # words that fold alike ("The", "the"): their counts added up
+        added = {}
+        for folded, n in zip(folds, counts.values(), strict=True):
+            added[folded] = added.get(folded, 0) + n
+    return Counter(added), f_at, dict(zip(counts, folds, strict=True))  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=65_536)
+def _fold_one_word(word: str) -> str | None:
+    """A word folded for the gazetteer (`fold`), or None when that is not one word."""
+    folded = fold(word)
+    return folded if _WORD_RE.fullmatch(folded) else None
+
+
+def _concepts(raw: str, tokens: list[str], stats: _Stats) -> ConceptHits:
+    """`concepts(raw)`; from the raw words folded one by one when the text allows it
+    (`folds_by_word`), rather than folding and splitting the text again."""
+    derived = _derived_stats(stats, _fold_one_word) if folds_by_word(raw) else None
+    if derived is None:
+        return concepts(raw)
+    counts, at, fold_of = derived
+    return concepts_of_words(list(map(fold_of.__getitem__, tokens)), counts, at)
 
 
 def _add_name_keys(stats: _Stats, score: Counter[str], first: dict[str, int],
@@ -214,12 +206,11 @@ def _add_name_keys(stats: _Stats, score: Counter[str], first: dict[str, int],
     # Decided once per distinct word, not per occurrence (names recur); the weights are whole
     # numbers, so summing counts gives the very floats adding 1.0 / 2.0 per occurrence gave.
     counts, in_lede, at = stats
-    for word, n in counts.items():
-        named = _name_term(word)
-        if named is None or named[0] in covered:
+    named = list(map(_name_term, counts))  # in C; then only the names are walked
+    for word, (folded, term) in itertools.compress(zip(counts, named, strict=True), named):
+        if folded in covered:
             continue
-        term = named[1]
-        score[term] += _KEY_WEIGHT * (n + in_lede[word])
+        score[term] = score.get(term, 0) + _KEY_WEIGHT * (counts[word] + in_lede.get(word, 0))
         pos = at[word]
         if first.get(term, pos) >= pos:
             first[term] = pos
@@ -248,7 +239,8 @@ def _add_words(folded: str, lede: int, stats: _Stats, in_dates: list[tuple[int, 
             continue
         if _fold_word(word) in covered:
             continue  # "drones", "Iraqi": the gazetteer's concept stands for them
-        score[word] += float(n + in_lede[word])  # 1 per mention, 1 more in the lede
+        # 1 per mention, 1 more in the lede (get: a Counter's own default is a Python call)
+        score[word] = score.get(word, 0) + float(n + in_lede.get(word, 0))
         first[word] = at[word]
     if figures:
         _add_figures(folded, lede, in_dates, covered, set(figures), at, score, first)
@@ -258,25 +250,38 @@ def _add_figures(folded: str, lede: int, in_dates: list[tuple[int, int]], covere
                  wanted: set[str], at: dict[str, int], score: Counter[str],
                  first: dict[str, int]) -> None:
     """Digit words, per occurrence: "June 20" is a date term and "24 hours" a span, not figures.
-    Only the digit tokens are visited; a token's index is needed just for the lede and for a
-    figure whose first occurrence was not kept (then counted)."""
+    Only the wanted figures' occurrences are visited (found by str.find, a few per text); a
+    word's index is needed just for the lede and for a figure whose first occurrence was not
+    kept (then counted)."""
     if not all(_DIGITS_RE.fullmatch(w) for w in wanted):  # other digits than 0-9 and the like
         return _add_figures_slowly(folded, lede, in_dates, covered, wanted, score, first)
-    lede_at = next((m.start() for m in itertools.islice(_WORD_RE.finditer(folded), lede, None)),
-                   len(folded) + 1)
-    seen: set[str] = set()
-    for found in _FIGURE_RE.finditer(folded):
-        word = found.group(0)
-        if word not in wanted:
+    lede_at = -1  # where the lede ends, found once a figure needs it
+    for word in wanted:
+        if _fold_word(word) in covered:
             continue
-        start, earlier = found.start(), word in seen
-        seen.add(word)
-        if (any(lo <= start < hi for lo, hi in in_dates)
-                or _SPAN_RE.match(folded, found.end()) or _fold_word(word) in covered):
-            continue
-        score[word] += 1.0 + (1.0 if start < lede_at else 0.0)
-        if word not in first:  # its first kept occurrence: the first one, or counted
-            first[word] = len(_WORD_RE.findall(folded, 0, start)) if earlier else at[word]
+        earlier = False
+        for start in whole_word_starts(folded, word):  # the figure's occurrences, in order
+            if not (in_dates and any(lo <= start < hi for lo, hi in in_dates)
+                    or _SPAN_RE.match(folded, start + len(word))):
+                if lede_at < 0:
+                    lede_at = _word_start(folded, lede)
+                score[word] = score.get(word, 0) + (1.0 + (1.0 if start < lede_at else 0.0))
+                if word not in first:  # its first kept occurrence: the first one, or counted
+                    first[word] = len(_WORD_RE.findall(folded, 0, start)) if earlier else at[word]
+            earlier = True
+
+
+@functools.lru_cache(maxsize=256)
+def _words_pattern(count: int) -> re.Pattern[str]:
+    # possessive, so a word is never split to make up the count
+    return re.compile(rf"(?:\W*+\w++){{{count}}}")
+
+
+def _word_start(text: str, index: int) -> int:
+    """Where the word of that index starts (len(text) + 1 if the text has fewer words)."""
+    skipped = _words_pattern(index).match(text)
+    found = skipped and _WORD_RE.search(text, skipped.end())
+    return found.start() if found else len(text) + 1
 
 
 def _add_figures_slowly(folded: str, lede: int, in_dates: list[tuple[int, int]],
@@ -295,6 +300,14 @@ def _add_figures_slowly(folded: str, lede: int, in_dates: list[tuple[int, int]],
         first.setdefault(word, pos)
 
 
+def _ranked(score: Mapping[str, float], first: Mapping[str, int]) -> list[str]:
+    """Highest score first, ties by first place, then by the term: keys built in C (zip of
+    maps) instead of a lambda per term."""
+    keys = zip(map(operator.neg, score.values()), map(first.__getitem__, score), score,
+               strict=True)
+    return [term for _, _, term in sorted(keys)]
+
+
 def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     """The article's most telling terms, best first: dates, names, then words of the headline/lede.
 
@@ -302,31 +315,37 @@ def story_terms(text: str, title: str = "") -> tuple[str, ...]:
     first appearance, so short texts keep their lede rather than an arbitrary alphabetical slice.
     """
     raw = unicodedata.normalize("NFKC", f"{title}\n{text}")
-    folded = raw.casefold()
+    # ASCII but for punctuation: folded in the ASCII fast path, the punctuation standing in
+    plain_text = ascii_text(raw, _STAND_IN)
+    folded = raw.casefold() if plain_text is None else plain_text.lower()
     score: Counter[str] = Counter()
     first: dict[str, int] = {}
-    lede = len(_WORD_RE.findall(title.casefold())) + _LEDE_WORDS
-    hits = concepts(raw)
-    dated = list(_DATE_RE.finditer(folded))  # scanned once: spans for figures, then terms
+    lede = len(words(title.casefold())) + _LEDE_WORDS
+    plain = None if plain_text is None else split_ascii(plain_text)
+    tokens = _WORD_RE.findall(raw) if plain is None else plain
+    raw_stats = _stats(tokens, lede)
+    # ASCII but for punctuation that folds to itself: `fold(raw)` is `raw`, its words the same
+    hits = (_concepts(raw, tokens, raw_stats) if plain is None
+            else concepts_of_words(plain, raw_stats[0], raw_stats[2]))
+    folded_stats = (_folded_stats(raw, tokens, raw_stats, lede)
+                    or _stats(_WORD_RE.findall(folded), lede))
+    dated = date_matches(folded, folded_stats[0])  # scanned once: spans for figures, then terms
     in_dates = [m.span() for m in dated]
-    raw_stats = _stats(_WORD_RE.findall(raw), lede)
-    folded_stats = _folded_stats(raw, raw_stats) or _stats(_WORD_RE.findall(folded), lede)
     _add_words(folded, lede, folded_stats, in_dates, hits.words, score, first)
     for match in _ENTITY_RE.finditer(raw):
-        name = match.group(0).casefold()
-        if " " in name and name.split()[0] not in _STOP and not _subject_only(name):
-            score[f"ent:{name}"] += 2.0  # multi-word names are rare and specific
-            first.setdefault(f"ent:{name}", match.start() // 6)
+        if term := _entity_term(match.group(0)):
+            score[term] = score.get(term, 0) + 2.0  # multi-word names are rare and specific
+            first.setdefault(term, match.start() // 6)
     for match in dated:
-        for date in _month_day(match):
-            score[date] += 3.0
+        for date in date_terms(match):
+            score[date] = score.get(date, 0) + 3.0
             first.setdefault(date, match.start() // 6)
-    ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
+    ranked = _ranked(score, first)
     keys: Counter[str] = Counter()
     _add_name_keys(raw_stats, keys, first, hits.words)
     # Name keys and concepts come on top of the usual terms, never in their place: same-language
     # matching keeps its evidence, and keys and concepts add what two languages can share.
-    extra = sorted(keys, key=lambda t: (-keys[t], first[t], t))
-    found = sorted(hits.counts, key=lambda c: (-hits.counts[c], hits.first[c], c))
+    extra = _ranked(keys, first)
+    found = _ranked(hits.counts, hits.first)
     return tuple(ranked[:MAX_TERMS] + [k for k in extra if k not in score][:MAX_KEYS]
                  + [CONCEPT_PREFIX + c for c in found[:MAX_CONCEPTS]])

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from matchers import gazetteer, signature, stories, storyterms
+from matchers import gazetteer, signature, stories, storydates, storyterms, textwords
 from matchers.commonwords import common_words
 from matchers.crossscript import is_latin, name_key
 from matchers.gazetteer import concepts, fold
@@ -43,7 +43,7 @@ def _reference_story_terms(text: str, title: str = "") -> tuple[str, ...]:  # no
     lede = len(s._WORD_RE.findall(title.casefold())) + s._LEDE_WORDS
     common = common_words()
     hits = concepts(raw)
-    in_dates = [m.span() for m in s._DATE_RE.finditer(folded)]
+    in_dates = [m.span() for m in storydates._DATE_RE.finditer(folded)]
     for pos, found in enumerate(s._WORD_RE.finditer(folded)):
         word = found.group(0)
         if word in s._STOP or word in s._SUBJECT or word in common or not (
@@ -62,8 +62,8 @@ def _reference_story_terms(text: str, title: str = "") -> tuple[str, ...]:  # no
         if " " in name and name.split()[0] not in s._STOP and not s._subject_only(name):
             score[f"ent:{name}"] += 2.0
             first.setdefault(f"ent:{name}", match.start() // 6)
-    for match in s._DATE_RE.finditer(folded):
-        for date in s._month_day(match):
+    for match in storydates._DATE_RE.finditer(folded):
+        for date in storydates.date_terms(match):
             score[date] += 3.0
             first.setdefault(date, match.start() // 6)
     ranked = sorted(score, key=lambda t: (-score[t], first[t], t))
@@ -137,7 +137,7 @@ def test_names_of_two_words_or_more_are_those_the_one_word_or_more_pattern_found
         assert before == [(m.start(), m.group(0)) for m in storyterms._ENTITY_RE.finditer(text)]
 
 
-def test_the_figure_pattern_finds_whole_digit_tokens_as_the_lookbehind_first_one_did() -> None:
+def test_figures_are_found_where_the_lookbehind_pattern_found_whole_digit_tokens() -> None:
     before = re.compile(r"(?<!\w)\d+(?!\w)")
     rnd = random.Random(23)
     pieces = "a1٣ ²_-x9.\n"
@@ -145,8 +145,9 @@ def test_the_figure_pattern_finds_whole_digit_tokens_as_the_lookbehind_first_one
     texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 20)))
               for _ in range(20_000)]
     for text in texts:
-        assert ([m.span() for m in storyterms._FIGURE_RE.finditer(text)]
-                == [m.span() for m in before.finditer(text)]), text
+        for figure in {m.group(0) for m in before.finditer(text)} | {"1", "19", "91", "9"}:
+            assert (list(textwords.whole_word_starts(text, figure))
+                    == [m.start() for m in before.finditer(text) if m.group(0) == figure]), text
 
 
 _REFERENCE_GLUE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
@@ -193,7 +194,7 @@ def test_signature_words_run_by_run_equal_the_whole_text_pass_with_any_white_spa
 
 
 def test_the_guarded_date_pattern_finds_what_the_unguarded_one_finds() -> None:
-    pattern = storyterms._DATE_RE.pattern
+    pattern = storydates._DATE_RE.pattern
     guard = pattern[pattern.index("(?=["):pattern.index("])") + 2]
     unguarded = re.compile(pattern.replace(guard, "", 1))
     assert unguarded.pattern != pattern
@@ -204,7 +205,7 @@ def test_the_guarded_date_pattern_finds_what_the_unguarded_one_finds() -> None:
     texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 12)))
               for _ in range(20_000)]
     for text in texts:
-        assert ([(m.span(), m.groups()) for m in storyterms._DATE_RE.finditer(text)]
+        assert ([(m.span(), m.groups()) for m in storydates._DATE_RE.finditer(text)]
                 == [(m.span(), m.groups()) for m in unguarded.finditer(text)]), text
 
 
