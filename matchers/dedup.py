@@ -334,6 +334,3 @@ class KnownArticles:
         starts = np.cumsum([0] + [len(m) for m in members[:-1]])
         nearest = np.fmin.reduceat(gap, starts)  # fmin: a NaN (undated member) is passed over
         return [math.nan if math.isinf(g) else g for g in nearest.tolist()]
-
-    def _weights(self, terms: np.ndarray, n_docs: int) -> np.ndarray:
-        return idf(self._term_index.counts(terms), n_docs) * kind_boost(terms)

@@ -196,7 +196,7 @@ class Postings:
         self._pending_n = 0
         self._recent: tuple[np.ndarray, np.ndarray] | None = None  # sorted view of pending
         self._queried = False  # a lookup since the last merge: keep the buffer small
-        self._generation = 0  # how many times `main` or `tail` changed
+        self._generation = 0  # how many times the buffer was merged (into `tail` or `main`)
 
     def __len__(self) -> int:
         return len(self._main.docs) + len(self._tail[0]) + self._pending_n
@@ -229,7 +229,6 @@ class Postings:
             self._tail = _EMPTY
 
     def _merge_main(self, keys: np.ndarray, docs: np.ndarray) -> None:
-        self._generation += 1
         main = self._main.merge(keys, docs)
         if isinstance(main, _Flat) and len(main.docs) >= _COMPACT_MIN:
             main = self._compact.of(main.keys, main.docs)
@@ -267,16 +266,12 @@ class Postings:
 
     def counts(self, keys: np.ndarray) -> np.ndarray:
         """How many postings each key has (its document frequency)."""
-        keys = keys.astype(np.uint32)  # searched as they come: sorting a few hundred costs more
-        total = np.zeros(len(keys), dtype=np.int64)
-        for _, lo, hi in self._spans(keys):
-            total += hi - lo
-        return total
+        return self.settled_counts(keys) + self.recent_counts(keys)
 
     def settled_counts(self, keys: np.ndarray) -> np.ndarray:
         """`counts` without the buffer: the same answer until `generation` changes, so a
         caller may keep it and add `recent_counts` (a small search) query after query."""
-        keys = keys.astype(np.uint32)
+        keys = keys.astype(np.uint32)  # searched as they come: sorting a few hundred costs more
         total = np.zeros(len(keys), dtype=np.int64)
         if len(self._main.docs):
             lo, hi = self._main.ranges(keys)
