@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
+import operator
 import re
 import struct
 import unicodedata
@@ -52,37 +53,21 @@ _FOLD = (("ى", "ي"), ("ة", "ه"), ("ی", "ي"))
 def words(text: str) -> list[str]:
     """Words with markup, case, width, accents, glued words ("theAl-Tanf"), wiki citation
     marks ("[2]") and Arabic spelling variants (hamza seats, tatweel, harakat) removed."""
-    return list(itertools.chain.from_iterable(map(_CHUNK_WORDS.__getitem__, _chunks(text))))
+    return _WORD_RE.findall(_normalise("\n".join(_chunks(text))))
 
 
 def _chunks(text: str) -> list[str]:
-    """The text's runs of non-space characters, once markup and citation marks are gone; the
-    words of each (`_CHUNK_WORDS`) and their crc32 (`_CHUNK_HASHES`) are then remembered."""
-    text = _CITE_RE.sub(" ", html.unescape(_TAG_RE.sub(" ", text)))
-    # Every step after this one changes a character by what is next to it inside a run of
-    # non-space characters at most, and keeps white space white: so each distinct run is
-    # normalised once (words recur) and remembered, and the new runs of a text go through
-    # the steps together, one per line.
-    chunks = text.split()
-    known = _CHUNK_WORDS
-    new_chunks = list(set(chunks).difference(known))  # in C: each run's hash is kept
-    if new_chunks:
-        if len(known) + len(new_chunks) > _CHUNK_WORDS_MAX:
-            known.clear()
-            _CHUNK_HASHES.clear()
-            new_chunks = list(set(chunks))
-        for chunk, line in zip(new_chunks, _normalise("\n".join(new_chunks)).split("\n"),
-                               strict=True):
-            found = known[chunk] = tuple(_WORD_RE.findall(line))
-            _CHUNK_HASHES[chunk] = struct.pack(f"<{len(found)}I",
-                                               *(zlib.crc32(w.encode("utf-8")) for w in found))
-    return chunks
+    """The text's runs of non-space characters, once markup and citation marks are gone."""
+    return _CITE_RE.sub(" ", html.unescape(_TAG_RE.sub(" ", text))).split()
 
 
-# Both memories hold the same runs (~13 MB at most, 200 B each), then are forgotten at once.
-_CHUNK_WORDS: dict[str, tuple[str, ...]] = {}
+# Every step of `_normalise` changes a character by what is next to it inside a run of
+# non-space characters at most, and keeps white space white: so each distinct run is normalised
+# once (words recur) and its words' crc32 remembered (~8 MB at most, 120 B each), then forgotten
+# at once when the memory is full.
 _CHUNK_HASHES: dict[str, bytes] = {}  # a run's words' crc32, little-endian uint32
-_CHUNK_WORDS_MAX = 65_536
+_CHUNK_HASHES_MAX = 65_536
+_NONES = itertools.repeat(None)
 
 
 def _normalise(text: str) -> str:
@@ -95,8 +80,25 @@ def _normalise(text: str) -> str:
 
 def _word_hashes(text: str) -> np.ndarray:
     """crc32 of each of `words(text)`, in order: the runs' remembered hashes joined in C, so no
-    Python object is made per word."""
-    joined = b"".join(map(_CHUNK_HASHES.__getitem__, _chunks(text)))
+    Python object is made per word, and each run is looked up once."""
+    chunks = _chunks(text)
+    known = _CHUNK_HASHES
+    found = list(map(known.get, chunks))
+    try:
+        joined = b"".join(found)
+    except TypeError:  # runs not yet remembered (None): the new ones go through the steps
+        # together, one per line, and fill their places
+        missing = list(itertools.compress(range(len(chunks)), map(operator.is_, found, _NONES)))
+        new = list({chunks[i] for i in missing})
+        if len(known) + len(new) > _CHUNK_HASHES_MAX:
+            known.clear()
+        for chunk, line in zip(new, _normalise("\n".join(new)).split("\n"), strict=True):
+            tokens = _WORD_RE.findall(line)
+            known[chunk] = struct.pack(f"<{len(tokens)}I",
+                                       *(zlib.crc32(w.encode("utf-8")) for w in tokens))
+        for i in missing:
+            found[i] = known[chunks[i]]
+        joined = b"".join(found)
     return np.frombuffer(joined, dtype="<u4").astype(np.uint64)
 
 

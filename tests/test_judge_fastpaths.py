@@ -12,6 +12,7 @@ import json
 import random
 import re
 import unicodedata
+import zlib
 from collections import Counter
 
 import pytest
@@ -176,8 +177,8 @@ def test_signature_words_run_by_run_equal_the_whole_text_pass_with_any_white_spa
     # words are normalised per run of non-space characters: white space of every kind, marks
     # and compatibility characters next to it (U+00A8 decomposes to a space and a mark), and a
     # memory that forgets halfway through
-    monkeypatch.setattr(signature, "_CHUNK_WORDS_MAX", 40)
-    signature._CHUNK_WORDS.clear()  # (other tests may have filled it)
+    monkeypatch.setattr(signature, "_CHUNK_HASHES_MAX", 40)
+    signature._CHUNK_HASHES.clear()  # (other tests may have filled it)
     spaces = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u00a0", "\u1680", "\u2003",
               "\u2028", "\u2029", "\u202f", "\u3000"]
     white = re.compile(r"\s")
@@ -189,8 +190,11 @@ def test_signature_words_run_by_run_equal_the_whole_text_pass_with_any_white_spa
     for _ in range(20_000):
         text = "".join(rnd.choice(spaces) if rnd.random() < 0.3 else rnd.choice(tricky)
                        for _ in range(rnd.randrange(0, 30)))
-        assert signature.words(text) == _reference_words(text), repr(text)
-        assert len(signature._CHUNK_WORDS) <= 40 + 30
+        reference = _reference_words(text)
+        assert signature.words(text) == reference, repr(text)
+        assert signature._word_hashes(text).tolist() == [
+            zlib.crc32(w.encode("utf-8")) for w in reference], repr(text)
+        assert len(signature._CHUNK_HASHES) <= 40 + 30
 
 
 def test_the_guarded_date_pattern_finds_what_the_unguarded_one_finds() -> None:
