@@ -26,6 +26,8 @@ _TRACKING = frozenset(
 )
 _MOBILE_HOST = re.compile(r"^(?:m|mobile|amp|www)\.")
 _AMP_PATH = re.compile(r"(?:^|/)amp(?:/|$)|(?:\.amp)(?=\.html?$|$)")
+_SLASHES = re.compile(r"/{2,}")
+_INDEX_PAGE = re.compile(r"/index\.(?:html?|php)$")
 _WRAPPER_PARAMS = ("url", "u", "q", "target", "dest", "destination", "redirect", "link")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -92,6 +94,8 @@ def _looks_like_wrapper(path: str) -> bool:
 
 
 def _clean_query(query: str) -> str:
+    if not query:
+        return ""
     kept = [
         (k, v)
         for k, v in parse_qsl(query, keep_blank_values=True)
@@ -102,8 +106,8 @@ def _clean_query(query: str) -> str:
 
 def _clean_path(path: str) -> str:
     path = _AMP_PATH.sub("/", path)
-    path = re.sub(r"/{2,}", "/", path)
-    path = re.sub(r"/index\.(?:html?|php)$", "/", path)
+    path = _SLASHES.sub("/", path)
+    path = _INDEX_PAGE.sub("/", path)
     return path.rstrip("/") or "/"
 
 
@@ -114,6 +118,8 @@ def canonical_url(url: str) -> str:
     then its "index.php"), so keys made live and keys read back from the archive agree.
     """
     key = _canonical_once(url)
+    if key == url:  # already a key (most addresses are): a second pass would change nothing
+        return key
     for _ in range(_MAX_PASSES):
         again = _canonical_once(key)
         if again == key:
