@@ -192,9 +192,15 @@ class KnownArticles:
         docs, _, df = self._shingle_index.lookup(hashes, cap=SHINGLE_CAP)
         if len(docs) == 0:
             return None
-        cand, hits = np.unique(docs, return_counts=True)
-        keep = hits >= min(MIN_COPY_HITS, len(hashes))
-        cand, hits = cand[keep], hits[keep]
+        need = min(MIN_COPY_HITS, len(hashes))
+        if len(docs) * 16 >= len(self):  # a count per doc beats sorting the postings
+            per_doc = np.bincount(docs, minlength=len(self))
+            cand = (per_doc >= need).nonzero()[0]
+            hits = per_doc[cand]
+        else:
+            cand, hits = np.unique(docs, return_counts=True)
+            keep = hits >= need
+            cand, hits = cand[keep], hits[keep]
         if len(cand) == 0:
             return None
         # The query's own sample size at each level (minus skipped boilerplate): like with like.
@@ -206,7 +212,7 @@ class KnownArticles:
         inside_doc = hits / np.maximum(q_n, 1)  # query contained in the known text
         inside_query = hits / np.maximum(d_n, 1)  # known text contained in the query
         score = np.maximum(inside_doc, inside_query)
-        best = int(np.argmax(score))
+        best = int(score.argmax())
         which = "query inside" if inside_doc[best] >= inside_query[best] else "contains"
         detail = f"containment {score[best]:.2f} ({which}, {hits[best]} shared samples)"
         return _Match(int(cand[best]), float(min(1.0, score[best])), detail)
@@ -303,18 +309,18 @@ class KnownArticles:
             shared = np.bincount(docs, weights=weights, minlength=len(self))
             present = np.zeros(len(self), dtype=bool)
             present[docs] = True
-            cand = np.flatnonzero(present)
+            cand = present.nonzero()[0]
             shared = shared[cand]
         stories = np.frombuffer(self._story_no, dtype=np.uint32)[cand]
         top = _TOP_FIRST
         while True:
             if len(shared) > top:  # every candidate at least as good as the top-th best
                 bar = np.partition(shared, len(shared) - top)[len(shared) - top]
-                pick = np.flatnonzero(shared >= bar)
+                pick = (shared >= bar).nonzero()[0]
             else:
                 pick = np.arange(len(shared))
             ranked: list[int] = []
-            for i in pick[np.argsort(-shared[pick], kind="stable")].tolist():
+            for i in pick[(-shared[pick]).argsort(kind="stable")].tolist():
                 if int(stories[i]) not in ranked:
                     ranked.append(int(stories[i]))
                 if len(ranked) == MAX_STORIES:

@@ -38,24 +38,24 @@ _COMPACT_MIN = 1 << 20  # postings in `main` from which it is stored compactly
 
 def _ranges(seg: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """[lo, hi) of each sorted key in a sorted segment; hi is searched only for keys present."""
-    lo = np.searchsorted(seg, keys)
+    lo = seg.searchsorted(keys)  # (methods: numpy's Python wrappers cost more than the work)
     hi = lo.copy()
     found = lo < len(seg)
     found[found] = seg[lo[found]] == keys[found]
     if found.any():
-        hi[found] = np.searchsorted(seg, keys[found], "right")
+        hi[found] = seg.searchsorted(keys[found], "right")
     return lo, hi
 
 
 def _sorted(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(keys, kind="stable")  # stable: docs stay in increasing order per key
+    order = keys.argsort(kind="stable")  # stable: docs stay in increasing order per key
     return keys[order], docs[order]
 
 
 def _merge(into: tuple[np.ndarray, np.ndarray], keys: np.ndarray, docs: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray]:
     """Fold sorted postings of newer docs into a sorted level (after equal keys)."""
-    at = np.searchsorted(into[0], keys, "right") + np.arange(len(keys))  # after equal keys
+    at = into[0].searchsorted(keys, "right") + np.arange(len(keys))  # after equal keys
     old = np.ones(len(into[0]) + len(keys), dtype=bool)  # np.insert's result, at half its cost
     old[at] = False
     merged = []
@@ -217,7 +217,9 @@ class Postings:
         self._pending_docs.append(docs)
         self._pending_n += len(keys)
         if self._recent is not None:  # queried: fold the few new keys into the sorted view
-            self._recent = _merge(self._recent, np.sort(keys), docs)
+            sorted_keys = keys.copy()
+            sorted_keys.sort()
+            self._recent = _merge(self._recent, sorted_keys, docs)
         if self._pending_n >= (_PENDING_MAX if self._queried else _BULK_MAX):
             self._merge_pending()
 
@@ -296,7 +298,7 @@ class Postings:
         Keys with more than `cap` postings are skipped: boilerplate, not evidence.
         """
         keys = keys.astype(np.uint32)
-        order = np.argsort(keys, kind="stable")
+        order = keys.argsort(kind="stable")
         if self._filter is not None:  # a key surely in no doc has no postings: not searched
             order = order[self._filter.may_hold(keys[order])]
         needles = keys[order]
@@ -310,9 +312,9 @@ class Postings:
             n = np.where(usable, hi - lo, 0)
             if not n.any():
                 continue
-            starts = np.repeat(lo - np.cumsum(n) + n, n)
+            starts = (lo - n.cumsum() + n).repeat(n)
             found.append(level_docs[starts + np.arange(int(n.sum()))])
-            which.append(np.repeat(order, n))
+            which.append(order.repeat(n))
         counts = np.zeros(len(keys), dtype=np.int64)
         counts[order] = total
         if not found:

@@ -103,7 +103,7 @@ class Story:
         terms, held = centroid(members)
         if len(members) == 1:  # its one member is the whole story: no places needed
             return cls(terms, held, 1, np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
-        at = np.searchsorted(terms, np.concatenate(members))  # every member term is in it
+        at = terms.searchsorted(np.concatenate(members))  # every member term is in it
         return cls(terms, held, len(members), at,
                    np.repeat(np.arange(len(members)), [len(m) for m in members]))
 
@@ -127,7 +127,7 @@ def _in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     """Which values are in a sorted array (np.isin costs ten times more on arrays this small)."""
     if len(sorted_set) == 0:
         return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    at = np.minimum(sorted_set.searchsorted(values), len(sorted_set) - 1)
     return sorted_set[at] == values
 
 
@@ -160,15 +160,15 @@ def fit_stories(query: Query, stories: list[Story], c_df: np.ndarray, n_docs: in
     adds each story's values in order, whatever the other stories).
     """
     sizes = np.array([len(st.terms) for st in stories], dtype=np.intp)
-    ends = np.cumsum(sizes)
+    ends = sizes.cumsum()
     starts = ends - sizes
     bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
     c_terms = np.concatenate([st.terms for st in stories])
     held = np.concatenate([st.held for st in stories])
     c_w = idf(c_df, n_docs) * kind_boost(c_terms)
-    share = held / np.repeat(np.array([st.members for st in stories]), sizes)
+    share = held / np.array([st.members for st in stories]).repeat(sizes)
     c_in = _in_sorted(c_terms, query.sorted_terms)
-    keys = (np.repeat(np.arange(len(stories), dtype=np.uint64), sizes) << np.uint64(32)
+    keys = (np.arange(len(stories), dtype=np.uint64).repeat(sizes) << np.uint64(32)
             ) | c_terms.astype(np.uint64)  # story, then term: sorted
     q_in = _in_sorted(((np.arange(len(stories), dtype=np.uint64)[:, None] << np.uint64(32))
                        | query.terms.astype(np.uint64)[None, :]).ravel(), keys
@@ -176,7 +176,7 @@ def fit_stories(query: Query, stories: list[Story], c_df: np.ndarray, n_docs: in
     # The whole story and its closest report must both fit: a centroid alone drifts towards
     # the vocabulary its events share, a closest member alone is single-link chaining.
     q_total = float(query.weights.sum())
-    story_of = np.repeat(np.arange(len(stories)), sizes)
+    story_of = np.arange(len(stories)).repeat(sizes)
     c_norm = np.bincount(story_of, weights=c_w * share ** 2, minlength=len(stories)).tolist()
     dot = np.bincount(story_of, weights=np.where(c_in, c_w * share, 0.0),
                       minlength=len(stories)).tolist()
