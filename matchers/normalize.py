@@ -216,7 +216,7 @@ class _Anchors:
         self.delta += 1 - out_len
         self._put(npos + out_len, self.delta)
 
-    def replay(self, opos: int, run: _Anchors) -> None:
+    def replay(self, opos: int, run: _Anchors | _RunAnchors) -> None:
         """Add the breakpoints `run` (a fresh `_Anchors` fed one run of text from offset 0)
         collected, for that run starting at `opos`: what `add` would give char by char."""
         if not run.breaks:
@@ -231,16 +231,50 @@ class _Anchors:
         self.delta += run.delta
 
 
+class _RunAnchors:
+    """A romanised run's breakpoints (`_Anchors` fed its characters from offset 0), made from
+    each character's romanised length when first asked for: most runs are never mapped back."""
+
+    __slots__ = ("_lengths", "_made", "changed")
+
+    def __init__(self, lengths: list[int]) -> None:
+        self._lengths = lengths
+        self.changed = lengths.count(1) != len(lengths)  # some character is not one character
+        self._made: _Anchors | None = None
+
+    def _anchors(self) -> _Anchors:
+        if self._made is None:
+            made = _Anchors()
+            if self.changed:
+                for k, n in enumerate(self._lengths):
+                    if n != 1:
+                        made.add(k, n)
+            self._made = made
+        return self._made
+
+    @property
+    def breaks(self) -> list[int]:
+        return self._anchors().breaks
+
+    @property
+    def deltas(self) -> list[int]:
+        return self._anchors().deltas
+
+    @property
+    def delta(self) -> int:
+        return self._anchors().delta
+
+
 class _RunMap:
     """The offset map of a romanised text, kept as its parts: plain stretches (even places,
     copied) and romanised runs (odd places, each with its own breakpoints from 0). Mapping an
     offset finds its part, then looks in that run's breakpoints: what the one flat map (every
     run's breakpoints replayed, `flat`) gives, without building it."""
 
-    def __init__(self, lengths: list[int], runs: list[tuple[str, _Anchors]]) -> None:
+    def __init__(self, lengths: list[int], runs: list[tuple[str, _RunAnchors]]) -> None:
         self._lengths = lengths  # of the original parts
         self._runs = runs
-        self.plain = not any(anchors.breaks for _, anchors in runs)
+        self.plain = not any(anchors.changed for _, anchors in runs)
         self._starts: tuple[list[int], list[int]] | None = None
 
     def _part_starts(self) -> tuple[list[int], list[int]]:
@@ -300,7 +334,7 @@ class Folder:
         # (a group, so `split` keeps the characters)
         self._special = re.compile("(" + _char_class(bmp)[:-1] + "\U00010000-\U0010ffff])")
         self._rom_cache: dict[int, str] = {}
-        self._run_cache: dict[str, tuple[str, _Anchors]] = {}
+        self._run_cache: dict[str, tuple[str, _RunAnchors]] = {}
         self._other_script = re.compile(
             r"[^\x00-\u02ff\u0300-\u036f\u0400-\u052f\u0600-\u06ff\u0750-\u077f"
             r"\u08a0-\u08ff\u1e00-\u1eff\u2000-\u2bff\u3000-\u303f\ufb50-\ufdff\ufe70-\ufeff]"
@@ -338,21 +372,15 @@ class Folder:
         parts[1::2] = [d[0] for d in done]
         return Normalized(text, "".join(parts), runs=_RunMap(lengths, done))
 
-    def _romanise_run(self, run: str) -> tuple[str, _Anchors]:
-        """One run romanised, with its offsets from 0; remembered."""
+    def _romanise_run(self, run: str) -> tuple[str, _RunAnchors]:
+        """One run romanised, with its offsets from 0; remembered. A run of a script without
+        spaces (Chinese) is a whole sentence, seen once: its characters go through
+        `str.translate` in C, and its offsets are made only if a hit in it is mapped back."""
         cache = self._rom_cache
-        reps = []
-        for ch in run:
-            rep = cache.get(ord(ch))
-            if rep is None:
-                rep = anyascii(fold_char(ch)).lower()
-                cache[ord(ch)] = rep
-            reps.append(rep)
-        offsets = _Anchors()
-        for k, rep in enumerate(reps):
-            if len(rep) != 1:
-                offsets.add(k, len(rep))
-        done = ("".join(reps), offsets)
+        for code in set(map(ord, run)).difference(cache):
+            cache[code] = anyascii(fold_char(chr(code))).lower()
+        done = (run.translate(cache), _RunAnchors(list(map(len, map(cache.__getitem__,
+                                                                       map(ord, run))))))
         runs = self._run_cache
         if len(runs) >= _RUN_CACHE:
             runs.clear()
