@@ -7,19 +7,12 @@ Each round runs, as fresh processes: `python -c pass` (the interpreter alone), `
 `tanfwatch run --once` on a config with no sources and a fresh archive each time (so the
 migrations and the seeding are counted). Printed: the median wall time of each, the ratios
 to the two baselines, and the heaviest top-level imports of `run --once` (-X importtime).
-
-`run --once` is timed twice: from the source tree as it is, and from a copy of the packages
-with their bytecode compiled, as the container's wheel install leaves them. The first
-compiles ~100 modules at every start when no bytecode can be written (PYTHONDONTWRITEBYTECODE,
-set on this machine and in the image) or none was yet; the second is what a user runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,18 +21,6 @@ import time
 from pathlib import Path
 
 PYTHON = sys.executable
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("bot", "watchers", "matchers", "storage")
-
-
-def _compiled_copy(into: Path) -> Path:
-    """The packages copied under `into` with their bytecode written (as a wheel install does)."""
-    for name in PACKAGES:
-        shutil.copytree(ROOT / name, into / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        if not compileall.compile_dir(into / name, quiet=1):
-            raise SystemExit(f"could not compile {name}")
-    return into
 
 
 def _timed(args: list[str], env: dict[str, str]) -> float:
@@ -73,26 +54,21 @@ def main() -> None:
         config.write_text("[tanfwatch]\n", "utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TANFWATCH_"))}
         env["TANFWATCH_CONFIG"] = str(config)
-        compiled = dict(env, PYTHONPATH=str(_compiled_copy(Path(tmp) / "compiled")))
         times: dict[str, list[float]] = {"python -c pass": [], "import sqlite_utils": [],
-                                         "run --once": [], "run --once, bytecode": []}
+                                         "run --once": []}
         for i in range(runs):
             env["TANFWATCH_DB"] = str(Path(tmp) / f"a{i}.db")
             times["python -c pass"].append(_timed([PYTHON, "-c", "pass"], env))
             times["import sqlite_utils"].append(_timed([PYTHON, "-c", "import sqlite_utils"], env))
             times["run --once"].append(_timed([PYTHON, "-m", "bot", "run", "--once"], env))
-            compiled["TANFWATCH_DB"] = str(Path(tmp) / f"b{i}.db")
-            times["run --once, bytecode"].append(
-                _timed([PYTHON, "-m", "bot", "run", "--once"], compiled))
         env["TANFWATCH_DB"] = str(Path(tmp) / "imports.db")
         heavy = _imports(env)
     med = {k: statistics.median(v) for k, v in times.items()}
     for name, value in med.items():
         print(f"{name:22} median {value * 1000:7.0f} ms over {runs} runs")
-    for name in ("run --once", "run --once, bytecode"):
-        once = med[name]
-        print(f"{name + ' / python -c pass:':40} {once / med['python -c pass']:.1f}x")
-        print(f"{name + ' / import sqlite_utils:':40} {once / med['import sqlite_utils']:.1f}x")
+    once = med["run --once"]
+    print(f"run --once / python -c pass:       {once / med['python -c pass']:.1f}x")
+    print(f"run --once / import sqlite_utils:  {once / med['import sqlite_utils']:.1f}x")
     print("heaviest top-level imports of run --once (cumulative):")
     for micros, name in heavy:
         print(f"  {micros / 1000:7.0f} ms  {name}")
