@@ -212,7 +212,8 @@ class Postings:
         keys = keys.astype(np.uint32)
         if self._filter is not None:
             self._filter.add(keys)
-        docs = np.full(len(keys), doc, dtype=np.uint32)
+        docs = np.empty(len(keys), dtype=np.uint32)  # (np.full's wrapper costs more)
+        docs.fill(doc)
         self._pending_keys.append(keys)
         self._pending_docs.append(docs)
         self._pending_n += len(keys)

@@ -222,7 +222,7 @@ def _counts(mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[int]
 def _prefix(mask: np.ndarray) -> np.ndarray:
     """How many of the first i values are true, for i = 0..len (counts over any slice)."""
     at = np.zeros(len(mask) + 1, dtype=np.int64)
-    np.cumsum(mask, out=at[1:])
+    mask.cumsum(out=at[1:])
     return at
 
 
