@@ -63,7 +63,7 @@ def _chunks(text: str) -> list[str]:
 
 # Every step of `_normalise` changes a character by what is next to it inside a run of
 # non-space characters at most, and keeps white space white: so each distinct run is normalised
-# once (words recur) and its words' crc32 remembered (~8 MB at most, 120 B each), then forgotten
+# once (words recur) and its words' crc32 remembered (~9 MB when full, ~136 B a run), then forgotten
 # at once when the memory is full.
 _CHUNK_HASHES: dict[str, bytes] = {}  # a run's words' crc32, little-endian uint32
 _CHUNK_HASHES_MAX = 65_536
